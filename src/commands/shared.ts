@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { MmalignError } from '../errors.js';
+import type { Warning } from '../types.js';
+
+/**
+ * Where a command writes. Injected so tests can capture output without spawning a process.
+ */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
+
+/** A subcommand module adds itself to the program; one file per command keeps cli.ts a table of contents. */
+export type RegisterCommand = (program: Command, io: CliIo) => void;
+
+/** Prints a value as one JSON document on stdout (the `--json` contract: stdout is machine-readable only). */
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Warnings always go to stderr so `--json` stdout stays parseable. */
+export function printWarnings(io: CliIo, warnings: readonly Warning[]): void {
+  for (const w of warnings) {
+    const where = w.file ? `${w.file}${w.line !== undefined ? `:${w.line}` : ''}: ` : '';
+    io.stderr.write(`warning: ${where}${w.message}\n`);
+  }
+}
+
+/** Parses a number option eagerly so a typo fails as usage (exit 2), not deep inside the work. */
+export function parseNumberOption(name: string, min?: number): (raw: string) => number {
+  return (raw: string) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || (min !== undefined && n < min)) {
+      const err = new MmalignError(
+        `Invalid value for ${name}: ${JSON.stringify(raw)}. Expected a number${min !== undefined ? ` >= ${min}` : ''}.`,
+        { code: 'INVALID_OPTION', exitCode: 2 },
+      );
+      throw err;
+    }
+    return n;
+  };
+}

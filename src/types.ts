@@ -1,0 +1,28 @@
+/** Shared shapes used across alignment, encoders, index and the pipeline. */
+
+/** Width of the shared embedding space every modality is projected into. */
+export const EMBED_DIM = 256;
+
+/** The closed set of modalities mmalign encodes. */
+export type Modality = 'text' | 'image' | 'audio';
+export const MODALITIES: readonly Modality[] = Object.freeze(['text', 'image', 'audio'] as const);
+
+/** One subtitle cue; times in seconds. `index` is the cue number (1-based, as in SRT). */
+export interface Cue {
+  index: number;
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** A sampled video frame; `time` is its true presentation time in seconds. */
+export interface FrameRef {
+  time: number;
+}
+
+/** A non-fatal problem found while reading input; the CLI prints these on stderr. */
+export interface Warning {
+  file?: string;
+  line?: number;
+  message: string;
+}
