@@ -3,3 +3,17 @@
  */
 export * from './errors.js';
 export { EMBED_DIM, MODALITIES, type Modality, type Cue, type FrameRef, type Warning } from './types.js';
+export {
+  parseSubtitles,
+  readSubtitleFile,
+  formatSrt,
+  formatVtt,
+  writeSubtitleFile,
+  alignByTimestamp,
+  framesForCues,
+  type SubtitleDocument,
+  type SubtitleFormat,
+  type FrameMatch,
+  type CueFrames,
+  type CueFramesMode,
+} from '../alignment/index.js';

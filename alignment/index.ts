@@ -1,0 +1,26 @@
+/** Subtitle I/O and timestamp alignment: everything here works without a model. */
+export {
+  parseSubtitles,
+  readSubtitleFile,
+  formatSrt,
+  formatVtt,
+  formatSubtitles,
+  writeSubtitleFile,
+  decodeSubtitleBytes,
+  subtitleFormatFromPath,
+  SUBTITLE_FORMATS,
+  type SubtitleDocument,
+  type SubtitleFormat,
+  type ParseSubtitlesOptions,
+} from './subtitles.js';
+export {
+  alignByTimestamp,
+  framesForCues,
+  CUE_FRAMES_MODES,
+  type FrameMatch,
+  type CueFrames,
+  type CueFramesMode,
+  type AlignOptions,
+  type FramesForCuesOptions,
+  type TimeSpan,
+} from './align.js';
