@@ -1,0 +1,138 @@
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { InvalidOptionError, ModelLoadError } from '../src/errors.js';
+import type { Device } from './types.js';
+
+/** An execution provider this project knows how to ask onnxruntime-node for. */
+export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
+
+/**
+ * Device name → the execution providers tried, in order (after transformers.js's device map).
+ * Every list ends on cpu: a failed GPU provider falls back instead of failing the encoder.
+ */
+export const DEVICE_PROVIDERS: Readonly<Record<Device, readonly ExecutionProvider[]>> = Object.freeze({
+  auto: Object.freeze(['cuda', 'webgpu', 'cpu'] as const),
+  cpu: Object.freeze(['cpu'] as const),
+  cuda: Object.freeze(['cuda', 'cpu'] as const),
+  webgpu: Object.freeze(['webgpu', 'cpu'] as const),
+});
+
+/**
+ * Checks a device name and returns it typed; anything else throws the list of valid choices.
+ *
+ * @example
+ * resolveDevice('cuda'); // 'cuda'
+ * resolveDevice('gpu');  // throws InvalidOptionError: ... Expected one of auto | cpu | cuda | webgpu.
+ */
+export function resolveDevice(name: unknown): Device {
+  if (typeof name === 'string' && Object.hasOwn(DEVICE_PROVIDERS, name)) return name as Device;
+  throw new InvalidOptionError('device', name, `one of ${Object.keys(DEVICE_PROVIDERS).join(' | ')}`);
+}
+
+/** Where fallback notices go. Injectable so tests (and quiet embedders) can capture them. */
+export interface Logger {
+  warn(message: string): void;
+}
+
+export const consoleLogger: Logger = { warn: (m) => console.warn(`mmalign: ${m}`) };
+
+/**
+ * Providers that failed to initialise in this process, with why. A missing CUDA library or WebGPU
+ * adapter will not appear later in the same process, so later sessions skip straight past them
+ * (trying webgpu costs a Vulkan probe and noise on stderr each time).
+ */
+const providerFailures = new Map<ExecutionProvider, string>();
+/** Which (logger, provider) pairs have been told already: each logger hears of a failure once. */
+const warned = new WeakMap<Logger, Set<string>>();
+
+export interface SessionOptions {
+  device?: Device;
+  /** Intra-op threads; default: the machine's core count. */
+  threads?: number;
+  logger?: Logger;
+  /** Names the model in errors. */
+  modelName?: string;
+}
+
+export interface CreatedSession {
+  session: ort.InferenceSession;
+  /** The provider that actually runs the model. */
+  provider: ExecutionProvider;
+}
+
+/**
+ * Opens an ONNX session on the first provider of `device` that works. onnxruntime-node throws (rather
+ * than falling back) when a provider is not installed, so each failure is caught, reported once through
+ * `logger` with its reason, and the next provider tried; cpu is always last.
+ *
+ * @example
+ * const { session, provider } = await createSession('model.onnx', { device: 'cuda' });
+ * // on a machine without CUDA: provider === 'cpu', and the logger heard why once
+ */
+export async function createSession(
+  model: string | Uint8Array,
+  { device = 'auto', threads = availableParallelism(), logger = consoleLogger, modelName = typeof model === 'string' ? model : '<model bytes>' }: SessionOptions = {},
+): Promise<CreatedSession> {
+  const providers = DEVICE_PROVIDERS[resolveDevice(device)];
+  if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', threads, 'a positive integer');
+  const failed: string[] = [];
+  for (const provider of providers) {
+    const known = providerFailures.get(provider);
+    if (known !== undefined) {
+      failed.push(`${provider} (${known})`);
+      continue;
+    }
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      // A failed GPU probe logs at error level from native code; the reason reaches the user through `logger`.
+      logSeverityLevel: provider === 'cpu' ? 2 : 4,
+    };
+    try {
+      const session =
+        typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+      if (failed.length > 0) warnOnce(logger, failed, provider);
+      return { session, provider };
+    } catch (err) {
+      const reason = firstLine(err);
+      if (provider === 'cpu') {
+        throw new ModelLoadError(modelName, `onnxruntime cannot load it: ${reason}`, err);
+      }
+      if (isProviderFailure(reason)) providerFailures.set(provider, reason);
+      failed.push(`${provider} (${reason})`);
+    }
+  }
+  // Unreachable: every provider list ends with cpu, which either returns or throws above.
+  throw new ModelLoadError(modelName, `no execution provider could load it: ${failed.join('; ')}`);
+}
+
+function warnOnce(logger: Logger, failed: readonly string[], used: ExecutionProvider): void {
+  let seen = warned.get(logger);
+  if (!seen) warned.set(logger, (seen = new Set()));
+  const fresh = failed.filter((f) => !seen.has(f));
+  if (fresh.length === 0) return;
+  for (const f of fresh) seen.add(f);
+  const hint = fresh.some((f) => f.startsWith('cuda'))
+    ? ' To use an NVIDIA GPU, install onnxruntime-node with its CUDA provider (see the README, "GPU").'
+    : '';
+  logger.warn(`execution provider ${fresh.join(', ')} is unavailable; running on ${used} instead.${hint}`);
+}
+
+/** Provider-level failures (missing library, no adapter) rather than problems with this model. */
+function isProviderFailure(reason: string): boolean {
+  return /shared library|adapter|not (?:supported|available|bundled)|unsupported|provider|cuda|webgpu|dawn|vulkan/i.test(reason);
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  // Strip ANSI colour codes and keep the first meaningful line.
+  const clean = msg.replace(/\u001b\[[0-9;]*m/g, '').trim();
+  return clean.split('\n')[0].slice(0, 300);
+}
+
+/** Forgets remembered provider failures (tests; or after installing a provider in a long-lived process). */
+export function resetProviderFailures(): void {
+  providerFailures.clear();
+}
