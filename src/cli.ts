@@ -4,9 +4,13 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MmalignError } from './errors.js';
 import { processIo, type CliIo, type RegisterCommand } from './commands/shared.js';
+import { registerSubtitles } from './commands/subtitles.js';
+import { registerAlignTimes } from './commands/align-times.js';
 
 // One line per subcommand; each module owns its flags, help and output.
 const COMMANDS: readonly RegisterCommand[] = [
+  registerSubtitles,
+  registerAlignTimes,
 ];
 
 /**
