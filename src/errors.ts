@@ -156,3 +156,39 @@ export class ModelLoadError extends MmalignError {
     this.reason = reason;
   }
 }
+
+/**
+ * Native embeddings of one modality that do not all have the same width, or not the width the heads
+ * expect: they came from different models. `index` is the offending row (null: the whole set).
+ */
+export class EmbeddingDimensionError extends MmalignError {
+  readonly modality: string;
+  readonly index: number | null;
+  readonly expected: number;
+  readonly actual: number;
+  readonly source: string | null;
+  constructor(modality: string, index: number | null, expected: number, actual: number, source: string | null = null) {
+    const what = index === null ? `${modality} embeddings are ${actual}-d` : `${modality} embedding #${index} has ${actual} values`;
+    super(
+      `${source ? `${source}: ` : ''}${what}, expected ${expected}. Every ${modality} vector must come from the same model; ` +
+        `recompute the native embeddings with one model per modality.`,
+      { code: 'EMBEDDING_DIMENSION' },
+    );
+    this.modality = modality;
+    this.index = index;
+    this.expected = expected;
+    this.actual = actual;
+    this.source = source;
+  }
+}
+
+/** Training pairs that cannot be used: a pair naming a missing vector, too few pairs to train or hold out. */
+export class TrainingDataError extends MmalignError {
+  readonly reason: string;
+  readonly source: string | null;
+  constructor(reason: string, source: string | null = null) {
+    super(`${source ? `${source}: ` : ''}${reason}`, { code: 'TRAINING_DATA' });
+    this.reason = reason;
+    this.source = source;
+  }
+}
