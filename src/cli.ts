@@ -6,11 +6,13 @@ import { MmalignError } from './errors.js';
 import { processIo, type CliIo, type RegisterCommand } from './commands/shared.js';
 import { registerSubtitles } from './commands/subtitles.js';
 import { registerAlignTimes } from './commands/align-times.js';
+import { registerAlign } from './commands/align.js';
 
 // One line per subcommand; each module owns its flags, help and output.
 const COMMANDS: readonly RegisterCommand[] = [
   registerSubtitles,
   registerAlignTimes,
+  registerAlign,
 ];
 
 /**

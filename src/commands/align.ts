@@ -1,0 +1,147 @@
+import { Option, type Command } from 'commander';
+import { InvalidOptionError } from '../errors.js';
+import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../export.js';
+import { resolveFfmpegBinaries, SAMPLING_MODES, type SamplingMode } from '../media.js';
+import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline.js';
+import { createProgress } from '../progress.js';
+import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+
+interface AlignFlags {
+  out: string;
+  mode: SamplingMode;
+  fps: number;
+  perCue: number;
+  sceneThreshold: number;
+  threshold: number;
+  offset: number;
+  device: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  models?: string;
+  embed: boolean;
+  format: ExportFormat;
+  prompt: string;
+  split: number;
+  seed: number;
+  jpegQuality: number;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+function parseInteger(name: string, min: number, max: number): (raw: string) => number {
+  return (raw: string) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidOptionError(name, raw, `an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function parseFraction(name: string): (raw: string) => number {
+  return (raw: string) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidOptionError(name, raw, 'a number from 0 to 1');
+    return n;
+  };
+}
+
+/** The JSON summary `--json` prints: counts, drops and seconds per stage. */
+export function alignSummary(r: AlignVideoResult): Record<string, unknown> {
+  return {
+    video: r.video,
+    subtitles: r.subtitles,
+    out: r.out,
+    mode: r.mode,
+    format: r.format,
+    duration: r.duration,
+    frames: r.frames,
+    pairs: r.pairs,
+    unpairedFrames: r.unpairedFrames,
+    unpairedCues: r.unpairedCues,
+    dropped: r.dropped,
+    train: r.train,
+    dev: r.dev,
+    framesReused: r.framesReused,
+    hasAudio: r.hasAudio,
+    embedded: r.embedded,
+    seconds: r.seconds,
+    files: r.files,
+    warnings: r.warnings,
+  };
+}
+
+/** `mmalign align VIDEO SUBS --out DIR`: the main job, frames + cues + embeddings + GLM dataset. */
+export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
+  program
+    .command('align')
+    .description('Align a video with its subtitles: sample frames, pair them with cues, embed, and export a GLM fine-tuning dataset.')
+    .argument('<video>', 'video file (anything ffmpeg reads)')
+    .argument('<subtitles>', 'subtitle file (SRT or WebVTT)')
+    .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)')
+    .addOption(new Option('--mode <mode>', 'frame sampling').choices(SAMPLING_MODES).default('fps'))
+    .option('--fps <n>', 'frames per second in fps mode', parseNumberOption('--fps', 0), 1)
+    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseInteger('per-cue', 1, 100), 1)
+    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseFraction('scene-threshold'), 0.3)
+    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold', 0), 0.5)
+    .option('--offset <seconds>', 'shift every cue by this many seconds (positive = subtitles late)', parseNumberOption('--offset'), 0)
+    .addOption(new Option('--device <device>', 'where the encoders run').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
+    .option('--models <dir>', 'folder of encoder models (default: the embedded tiny models)')
+    .option('--no-embed', 'skip embeddings (frames, pairs and dataset only)')
+    .addOption(new Option('--format <format>', 'dataset format of train/dev.jsonl').choices(EXPORT_FORMATS).default('glm4v'))
+    .option('--prompt <text>', 'user prompt in each dataset record', DEFAULT_PROMPT)
+    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseFraction('split'), 0.9)
+    .option('--seed <n>', 'seed of the train/dev split', parseInteger('seed', 0, 2 ** 31 - 1), 0)
+    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseInteger('jpeg-quality', 1, 100), 90)
+    .option('--verbose', 'say which ffmpeg is used and what is reused')
+    .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
+    .addHelpText(
+      'after',
+      '\nOutput in DIR: frames/, pairs.jsonl, embeddings.f32 + embeddings.json, train.jsonl + dev.jsonl, run.json.\n' +
+        '\nExample:\n  mmalign align fixtures/video/sample.mp4 fixtures/video/sample.srt --out demo-out --format glm41v',
+    )
+    .action(async (video: string, subtitles: string, flags: AlignFlags) => {
+      const binaries = resolveFfmpegBinaries();
+      const verbose = flags.verbose ? (m: string) => io.stderr.write(`mmalign: ${m}\n`) : undefined;
+      const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
+      let result: AlignVideoResult;
+      try {
+        result = await alignVideo(video, subtitles, {
+          out: flags.out,
+          mode: flags.mode,
+          fps: flags.fps,
+          perCue: flags.perCue,
+          sceneThreshold: flags.sceneThreshold,
+          threshold: flags.threshold,
+          offset: flags.offset,
+          device: flags.device,
+          modelsDir: flags.models,
+          embed: flags.embed,
+          format: flags.format,
+          prompt: flags.prompt,
+          split: flags.split,
+          seed: flags.seed,
+          jpegQuality: flags.jpegQuality,
+          binaries,
+          progress,
+          log: verbose,
+        });
+      } finally {
+        progress.stop();
+      }
+      printWarnings(io, result.warnings);
+      if (flags.json) {
+        printJson(io, alignSummary(result));
+        return;
+      }
+      const s = result.seconds;
+      const total = ALIGN_STAGES.reduce((a, k) => a + s[k], 0);
+      io.stdout.write(
+        `${result.frames} frames${result.framesReused ? ' (reused)' : ''}, ${result.pairs} pairs ` +
+          `(${result.train} train / ${result.dev} dev, ${result.format}), ${result.unpairedFrames} unpaired frames, ` +
+          `${result.unpairedCues} unpaired cues, dropped ${result.dropped.duplicates} duplicate + ${result.dropped.emptyText} empty-text\n` +
+          `${result.embedded ? 'embeddings: ' + result.files.embeddings + '\n' : ''}` +
+          `output: ${result.out}\n` +
+          `time: ${total.toFixed(2)} s (${ALIGN_STAGES.filter((k) => s[k] > 0).map((k) => `${k} ${s[k].toFixed(2)}`).join(', ')}), ` +
+          `${(result.duration / Math.max(total, 1e-9)).toFixed(1)}x real time\n`,
+      );
+    });
+};

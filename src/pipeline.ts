@@ -1,0 +1,600 @@
+/**
+ * The main job: a video plus its subtitles in, aligned frame/audio/text pairs, their embeddings
+ * and a GLM fine-tuning dataset out, in one folder that a rerun resumes instead of redoing.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { alignByTimestamp } from '../alignment/align.js';
+import { readSubtitleFile } from '../alignment/subtitles.js';
+import { similarity } from '../encoders/similarity.js';
+import type { Encoder } from '../encoders/types.js';
+import { InvalidOptionError, OutputError, SubtitleParseError, SubtitlesOutsideVideoError } from './errors.js';
+import {
+  DEFAULT_PROMPT,
+  EXPORT_FORMATS,
+  splitTrainDev,
+  toDatasetRecord,
+  toJsonl,
+  type AlignedPair,
+  type ExportFormat,
+} from './export.js';
+import {
+  cueTargets,
+  decodeAudio,
+  defaultBinaries,
+  frameFileName,
+  probeMedia,
+  requireVideo,
+  sampleFrames,
+  sliceAudio,
+  validatePlan,
+  SAMPLING_MODES,
+  type DecodedAudio,
+  type FfmpegBinaries,
+  type SampledFrame,
+  type SamplingMode,
+  type SamplingPlan,
+} from './media.js';
+import { silentProgress, type Progress } from './progress.js';
+import type { Cue, Modality, Warning } from './types.js';
+
+/** Pipeline stages, in order; `seconds` in the result has one entry per stage. */
+export type AlignStage = 'probe' | 'subtitles' | 'frames' | 'audio' | 'align' | 'embed' | 'export';
+export const ALIGN_STAGES: readonly AlignStage[] = Object.freeze(['probe', 'subtitles', 'frames', 'audio', 'align', 'embed', 'export'] as const);
+
+/** Creates an encoder; injectable so tests and callers can bring their own models. */
+export type EncoderFactory = (
+  modality: Modality,
+  options: { modelsDir?: string; device?: string; logger?: { warn(message: string): void } },
+) => Promise<Encoder>;
+
+/** A vector the pipeline computed, keyed like the rows of embeddings.json. */
+export interface PipelineVector {
+  /** `frame:t000012.500`, `text:3` or `audio:3` (3 = the cue's index in the subtitle file). */
+  id: string;
+  modality: Modality;
+  vector: Float32Array;
+}
+
+/**
+ * Where aligned output can go besides DIR, e.g. a knowledge base (`--kb`). Called once per run,
+ * after embedding and before the dataset files are written; a throw fails the run.
+ */
+export type AlignedSink = (batch: { video: string; pairs: readonly AlignedPair[]; vectors: readonly PipelineVector[] }) => Promise<void>;
+
+export interface AlignVideoOptions {
+  /** Output folder (created if missing). */
+  out: string;
+  /** Frame sampling: `fps` (default), `cue` or `scene`. */
+  mode?: SamplingMode;
+  /** Frames per second in `fps` mode. Default 1. */
+  fps?: number;
+  /** Frames per cue in `cue` mode, evenly inside it (1 = the midpoint). Default 1. */
+  perCue?: number;
+  /** Scene-change score (0–1) above which `scene` mode takes a frame. Default 0.3. */
+  sceneThreshold?: number;
+  /** Largest frame-to-cue gap in seconds that still pairs them. Default 0.5. */
+  threshold?: number;
+  /** Seconds added to every cue time (positive = subtitles are late). Default 0. */
+  offset?: number;
+  /** Embed frames, cue texts and cue audio (default true). */
+  embed?: boolean;
+  device?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  /** Folder of models (default: the embedded tiny models). */
+  modelsDir?: string;
+  /** Dataset format of train/dev.jsonl. Default `glm4v`. */
+  format?: ExportFormat;
+  prompt?: string;
+  /** Fraction of cues in train.jsonl (the rest in dev.jsonl). Default 0.9. */
+  split?: number;
+  seed?: number;
+  /** JPEG quality 1–100. Default 90. */
+  jpegQuality?: number;
+  binaries?: FfmpegBinaries;
+  progress?: Progress;
+  /** Verbose notes (which ffmpeg, what was resumed). */
+  log?: (message: string) => void;
+  createEncoder?: EncoderFactory;
+  sink?: AlignedSink;
+  /** Clock for stage timings (ms); injectable for tests. */
+  now?: () => number;
+  signal?: AbortSignal;
+}
+
+export interface AlignVideoResult {
+  video: string;
+  subtitles: string;
+  out: string;
+  mode: SamplingMode;
+  format: ExportFormat;
+  /** Video duration in seconds. */
+  duration: number;
+  frames: number;
+  pairs: number;
+  unpairedFrames: number;
+  unpairedCues: number;
+  dropped: { duplicates: number; emptyText: number };
+  train: number;
+  dev: number;
+  /** True when the frames from an earlier run in DIR matched and were reused. */
+  framesReused: boolean;
+  hasAudio: boolean;
+  embedded: boolean;
+  warnings: Warning[];
+  seconds: Record<AlignStage, number>;
+  files: {
+    frames: string;
+    pairs: string;
+    train: string;
+    dev: string;
+    manifest: string;
+    embeddings: string | null;
+    embeddingsIndex: string | null;
+  };
+}
+
+const FRAMES_MANIFEST = '.mmalign-frames.json';
+const MANIFEST_VERSION = 1;
+
+interface FramesManifest {
+  version: number;
+  video: { path: string; size: number; mtimeMs: number; headSha256: string };
+  sampling: unknown;
+  frames: { time: number; file: string; bytes: number; sha1: string }[];
+}
+
+/** A frame as the pipeline carries it: JPEG bytes in memory when just sampled, from disk when reused. */
+interface FrameRecord {
+  time: number;
+  file: string;
+  sha1: string;
+  jpeg: Buffer | null;
+}
+
+/**
+ * Writes a file so that readers see the old content or the new, never a prefix: write a temp
+ * file next to it, fsync, rename.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new OutputError(file, `cannot write it: ${(err as Error).message}`, err);
+  }
+}
+
+async function fingerprint(video: string): Promise<FramesManifest['video']> {
+  const st = await stat(video);
+  const hash = createHash('sha256');
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(video, { start: 0, end: Math.min(st.size, 1 << 20) - 1 })
+      .on('data', (c) => hash.update(c))
+      .on('end', resolve)
+      .on('error', reject);
+  });
+  return { path: video, size: st.size, mtimeMs: Math.round(st.mtimeMs), headSha256: hash.digest('hex') };
+}
+
+/** Everything that decides which frames come out; any change means the frames are redone. */
+function samplingKey(plan: SamplingPlan, jpegQuality: number): unknown {
+  switch (plan.mode) {
+    case 'fps':
+      return { mode: 'fps', fps: plan.fps, jpegQuality };
+    case 'cue':
+      return {
+        mode: 'cue',
+        perCue: plan.perCue,
+        jpegQuality,
+        targets: createHash('sha1').update(cueTargets(plan.cues, plan.perCue).join(',')).digest('hex'),
+      };
+    case 'scene':
+      return { mode: 'scene', threshold: plan.threshold, jpegQuality };
+    default:
+      throw new InvalidOptionError('mode', (plan as { mode: unknown }).mode, SAMPLING_MODES.join(' | '));
+  }
+}
+
+/** Checks that DIR is (or can become) a writable folder, by creating it and a probe file in it. */
+async function prepareOutDir(out: string): Promise<void> {
+  const st = await stat(out).catch(() => null);
+  if (st && !st.isDirectory()) throw new OutputError(out, 'exists and is not a folder; pass a folder path to --out');
+  try {
+    await mkdir(out, { recursive: true });
+    const probe = path.join(out, `.write-test-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? 'is not writable (permission denied or read-only); choose another --out'
+        : code === 'ENOTDIR'
+          ? 'cannot be created: a parent path is a file'
+          : `cannot be created or written: ${(err as Error).message}`;
+    throw new OutputError(out, why, err);
+  }
+}
+
+async function loadReusableFrames(framesDir: string, video: FramesManifest['video'], sampling: unknown): Promise<FrameRecord[] | null> {
+  let manifest: FramesManifest;
+  try {
+    manifest = JSON.parse(await readFile(path.join(framesDir, FRAMES_MANIFEST), 'utf8')) as FramesManifest;
+  } catch {
+    return null;
+  }
+  if (manifest.version !== MANIFEST_VERSION) return null;
+  if (JSON.stringify(manifest.video) !== JSON.stringify(video) || JSON.stringify(manifest.sampling) !== JSON.stringify(sampling)) return null;
+  for (const f of manifest.frames) {
+    const st = await stat(path.join(framesDir, f.file)).catch(() => null);
+    if (!st || st.size !== f.bytes) return null;
+  }
+  return manifest.frames.map((f) => ({ time: f.time, file: path.join(framesDir, f.file), sha1: f.sha1, jpeg: null }));
+}
+
+/** Removes staging folders an interrupted run left behind. */
+async function removeStaleStaging(out: string): Promise<void> {
+  for (const name of await readdir(out)) {
+    if (name.startsWith('.frames.partial-') || /\.tmp-\d+-[0-9a-f]{8}$/.test(name)) {
+      await rm(path.join(out, name), { recursive: true, force: true });
+    }
+  }
+}
+
+function checkOptions(o: {
+  mode: SamplingMode;
+  threshold: number;
+  offset: number;
+  format: ExportFormat;
+  split: number;
+  seed: number;
+  jpegQuality: number;
+  prompt: string;
+}): void {
+  if (!SAMPLING_MODES.includes(o.mode)) throw new InvalidOptionError('mode', o.mode, `one of ${SAMPLING_MODES.join(', ')}`);
+  if (!EXPORT_FORMATS.includes(o.format)) throw new InvalidOptionError('format', o.format, `one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!(o.threshold >= 0)) throw new InvalidOptionError('threshold', o.threshold, 'a number of seconds >= 0');
+  if (!Number.isFinite(o.offset)) throw new InvalidOptionError('offset', o.offset, 'a finite number of seconds');
+  if (!(o.split >= 0 && o.split <= 1)) throw new InvalidOptionError('split', o.split, 'a train fraction from 0 to 1');
+  if (!Number.isInteger(o.seed)) throw new InvalidOptionError('seed', o.seed, 'an integer');
+  if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= 1 && o.jpegQuality <= 100)) {
+    throw new InvalidOptionError('jpeg-quality', o.jpegQuality, 'an integer from 1 to 100');
+  }
+  // Formatting a dummy record validates the prompt for the format before any work starts.
+  toDatasetRecord({ video: '', frame: '', frame_time: 0, cue_index: 0, start: 0, end: 0, text: '', distance: 0 }, o.format, o.prompt);
+}
+
+// Loaded lazily so `--no-embed` runs never load onnxruntime (seconds of start-up on a small machine).
+const ENCODERS_MODULE = '../encoders/index.js';
+
+async function defaultEncoderFactory(...args: Parameters<EncoderFactory>): Promise<Encoder> {
+  const { createEncoder } = (await import(ENCODERS_MODULE)) as {
+    createEncoder: (m: Modality, o: { modelsDir?: string; device?: 'auto'; logger?: { warn(message: string): void } }) => Promise<Encoder>;
+  };
+  const [modality, options] = args;
+  return createEncoder(modality, { modelsDir: options.modelsDir, device: options.device as 'auto', logger: options.logger });
+}
+
+/**
+ * Aligns a video with its subtitles and writes, into `out`: `frames/` (JPEGs named by time),
+ * `pairs.jsonl`, `embeddings.f32` + `embeddings.json` (unless `embed: false`), the dataset
+ * `train.jsonl` + `dev.jsonl` in `format`, and `run.json` (options, counts, stage timings).
+ * Inputs are fully checked before anything is written; every file is replaced atomically; a rerun
+ * with the same video and sampling reuses the frames.
+ *
+ * @example
+ * const result = await alignVideo('talk.mp4', 'talk.srt', { out: 'talk-out', fps: 1, format: 'glm41v' });
+ * console.log(`${result.pairs} pairs, ${result.train} train / ${result.dev} dev`);
+ */
+export async function alignVideo(
+  video: string,
+  subtitles: string,
+  {
+    out,
+    mode = 'fps',
+    fps = 1,
+    perCue = 1,
+    sceneThreshold = 0.3,
+    threshold = 0.5,
+    offset = 0,
+    embed = true,
+    device = 'auto',
+    modelsDir,
+    format = 'glm4v',
+    prompt = DEFAULT_PROMPT,
+    split = 0.9,
+    seed = 0,
+    jpegQuality = 90,
+    binaries = defaultBinaries(),
+    progress = silentProgress,
+    log = () => {},
+    createEncoder = defaultEncoderFactory,
+    sink,
+    now = () => performance.now(),
+    signal,
+  }: AlignVideoOptions,
+): Promise<AlignVideoResult> {
+  if (!out) throw new InvalidOptionError('out', out, 'an output folder path');
+  checkOptions({ mode, threshold, offset, format, split, seed, jpegQuality, prompt });
+  const videoAbs = path.resolve(video);
+  const subsAbs = path.resolve(subtitles);
+  const outAbs = path.resolve(out);
+  const seconds = Object.fromEntries(ALIGN_STAGES.map((s) => [s, 0])) as Record<AlignStage, number>;
+  const timed = async <T>(stage: AlignStage, fn: () => Promise<T>): Promise<T> => {
+    const t0 = now();
+    try {
+      return await fn();
+    } finally {
+      seconds[stage] += (now() - t0) / 1000;
+    }
+  };
+  const warnings: Warning[] = [];
+  log(`ffmpeg: ${binaries.ffmpeg.path} (from ${binaries.ffmpeg.source}); ffprobe: ${binaries.ffprobe.path} (from ${binaries.ffprobe.source})`);
+
+  // 1–2. Every input check happens before the output folder is touched.
+  const info = await timed('probe', async () => requireVideo(await probeMedia(videoAbs, binaries)));
+  log(`video: ${info.duration.toFixed(3)} s, ${info.video.width}x${info.video.height} @ ${info.video.fps ?? '?'} fps, audio: ${info.audio ? info.audio.codec : 'none'}`);
+  const cues: Cue[] = await timed('subtitles', async () => {
+    const doc = await readSubtitleFile(subsAbs);
+    warnings.push(...doc.warnings);
+    if (doc.cues.length === 0) throw new SubtitleParseError(subsAbs, null, 'has no cues; nothing to align');
+    // The rest of the pipeline works on the video's timeline: shift once here.
+    return doc.cues.map((c) => ({ ...c, start: c.start + offset, end: c.end + offset }));
+  });
+  const inside = cues.filter((c) => c.end > 0 && c.start < info.duration);
+  if (inside.length === 0) {
+    throw new SubtitlesOutsideVideoError(subsAbs, info.duration, Math.min(...cues.map((c) => c.start)), Math.max(...cues.map((c) => c.end)));
+  }
+  if (inside.length < cues.length) {
+    warnings.push({ file: subsAbs, message: `${cues.length - inside.length} cue(s) lie outside the video (0–${info.duration.toFixed(3)} s) and cannot be paired` });
+  }
+  if (!info.audio) warnings.push({ file: videoAbs, message: 'has no audio stream: frames are aligned, audio segments and audio–text similarity are skipped' });
+  const plan: SamplingPlan = validatePlan(
+    mode === 'fps' ? { mode, fps } : mode === 'cue' ? { mode, perCue, cues: inside } : { mode, threshold: sceneThreshold },
+  );
+  await prepareOutDir(outAbs);
+  await removeStaleStaging(outAbs);
+
+  // 3. Frames: reuse a matching earlier run, else one decode pass into a staging folder swapped in at the end.
+  const framesDir = path.join(outAbs, 'frames');
+  const sampling = samplingKey(plan, jpegQuality);
+  const videoId = await fingerprint(videoAbs);
+  let framesReused = false;
+  const frames: FrameRecord[] = await timed('frames', async () => {
+    const reused = await loadReusableFrames(framesDir, videoId, sampling);
+    if (reused) {
+      framesReused = true;
+      log(`frames: reusing ${reused.length} frames in ${framesDir}`);
+      const bar = progress.stage('frames', reused.length);
+      bar.done();
+      return reused;
+    }
+    const staging = path.join(outAbs, `.frames.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(staging);
+    const expected = plan.mode === 'fps' ? Math.ceil(info.duration * plan.fps) : plan.mode === 'cue' ? cueTargets(plan.cues, plan.perCue).length : 0;
+    const bar = progress.stage('frames', expected);
+    const records: FrameRecord[] = [];
+    try {
+      await sampleFrames(videoAbs, info, plan, {
+        binaries,
+        jpegQuality,
+        signal,
+        onFrame: async (f: SampledFrame) => {
+          const name = frameFileName(f.time);
+          const rec: FrameRecord = { time: f.time, file: path.join(framesDir, name), sha1: createHash('sha1').update(f.jpeg).digest('hex'), jpeg: f.jpeg };
+          records.push(rec);
+          await writeFile(path.join(staging, name), f.jpeg);
+          bar.tick();
+        },
+      });
+      const manifest: FramesManifest = {
+        version: MANIFEST_VERSION,
+        video: videoId,
+        sampling,
+        frames: records.map((r) => ({ time: r.time, file: path.basename(r.file), bytes: r.jpeg!.length, sha1: r.sha1 })),
+      };
+      await writeFile(path.join(staging, FRAMES_MANIFEST), JSON.stringify(manifest, null, 1));
+      await rm(framesDir, { recursive: true, force: true });
+      await rename(staging, framesDir);
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+    bar.setTotal(records.length);
+    bar.done();
+    return records;
+  });
+
+  // 4. Align frames to cues (input indices), then pairs, dropping empty texts and exact duplicates.
+  const { pairs, pairFrames, unpairedFrames, unpairedCues, dropped } = await timed('align', async () => {
+    const matches = alignByTimestamp(frames, cues, { threshold });
+    const pairs: AlignedPair[] = [];
+    const pairFrames: FrameRecord[] = [];
+    const seen = new Set<string>();
+    const usedCues = new Set<number>();
+    const dropped = { duplicates: 0, emptyText: 0 };
+    let unpairedFrames = 0;
+    for (const m of matches) {
+      if (m.cue === null || m.distance === null) {
+        unpairedFrames++;
+        continue;
+      }
+      const cue = cues[m.cue];
+      const text = cue.text.trim();
+      if (text === '') {
+        dropped.emptyText++;
+        continue;
+      }
+      const frame = frames[m.frame];
+      const key = `${frame.sha1}\u0000${text}`;
+      if (seen.has(key)) {
+        dropped.duplicates++;
+        continue;
+      }
+      seen.add(key);
+      usedCues.add(m.cue);
+      pairs.push({
+        video: videoAbs,
+        frame: frame.file,
+        frame_time: frame.time,
+        cue_index: cue.index,
+        start: cue.start,
+        end: cue.end,
+        text,
+        distance: Math.round(m.distance * 1e6) / 1e6,
+      });
+      pairFrames.push(frame);
+    }
+    const unpairedCues = cues.filter((c, i) => !usedCues.has(i) && c.text.trim() !== '').length;
+    progress.stage('align', 1).done();
+    return { pairs, pairFrames, unpairedFrames, unpairedCues, dropped };
+  });
+  if (pairs.length === 0) {
+    warnings.push({ file: subsAbs, message: `no frame lies within ${threshold} s of any cue: the dataset is empty (raise --threshold or sample more frames)` });
+  }
+
+  // 5. Audio: one decode of the whole track, sliced per cue; only needed to embed it.
+  const audio: DecodedAudio | null = await timed('audio', async () => {
+    if (!embed || !info.audio || pairs.length === 0) return null;
+    const bar = progress.stage('audio', 1);
+    const decoded = await decodeAudio(videoAbs, { binaries, signal });
+    bar.done();
+    return decoded;
+  });
+
+  // 6. Embeddings: frames, texts and audio of paired cues, in the shared space.
+  const vectors: PipelineVector[] = [];
+  const models: Partial<Record<Modality, { model: string; heads: string | null; device: string }>> = {};
+  if (embed && pairs.length > 0) {
+    await timed('embed', async () => {
+      const cueByIndex = new Map(cues.map((c) => [c.index, c]));
+      const cueIds = [...new Set(pairs.map((p) => p.cue_index))];
+      const frameList = [...new Map(pairFrames.map((f) => [f.file, f])).values()];
+      const audioCues = audio ? cueIds.filter((id) => sliceAudio(audio, cueByIndex.get(id)!.start, cueByIndex.get(id)!.end).length >= 400) : [];
+      const bar = progress.stage('embed', cueIds.length + frameList.length + audioCues.length);
+      const logger = { warn: (m: string) => warnings.push({ message: m }) };
+      const run = async <T>(modality: Modality, items: readonly T[], ids: readonly string[], toInput: (item: T) => Promise<unknown> | unknown) => {
+        if (items.length === 0) return;
+        const enc = await createEncoder(modality, { modelsDir, device, logger });
+        try {
+          models[modality] = {
+            model: enc.modelId,
+            heads: (enc as unknown as { heads?: { metadata?: { version?: string } } }).heads?.metadata?.version ?? null,
+            device: enc.device,
+          };
+          const chunk = 32;
+          for (let i = 0; i < items.length; i += chunk) {
+            signal?.throwIfAborted();
+            const slice = items.slice(i, i + chunk);
+            const inputs = await Promise.all(slice.map(toInput));
+            const outcomes = await enc.embedSettled(inputs as never[]);
+            outcomes.forEach((o, j) => {
+              if (o.ok) vectors.push({ id: ids[i + j], modality, vector: o.vector });
+              else warnings.push({ message: `${modality} ${ids[i + j]}: not embedded: ${o.error.message}` });
+            });
+            bar.tick(slice.length);
+          }
+        } finally {
+          await enc.dispose();
+        }
+      };
+      await run('text', cueIds, cueIds.map((id) => `text:${id}`), (id) => cueByIndex.get(id)!.text.trim());
+      await run('image', frameList, frameList.map((f) => `frame:${path.basename(f.file, '.jpg')}`), async (f) => f.jpeg ?? (await readFile(f.file)));
+      await run('audio', audioCues, audioCues.map((id) => `audio:${id}`), (id) => {
+        const c = cueByIndex.get(id)!;
+        return { samples: sliceAudio(audio!, c.start, c.end), sampleRate: audio!.sampleRate, channels: 1 };
+      });
+      bar.done();
+      const byId = new Map(vectors.map((v) => [v.id, v.vector]));
+      for (const p of pairs) {
+        const t = byId.get(`text:${p.cue_index}`);
+        const f = byId.get(`frame:${path.basename(p.frame, '.jpg')}`);
+        const a = byId.get(`audio:${p.cue_index}`);
+        if (t && f) p.frame_text_similarity = round6(similarity(f, t));
+        if (t && a) p.audio_text_similarity = round6(similarity(a, t));
+      }
+    });
+  }
+
+  if (sink) await sink({ video: videoAbs, pairs, vectors });
+
+  // 7. Files: every one replaced atomically, run.json last so its presence means a complete run.
+  const files = {
+    frames: framesDir,
+    pairs: path.join(outAbs, 'pairs.jsonl'),
+    train: path.join(outAbs, 'train.jsonl'),
+    dev: path.join(outAbs, 'dev.jsonl'),
+    manifest: path.join(outAbs, 'run.json'),
+    embeddings: vectors.length ? path.join(outAbs, 'embeddings.f32') : null,
+    embeddingsIndex: vectors.length ? path.join(outAbs, 'embeddings.json') : null,
+  };
+  const { train, dev } = await timed('export', async () => {
+    const bar = progress.stage('export', 4);
+    const parts = splitTrainDev(pairs, (p) => p.cue_index, { train: split, seed });
+    await writeFileAtomic(files.pairs, toJsonl(pairs));
+    bar.tick();
+    await writeFileAtomic(files.train, toJsonl(parts.train.map((p) => toDatasetRecord(p, format, prompt))));
+    await writeFileAtomic(files.dev, toJsonl(parts.dev.map((p) => toDatasetRecord(p, format, prompt))));
+    bar.tick(2);
+    if (vectors.length) {
+      const dim = vectors[0].vector.length;
+      const matrix = new Float32Array(vectors.length * dim);
+      vectors.forEach((v, i) => matrix.set(v.vector, i * dim));
+      await writeFileAtomic(files.embeddings!, new Uint8Array(matrix.buffer));
+      const index = {
+        dtype: 'float32',
+        dim,
+        count: vectors.length,
+        layout: 'row-major, little-endian; row r starts at byte r * dim * 4',
+        models,
+        rows: vectors.map((v, row) => ({ id: v.id, modality: v.modality, row, model: models[v.modality]?.model ?? null, heads: models[v.modality]?.heads ?? null })),
+      };
+      await writeFileAtomic(files.embeddingsIndex!, JSON.stringify(index, null, 1) + '\n');
+    } else {
+      // A rerun with --no-embed must not leave vectors from an earlier run that no longer match the pairs.
+      await rm(path.join(outAbs, 'embeddings.f32'), { force: true });
+      await rm(path.join(outAbs, 'embeddings.json'), { force: true });
+    }
+    bar.done();
+    return { train: parts.train.length, dev: parts.dev.length };
+  });
+
+  const result: AlignVideoResult = {
+    video: videoAbs,
+    subtitles: subsAbs,
+    out: outAbs,
+    mode,
+    format,
+    duration: info.duration,
+    frames: frames.length,
+    pairs: pairs.length,
+    unpairedFrames,
+    unpairedCues,
+    dropped,
+    train,
+    dev,
+    framesReused,
+    hasAudio: info.audio !== null,
+    embedded: vectors.length > 0,
+    warnings,
+    seconds: Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as Record<AlignStage, number>,
+    files,
+  };
+  const options = { mode, fps, perCue, sceneThreshold, threshold, offset, embed, device, modelsDir: modelsDir ?? null, format, prompt, split, seed, jpegQuality };
+  await writeFileAtomic(files.manifest, JSON.stringify({ version: 1, options, models, ...result }, null, 2) + '\n');
+  return result;
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
