@@ -76,6 +76,7 @@ export async function createSession(
   const providers = DEVICE_PROVIDERS[resolveDevice(device)];
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', threads, 'a positive integer');
   const failed: string[] = [];
+  const modelFile = typeof model === 'string' ? model : '<model bytes>';
   for (const provider of providers) {
     const known = providerFailures.get(provider);
     if (known !== undefined) {
@@ -98,14 +99,14 @@ export async function createSession(
     } catch (err) {
       const reason = firstLine(err);
       if (provider === 'cpu') {
-        throw new ModelLoadError(modelName, `onnxruntime cannot load it: ${reason}`, err);
+        throw new ModelLoadError(modelName, modelFile, `onnxruntime cannot load it: ${reason}`, err);
       }
       if (isProviderFailure(reason)) providerFailures.set(provider, reason);
       failed.push(`${provider} (${reason})`);
     }
   }
   // Unreachable: every provider list ends with cpu, which either returns or throws above.
-  throw new ModelLoadError(modelName, `no execution provider could load it: ${failed.join('; ')}`);
+  throw new ModelLoadError(modelName, modelFile, `no execution provider could load it: ${failed.join('; ')}`);
 }
 
 function warnOnce(logger: Logger, failed: readonly string[], used: ExecutionProvider): void {
@@ -128,8 +129,10 @@ function isProviderFailure(reason: string): boolean {
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   // Strip ANSI colour codes and keep the first meaningful line.
-  const clean = msg.replace(/\u001b\[[0-9;]*m/g, '').trim();
-  return clean.split('\n')[0].slice(0, 300);
+  const clean = msg.replace(/\u001b\[[0-9;]*m/g, '').trim().split('\n')[0];
+  // Native messages lead with source paths and C++ signatures; the human part starts at "Failed to".
+  const at = clean.lastIndexOf('Failed to');
+  return (at > 0 ? clean.slice(at) : clean).slice(0, 200);
 }
 
 /** Forgets remembered provider failures (tests; or after installing a provider in a long-lived process). */

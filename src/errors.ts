@@ -146,17 +146,6 @@ export class EmbedBatchError extends MmalignError {
   }
 }
 
-/** An ONNX model that exists but cannot be loaded or run (corrupt file, missing output, wrong shapes). */
-export class ModelLoadError extends MmalignError {
-  readonly model: string;
-  readonly reason: string;
-  constructor(model: string, reason: string, cause?: unknown) {
-    super(`Model ${model}: ${reason}`, { code: 'MODEL_LOAD', cause });
-    this.model = model;
-    this.reason = reason;
-  }
-}
-
 /**
  * Native embeddings of one modality that do not all have the same width, or not the width the heads
  * expect: they came from different models. `index` is the offending row (null: the whole set).
@@ -190,6 +179,81 @@ export class TrainingDataError extends MmalignError {
     super(`${source ? `${source}: ` : ''}${reason}`, { code: 'TRAINING_DATA' });
     this.reason = reason;
     this.source = source;
+  }
+}
+
+/** A vector whose length is not the index's width (e.g. a 768-d native embedding given to a 256-d index). */
+export class VectorDimensionError extends MmalignError {
+  readonly id: string | null;
+  readonly expected: number;
+  readonly actual: number;
+  constructor(id: string | null, expected: number, actual: number) {
+    super(
+      `${id === null ? 'Query vector' : `Vector for item ${JSON.stringify(id)}`} has ${actual} dimensions; the index holds ${expected}-d vectors. ` +
+        'Project it into the shared space first (encoders return 256-d vectors; embedNative does not).',
+      { code: 'VECTOR_DIMENSION' },
+    );
+    this.id = id;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** A vector with NaN/Infinity in it, or all zeros (no direction, so cosine is undefined). */
+export class InvalidVectorError extends MmalignError {
+  readonly id: string | null;
+  /** Position of the first bad component, or -1 for an all-zero vector. */
+  readonly position: number;
+  readonly value: number;
+  constructor(id: string | null, position: number, value: number) {
+    const what = id === null ? 'Query vector' : `Vector for item ${JSON.stringify(id)}`;
+    super(
+      position < 0
+        ? `${what} is all zeros; cosine similarity needs a non-zero vector. Check the encoder output.`
+        : `${what} has ${String(value)} at position ${position}; only finite numbers can be indexed. Check the encoder output.`,
+      { code: 'INVALID_VECTOR' },
+    );
+    this.id = id;
+    this.position = position;
+    this.value = value;
+  }
+}
+
+/** Another process holds the knowledge base's writer lock for longer than we were willing to wait. */
+export class KbLockedError extends MmalignError {
+  readonly lockFile: string;
+  readonly holderPid: number | null;
+  readonly holderHost: string | null;
+  /** When the holder took the lock (ms since epoch), when known. */
+  readonly since: number | null;
+  readonly waitedMs: number;
+  constructor(lockFile: string, holder: { pid: number | null; host: string | null; since: number | null }, waitedMs: number) {
+    const who = holder.pid === null ? 'an unknown process' : `process ${holder.pid}${holder.host ? ` on ${holder.host}` : ''}`;
+    const when = holder.since === null ? '' : ` since ${new Date(holder.since).toISOString()}`;
+    super(
+      `Knowledge base is locked by ${who}${when} (${lockFile}); gave up after ${waitedMs} ms. ` +
+        'Wait for that writer to finish, or raise the lock timeout. If that process is gone, delete the lock file.',
+      { code: 'KB_LOCKED' },
+    );
+    this.lockFile = lockFile;
+    this.holderPid = holder.pid;
+    this.holderHost = holder.host;
+    this.since = holder.since;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/** The knowledge base's files are damaged beyond what opening can repair on its own. */
+export class KbCorruptError extends MmalignError {
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, reason: string, cause?: unknown) {
+    super(`${path}: ${reason}. Run \`mmalign kb verify --kb DIR --repair\`, or restore the folder from a backup.`, {
+      code: 'KB_CORRUPT',
+      cause,
+    });
+    this.path = path;
+    this.reason = reason;
   }
 }
 
@@ -246,5 +310,59 @@ export class SubtitlesOutsideVideoError extends InputFileError {
     this.videoDuration = videoDuration;
     this.firstStart = firstStart;
     this.lastEnd = lastEnd;
+  }
+}
+
+/** A model id or folder that none of the places searched holds. */
+export class ModelNotFoundError extends MmalignError {
+  readonly model: string;
+  /** Every folder or URL that was tried, in order. */
+  readonly searched: readonly string[];
+  constructor(model: string, searched: readonly string[], hint = '') {
+    super(
+      `Model ${JSON.stringify(model)} was not found. Looked in:\n${searched.map((s) => `  - ${s}`).join('\n')}\n` +
+        'Provide it by pointing MMALIGN_MODELS (or --models DIR) at a folder that holds <org>/<name>/ model folders, ' +
+        `by passing the model's own folder path, or by downloading it with \`mmalign models pull ${model} [--mirror URL]\`` +
+        (hint ? `. ${hint}` : '.'),
+      { code: 'MODEL_NOT_FOUND' },
+    );
+    this.model = model;
+    this.searched = searched;
+  }
+}
+
+/** A model file that could not be downloaded from the hub or a mirror. */
+export class ModelDownloadError extends MmalignError {
+  readonly model: string;
+  readonly url: string;
+  /** HTTP status, or null for a network failure. */
+  readonly status: number | null;
+  constructor(model: string, url: string, status: number | null, reason: string, cause?: unknown) {
+    super(
+      `Cannot download ${JSON.stringify(model)} from ${url}: ${reason}. ` +
+        'Check the model id and --mirror URL, or copy the model folder into your models folder (MMALIGN_MODELS).',
+      { code: 'MODEL_DOWNLOAD', cause },
+    );
+    this.model = model;
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/** A model folder that exists but cannot be loaded: truncated or corrupt ONNX, bad config.json, missing dtype file. */
+export class ModelLoadError extends MmalignError {
+  readonly model: string;
+  /** The file at fault. */
+  readonly file: string;
+  readonly reason: string;
+  constructor(model: string, file: string, reason: string, cause?: unknown) {
+    super(
+      `Cannot load model ${JSON.stringify(model)}: ${file}: ${reason}. ` +
+        'Re-download it (`mmalign models pull`) or rebuild it (`mmalign models build`).',
+      { code: 'MODEL_LOAD', cause },
+    );
+    this.model = model;
+    this.file = file;
+    this.reason = reason;
   }
 }

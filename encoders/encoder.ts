@@ -1,0 +1,188 @@
+import { availableParallelism } from 'node:os';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidOptionError, ModelLoadError } from '../src/errors.js';
+import { MODALITIES, type Modality } from '../src/types.js';
+import { AudioEncoder, receptiveField, type AudioWindowEmbedding } from './audio.js';
+import { consoleLogger, createSession, resolveDevice, type Logger } from './device.js';
+import { ProjectionHeads } from './heads.js';
+import { ImageEncoder, parseImagePreprocessing } from './image.js';
+import { locateModel } from './locate.js';
+import { TextEncoder, loadTextPreprocessor } from './text.js';
+import type { AudioInput, Device, Dtype, Encoder } from './types.js';
+
+/** ONNX file name per dtype, as transformers.js lays out `onnx/` (its DEFAULT_DTYPE_SUFFIX_MAPPING). */
+const DTYPE_FILES: Readonly<Record<Dtype, string>> = Object.freeze({
+  fp32: 'model.onnx',
+  fp16: 'model_fp16.onnx',
+  q8: 'model_quantized.onnx',
+  int8: 'model_int8.onnx',
+  uint8: 'model_uint8.onnx',
+  q4: 'model_q4.onnx',
+  bnb4: 'model_bnb4.onnx',
+  q4f16: 'model_q4f16.onnx',
+});
+
+/** Images and audio windows are big; texts are small. Batch sizes that keep memory moderate at base size. */
+const DEFAULT_BATCH: Readonly<Record<Modality, number>> = Object.freeze({ text: 32, image: 16, audio: 4 });
+
+export interface EncoderOptions {
+  /** A registry model id (e.g. `mmalign/bert-base`) or a folder in transformers.js layout. Default: the modality's default model. */
+  model?: string;
+  /** Where model ids are looked up (default: the package's `fixtures/models`, then `$MMALIGN_MODELS`). */
+  modelsDir?: string;
+  device?: Device;
+  dtype?: Dtype;
+  /** Inputs (text windows, images, audio windows) per model run. */
+  batchSize?: number;
+  /** Heads file path or loaded heads; default: seeded orthogonal heads for this model (not trained: cross-modal scores mean nothing). */
+  heads?: string | ProjectionHeads;
+  /** Intra-op threads; default: the core count. */
+  threads?: number;
+  /** Receives the one-time notice when a GPU provider is unavailable. */
+  logger?: Logger;
+  /** Text only: cap the token window below the model's maximum (long texts are windowed at this size). */
+  maxTokens?: number;
+  /** Audio only: seconds per window for long audio (default 10). */
+  windowSeconds?: number;
+  /** Audio only: the ffmpeg binary (default: `$FFMPEG_PATH`, `$PATH`, then `@ffmpeg-installer/ffmpeg`). */
+  ffmpeg?: string;
+}
+
+/** The audio encoder also gives per-window embeddings of long audio. */
+export interface AudioEncoderApi extends Encoder<'audio'> {
+  embedWindows(batch: readonly AudioInput[]): Promise<AudioWindowEmbedding[][]>;
+}
+
+/** What `createEncoder` returns per modality. */
+export interface EncoderOf {
+  text: Encoder<'text'>;
+  image: Encoder<'image'>;
+  audio: AudioEncoderApi;
+}
+
+/**
+ * Creates the encoder of a modality from the model registry: loads the ONNX model on the first
+ * working provider of `device` (falling back to cpu with one notice), the model's own
+ * preprocessing, and the projection heads into the shared 256-d space.
+ *
+ * @example
+ * const text = await createEncoder('text', { model: 'mmalign/tiny-bert', device: 'auto' });
+ * const [v] = await text.embed(['a dog runs on the beach']); // Float32Array(256), unit length
+ * await text.dispose();
+ */
+export async function createEncoder<M extends Modality>(
+  modality: M,
+  {
+    model,
+    modelsDir,
+    device = 'auto',
+    dtype = 'fp32',
+    batchSize = DEFAULT_BATCH[modality],
+    heads,
+    threads = availableParallelism(),
+    logger = consoleLogger,
+    maxTokens,
+    windowSeconds = 10,
+    ffmpeg,
+  }: EncoderOptions = {},
+): Promise<EncoderOf[M]> {
+  if (!MODALITIES.includes(modality)) throw new InvalidOptionError('modality', modality, MODALITIES.join(' | '));
+  resolveDevice(device);
+  if (!Object.hasOwn(DTYPE_FILES, dtype)) throw new InvalidOptionError('dtype', dtype, `one of ${Object.keys(DTYPE_FILES).join(' | ')}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', batchSize, 'a positive integer');
+  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 3)) throw new InvalidOptionError('maxTokens', maxTokens, 'an integer ≥ 3');
+  if (!(windowSeconds > 0)) throw new InvalidOptionError('windowSeconds', windowSeconds, 'a number of seconds > 0');
+
+  const located = await locateModel(modality, { model, modelsDir });
+  const config = await readJson(join(located.dir, 'config.json'), located.id);
+  const onnxFile = join(located.dir, 'onnx', DTYPE_FILES[dtype]);
+  await assertOnnxFile(onnxFile, located.dir, dtype, located.id);
+  const nativeDims = nativeWidth(modality, config, located.id);
+  const projection = await loadHeads(heads, modality, located.id, nativeDims);
+
+  // Preprocessing config first: a bad folder fails before the (slow) session load.
+  const preprocessor = modality === 'text' ? null : await readJson(join(located.dir, 'preprocessor_config.json'), located.id);
+  const textPre = modality === 'text' ? await loadTextPreprocessor({ dir: located.dir, config }) : null;
+  if (textPre && maxTokens !== undefined) textPre.window = Math.min(textPre.window, maxTokens);
+
+  const { session, provider } = await createSession(onnxFile, { device, threads, logger, modelName: located.id });
+  const common = { modelId: located.id, device: provider, session, nativeDims, heads: projection, batchSize };
+  switch (modality) {
+    case 'text':
+      return new TextEncoder({ ...common, preprocessor: textPre! }) as unknown as EncoderOf[M];
+    case 'image':
+      return new ImageEncoder({ ...common, preprocessing: parseImagePreprocessing(preprocessor!, located.id) }) as unknown as EncoderOf[M];
+    case 'audio': {
+      const rate = Number(preprocessor!.sampling_rate ?? 16_000);
+      if (rate !== 16_000) throw new ModelLoadError(located.id, join(located.dir, 'preprocessor_config.json'), `sampling_rate ${rate} Hz is not supported (16000 only)`);
+      return new AudioEncoder({
+        ...common,
+        doNormalize: preprocessor!.do_normalize !== false,
+        windowSeconds,
+        minSamples: receptiveField(config),
+        ffmpeg,
+      }) as unknown as EncoderOf[M];
+    }
+    default:
+      throw new InvalidOptionError('modality', modality satisfies never, MODALITIES.join(' | '));
+  }
+}
+
+/** The pooled width of each architecture, read from config.json (so heads can be checked before the session loads). */
+function nativeWidth(modality: Modality, config: Record<string, unknown>, model: string): number {
+  let width: unknown;
+  switch (modality) {
+    case 'text':
+    case 'audio':
+      width = config.hidden_size;
+      break;
+    case 'image': {
+      const sizes = config.hidden_sizes as number[] | undefined;
+      width = sizes?.[sizes.length - 1] ?? config.hidden_size;
+      break;
+    }
+    default:
+      throw new InvalidOptionError('modality', modality satisfies never, MODALITIES.join(' | '));
+  }
+  if (typeof width !== 'number' || !Number.isInteger(width) || width < 1) {
+    throw new ModelLoadError(model, 'config.json', `no usable ${modality === 'image' ? 'hidden_sizes' : 'hidden_size'}`);
+  }
+  return width;
+}
+
+async function loadHeads(heads: string | ProjectionHeads | undefined, modality: Modality, modelId: string, nativeDims: number): Promise<ProjectionHeads> {
+  if (heads === undefined) return ProjectionHeads.seeded([{ modality, modelId, inputDim: nativeDims }]);
+  if (typeof heads === 'string') {
+    const loaded = await ProjectionHeads.load(heads);
+    loaded.assertCompatible(modality, modelId, nativeDims, heads);
+    return loaded;
+  }
+  if (!(heads instanceof ProjectionHeads)) throw new InvalidOptionError('heads', typeof heads, 'a heads file path or a ProjectionHeads');
+  heads.assertCompatible(modality, modelId, nativeDims);
+  return heads;
+}
+
+async function readJson(file: string, model: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ModelLoadError(model, file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); is this a transformers.js model folder?`, err);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ModelLoadError(model, file, 'not valid JSON', err);
+  }
+}
+
+async function assertOnnxFile(file: string, dir: string, dtype: Dtype, model: string): Promise<void> {
+  try {
+    if (!(await stat(file)).isFile()) throw new Error('not a file');
+  } catch {
+    const have = await readdir(join(dir, 'onnx')).catch(() => [] as string[]);
+    const dtypes = Object.entries(DTYPE_FILES).filter(([, f]) => have.includes(f)).map(([d]) => d);
+    throw new ModelLoadError(model, file, `missing (dtype ${dtype}); dtypes present in ${join(dir, 'onnx')}: ${dtypes.join(', ') || 'none'}`);
+  }
+}
