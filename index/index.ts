@@ -1,0 +1,35 @@
+/** The vector index and knowledge base: HNSW (hnswlib-node) + SQLite metadata, crash-safe, versioned. */
+export {
+  VectorIndex,
+  checkVector,
+  type VectorIndexOptions,
+  type VectorRecord,
+  type ItemFields,
+  type IndexedItem,
+  type SearchFilter,
+  type SearchOptions,
+  type SearchHit,
+  type IndexWriter,
+  type RebuildReason,
+} from './vector-index.js';
+export {
+  KnowledgeBase,
+  defaultEmbedders,
+  incomingWins,
+  type Embedder,
+  type EmbedderProvider,
+  type KnowledgeBaseOptions,
+  type SyncOptions,
+  type SyncResult,
+  type KbVersion,
+  type KbChange,
+  type ChangeKind,
+  type KbQuery,
+  type KbSearchHit,
+  type VerifyReport,
+  type VerifyProblem,
+  type VerifyProblemKind,
+  type Evaluation,
+} from './kb.js';
+export { scanSource, splitMarkdown, splitParagraphs, SOURCE_EXTENSIONS, type SourceItem, type ScanResult } from './sources.js';
+export { acquireLock, lockHolder, type HeldLock, type LockHolder, type LockOptions } from './lock.js';
