@@ -117,7 +117,7 @@ export function bertReference(weights: Weights, c: BertRefConfig, ids: readonly 
   const word = w(weights, 'embeddings.word_embeddings.weight');
   const pos = w(weights, 'embeddings.position_embeddings.weight');
   const typ = w(weights, 'embeddings.token_type_embeddings.weight');
-  let x = new Float64Array(S * H);
+  let x: Float64Array = new Float64Array(S * H);
   for (let s = 0; s < S; s++) for (let k = 0; k < H; k++) x[s * H + k] = word[ids[s] * H + k] + typ[types[s] * H + k] + pos[s * H + k];
   x = layerNorm(x, S, H, w(weights, 'embeddings.LayerNorm.weight'), w(weights, 'embeddings.LayerNorm.bias'), c.layer_norm_eps);
   for (let l = 0; l < c.num_hidden_layers; l++) {
@@ -254,7 +254,7 @@ export interface Wav2Vec2RefConfig {
 
 /** Wav2Vec2Model.last_hidden_state for one waveform: [frames · hidden]. */
 export function wav2vec2Reference(weights: Weights, c: Wav2Vec2RefConfig, samples: Float32Array): { frames: number; data: Float64Array } {
-  let x = Float64Array.from(samples);
+  let x: Float64Array = Float64Array.from(samples);
   let C = 1;
   let T = samples.length;
   for (let i = 0; i < c.conv_dim.length; i++) {
@@ -280,7 +280,7 @@ export function wav2vec2Reference(weights: Weights, c: Wav2Vec2RefConfig, sample
     x = x.map(gelu);
   }
   // [C, T] -> [T, C]
-  let h = new Float64Array(T * C);
+  let h: Float64Array = new Float64Array(T * C);
   for (let ch = 0; ch < C; ch++) for (let t = 0; t < T; t++) h[t * C + ch] = x[ch * T + t];
   h = layerNorm(h, T, C, w(weights, 'feature_projection.layer_norm.weight'), w(weights, 'feature_projection.layer_norm.bias'), c.layer_norm_eps);
   const H = c.hidden_size;
