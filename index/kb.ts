@@ -597,9 +597,9 @@ export class KnowledgeBase {
   *items({ modality, source }: { modality?: Modality; source?: string } = {}): Generator<IndexedItem> {
     this.#assertOpen();
     const ids = this.#db
-      .prepare('SELECT id FROM items WHERE (?1 IS NULL OR modality = ?1) AND (?2 IS NULL OR source = ?2) ORDER BY id')
+      .prepare('SELECT id FROM items WHERE (@modality IS NULL OR modality = @modality) AND (@source IS NULL OR source = @source) ORDER BY id')
       .pluck()
-      .all(modality ?? null, source ?? null) as string[];
+      .all({ modality: modality ?? null, source: source ?? null }) as string[];
     for (let i = 0; i < ids.length; i += 500) yield* this.index.getMany(ids.slice(i, i + 500));
   }
 
@@ -630,8 +630,8 @@ export class KnowledgeBase {
     this.#assertOpen();
     return (
       this.#db
-        .prepare('SELECT metric, value, pairs, heads_version, at, kb_version FROM evaluations WHERE (?1 IS NULL OR metric = ?1) ORDER BY at, seq')
-        .all(metric ?? null) as { metric: string; value: number; pairs: number; heads_version: string; at: number; kb_version: number }[]
+        .prepare('SELECT metric, value, pairs, heads_version, at, kb_version FROM evaluations WHERE (@metric IS NULL OR metric = @metric) ORDER BY at, seq')
+        .all({ metric: metric ?? null }) as { metric: string; value: number; pairs: number; heads_version: string; at: number; kb_version: number }[]
     ).map((r) => ({ metric: r.metric, value: r.value, pairs: r.pairs, headsVersion: r.heads_version, at: r.at, kbVersion: r.kb_version }));
   }
 

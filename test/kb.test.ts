@@ -1,0 +1,376 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputFileError, KbLockedError, KnowledgeBase, incomingWins } from 'mmalign';
+import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
+
+let root: string;
+let src: string;
+let kbDir: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'mmalign-kb-'));
+  src = join(root, 'src');
+  kbDir = join(root, 'kb');
+  mkdirSync(src);
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+const T0 = Date.UTC(2026, 0, 1);
+const clock = (): number => T0;
+
+function write(rel: string, content: string | Buffer, mtimeMs = T0): string {
+  const p = join(src, rel);
+  mkdirSync(join(p, '..'), { recursive: true });
+  writeFileSync(p, content);
+  utimesSync(p, mtimeMs / 1000, mtimeMs / 1000);
+  return p;
+}
+
+function manifest(name: string, lines: object[]): string {
+  const p = join(root, name);
+  writeFileSync(p, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  return p;
+}
+
+const SRT = `1
+00:00:01,000 --> 00:00:02,500
+Hello there.
+
+2
+00:00:03,000 --> 00:00:04,000
+General Kenobi.
+`;
+
+describe('KnowledgeBase.sync', () => {
+  it('turns a folder into items: paragraphs, markdown sections, subtitle cues with times, images and audio', async () => {
+    write('notes.txt', 'First paragraph.\n\nSecond paragraph.\n');
+    write('doc.md', 'Intro text.\n\n# Heading A\nbody a\n\n## Heading B\nbody b\n```\n# not a heading\n```\n');
+    write('clip.mp4', Buffer.from('not really a video'));
+    write('clip.srt', SRT);
+    write('pics/cat.jpg', Buffer.from([1, 2, 3]));
+    write('sound.wav', Buffer.from([4, 5, 6]));
+    write('.hidden.txt', 'ignored');
+    const fake = fakeEmbedders();
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fake.provider, clock });
+    const r = await kb.sync(src);
+    expect(r).toMatchObject({ version: 1, added: 9, updated: 0, deleted: 0 });
+    const items = [...kb.items()];
+    expect(items.map((i) => i.id)).toEqual([
+      'clip.mp4#cue1',
+      'clip.mp4#cue2',
+      'doc.md#part1',
+      'doc.md#part2',
+      'doc.md#part3',
+      'notes.txt#part1',
+      'notes.txt#part2',
+      'pics/cat.jpg',
+      'sound.wav',
+    ]);
+    expect(items[0]).toMatchObject({ modality: 'text', text: 'Hello there.', start: 1, end: 2.5, path: join(src, 'clip.mp4') });
+    expect(items[4].text).toBe('## Heading B\nbody b\n```\n# not a heading\n```');
+    expect(items[7].modality).toBe('image');
+    expect(items[8].modality).toBe('audio');
+    expect(fake.inputs.image).toEqual([join(src, 'pics/cat.jpg')]);
+    await kb.close();
+  });
+
+  it('re-encodes nothing when the source has not changed, and still records a version', async () => {
+    write('a.txt', 'one\n\ntwo\n\nthree');
+    const fake = fakeEmbedders();
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fake.provider, clock });
+    await kb.sync(src);
+    const callsAfterFirst = fake.inputs.text.length;
+    const r = await kb.sync(src);
+    expect(fake.inputs.text.length).toBe(callsAfterFirst);
+    expect(r).toMatchObject({ version: 2, added: 0, updated: 0, deleted: 0, unchanged: 3, encoded: 0 });
+    await kb.close();
+  });
+
+  it('re-encodes only the changed paragraph of an edited file', async () => {
+    write('a.txt', 'one\n\ntwo\n\nthree');
+    const fake = fakeEmbedders();
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fake.provider, clock });
+    await kb.sync(src);
+    fake.inputs.text.length = 0;
+    write('a.txt', 'one\n\nTWO changed\n\nthree', T0 + 1000);
+    const r = await kb.sync(src);
+    expect(fake.inputs.text).toEqual(['TWO changed']);
+    expect(r).toMatchObject({ updated: 3, added: 0, deleted: 0, encoded: 1 }); // all three got the new mtime
+    expect(kb.index.get('a.txt#part2')?.text).toBe('TWO changed');
+    await kb.close();
+  });
+
+  it('deletes the items of a removed file and lists them as that version\'s changes', async () => {
+    write('a.txt', 'alpha');
+    write('b.txt', 'beta\n\ngamma');
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    await kb.sync(src);
+    rmSync(join(src, 'b.txt'));
+    const r = await kb.sync(src);
+    expect(r).toMatchObject({ version: 2, deleted: 2, unchanged: 1 });
+    expect(kb.changes(2).map((c) => [c.change, c.id])).toEqual([
+      ['deleted', 'b.txt#part1'],
+      ['deleted', 'b.txt#part2'],
+    ]);
+    expect((await kb.search({ vector: vectorFor('text:beta') }, { k: 5 })).map((h) => h.id)).toEqual(['a.txt#part1']);
+    await kb.close();
+  });
+
+  it('takes a moved paragraph\'s vector from the embedding cache instead of the encoder', async () => {
+    write('a.txt', 'stays');
+    const fake = fakeEmbedders();
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fake.provider, clock });
+    await kb.sync(src);
+    rmSync(join(src, 'a.txt'));
+    write('moved/b.txt', 'stays');
+    fake.inputs.text.length = 0;
+    const r = await kb.sync(src);
+    expect(r).toMatchObject({ added: 1, deleted: 1, encoded: 0 });
+    expect(fake.inputs.text).toEqual([]);
+    await kb.close();
+  });
+
+  it('re-encodes everything when the model or heads version changes', async () => {
+    write('a.txt', 'x\n\ny');
+    const kb1 = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders({ version: 'v1' }).provider, clock });
+    await kb1.sync(src);
+    await kb1.close();
+    const fake2 = fakeEmbedders({ version: 'v2' });
+    const kb2 = await KnowledgeBase.open(kbDir, { encoders: fake2.provider, clock });
+    const r = await kb2.sync(src);
+    expect(r).toMatchObject({ updated: 2, encoded: 2 });
+    expect(kb2.index.get('a.txt#part1')?.modelVersion).toBe('text-v2');
+    await kb2.close();
+  });
+
+  it('keeps the other items and warns when the encoder fails on one', async () => {
+    write('a.txt', 'good\n\nPOISON\n\nfine');
+    const fake = fakeEmbedders({ fail: (s) => s === 'POISON' });
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fake.provider, clock });
+    const r = await kb.sync(src);
+    expect(r.added).toBe(2);
+    expect(r.warnings.map((w) => w.message).join('\n')).toMatch(/a\.txt#part2: not embedded/);
+    expect(kb.index.get('a.txt#part2')).toBeUndefined();
+    await kb.close();
+  });
+
+  it('reads a JSONL manifest with inline text, files, tags and timestamps', async () => {
+    write('img.png', Buffer.from([9]));
+    const m = manifest('items.jsonl', [
+      { id: 'q1', modality: 'text', text: 'what is this', tags: ['faq'], timestamp: '2026-01-02T00:00:00Z' },
+      { id: 'p1', modality: 'image', path: 'src/img.png', start: 3, end: 4 },
+    ]);
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    const r = await kb.sync(m, { sourceName: 'faq' });
+    expect(r).toMatchObject({ added: 2, source: 'faq' });
+    expect(kb.index.get('q1')).toMatchObject({ tags: ['faq'], timestamp: Date.UTC(2026, 0, 2), source: 'faq' });
+    expect(kb.index.get('p1')).toMatchObject({ modality: 'image', path: join(src, 'img.png'), start: 3, end: 4 });
+    const hits = await kb.search('what is this', { k: 1, filter: { tags: ['faq'] } });
+    expect(hits[0]).toMatchObject({ id: 'q1', item: { text: 'what is this' } });
+    await kb.close();
+  });
+
+  it('rejects a bad manifest line naming file and line, and commits nothing', async () => {
+    const m = manifest('bad.jsonl', [
+      { id: 'ok', modality: 'text', text: 'fine' },
+      { id: 'bad', modality: 'video', text: 'nope' },
+    ]);
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    const err = await kb.sync(m).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputFileError);
+    expect((err as Error).message).toContain(`${m}:2`);
+    expect((err as Error).message).toMatch(/modality/);
+    expect(kb.currentVersion).toBe(0);
+    expect(kb.size).toBe(0);
+    await kb.close();
+  });
+});
+
+describe('conflict rule', () => {
+  it('lets the newer timestamp win whatever the priorities', async () => {
+    const a = manifest('a.jsonl', [{ id: 'x', modality: 'text', text: 'from A', timestamp: 2000 }]);
+    const b = manifest('b.jsonl', [{ id: 'x', modality: 'text', text: 'from B', timestamp: 1000 }]);
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    await kb.sync(a, { sourceName: 'A', priority: 0 });
+    const r = await kb.sync(b, { sourceName: 'B', priority: 9 });
+    expect(r).toMatchObject({ skipped: 1, updated: 0 });
+    expect(kb.index.get('x')).toMatchObject({ text: 'from A', source: 'A' });
+    expect(kb.changes(r.version)[0]).toMatchObject({ change: 'skipped', id: 'x', source: 'B' });
+    await kb.close();
+  });
+
+  it('lets the higher priority win on equal timestamps', async () => {
+    const a = manifest('a.jsonl', [{ id: 'x', modality: 'text', text: 'from A', timestamp: 1000 }]);
+    const b = manifest('b.jsonl', [{ id: 'x', modality: 'text', text: 'from B', timestamp: 1000 }]);
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    await kb.sync(a, { sourceName: 'A', priority: 1 });
+    const r = await kb.sync(b, { sourceName: 'B', priority: 2 });
+    expect(r).toMatchObject({ updated: 1, skipped: 0 });
+    expect(kb.index.get('x')).toMatchObject({ text: 'from B', source: 'B', priority: 2 });
+    // A syncing again with its lower priority does not take it back.
+    const again = await kb.sync(a, { sourceName: 'A' });
+    expect(again.skipped).toBe(1);
+    expect(kb.index.get('x')?.source).toBe('B');
+    await kb.close();
+  });
+
+  it('keeps the current copy on a full tie so syncs never flip-flop', () => {
+    expect(incomingWins({ timestamp: 5, priority: 1 }, { timestamp: 5, priority: 1 })).toBe(false);
+    expect(incomingWins({ timestamp: 6, priority: 0 }, { timestamp: 5, priority: 9 })).toBe(true);
+  });
+
+  it('does not delete an item another source owns when this source stops offering it', async () => {
+    const a = manifest('a.jsonl', [{ id: 'x', modality: 'text', text: 'A', timestamp: 1 }]);
+    const b = manifest('b.jsonl', [{ id: 'x', modality: 'text', text: 'B', timestamp: 2 }]);
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    await kb.sync(a, { sourceName: 'A' });
+    await kb.sync(b, { sourceName: 'B' });
+    writeFileSync(a, '');
+    const r = await kb.sync(a, { sourceName: 'A' });
+    expect(r.deleted).toBe(0);
+    expect(kb.index.get('x')?.text).toBe('B');
+    await kb.close();
+  });
+});
+
+describe('versions', () => {
+  it('numbers each sync and records its counts and time', async () => {
+    let now = T0;
+    write('a.txt', 'a');
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock: () => now });
+    await kb.sync(src, { sourceName: 'docs' });
+    now += 60_000;
+    write('b.txt', 'b');
+    await kb.sync(src, { sourceName: 'docs' });
+    expect(kb.versions()).toEqual([
+      expect.objectContaining({ version: 1, createdAt: T0, kind: 'sync', source: 'docs', added: 1, updated: 0, deleted: 0 }),
+      expect.objectContaining({ version: 2, createdAt: T0 + 60_000, added: 1 }),
+    ]);
+    expect(kb.countChangesSince(1)).toEqual({ added: 1, updated: 0, deleted: 0 });
+    await kb.close();
+  });
+
+  it('records evaluations with the version they were made at', async () => {
+    write('a.txt', 'a');
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    await kb.sync(src);
+    kb.recordEvaluation({ metric: 'recall@1', value: 0.5, pairs: 100, headsVersion: 'h1', at: 10 });
+    kb.recordEvaluation({ metric: 'recall@1', value: 0.6, pairs: 120, headsVersion: 'h2', at: 20 });
+    kb.recordEvaluation({ metric: 'loss', value: 1.2, pairs: 120, headsVersion: 'h2', at: 20 });
+    expect(kb.listEvaluations({ metric: 'recall@1' })).toEqual([
+      { metric: 'recall@1', value: 0.5, pairs: 100, headsVersion: 'h1', at: 10, kbVersion: 1 },
+      { metric: 'recall@1', value: 0.6, pairs: 120, headsVersion: 'h2', at: 20, kbVersion: 1 },
+    ]);
+    expect(() => kb.recordEvaluation({ metric: 'x', value: Number.NaN, pairs: 1, headsVersion: 'h' })).toThrow(/finite/);
+    await kb.close();
+  });
+});
+
+describe('verify', () => {
+  async function built(): Promise<KnowledgeBase> {
+    write('a.txt', 'one\n\ntwo');
+    write('pic.jpg', Buffer.from([1, 2]));
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    await kb.sync(src);
+    return kb;
+  }
+
+  it('reports a healthy knowledge base as ok', async () => {
+    const kb = await built();
+    const report = await kb.verify();
+    expect(report).toMatchObject({ ok: true, items: 3, problems: [] });
+    await kb.close();
+  });
+
+  it('finds and repairs a deleted index file', async () => {
+    const kb = await built();
+    const file = kb.index.indexFile();
+    rmSync(file);
+    const report = await kb.verify();
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.kind)).toEqual(['index-file-missing']);
+    const repaired = await kb.verify({ repair: true });
+    expect(repaired.problems[0]).toMatchObject({ kind: 'index-file-missing', repaired: true });
+    expect(existsSync(file)).toBe(true);
+    expect(await kb.verify()).toMatchObject({ ok: true, problems: [] });
+    await kb.close();
+  });
+
+  it('finds and repairs a generation mismatch between the database and the index file', async () => {
+    const kb = await built();
+    write('c.txt', 'three');
+    await kb.sync(src); // generation 2; generation 1's file is kept one step
+    rmSync(kb.index.indexFile(2));
+    const report = await kb.verify();
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'generation-mismatch', message: expect.stringMatching(/generation 2 .* generation 1/) })]);
+    await kb.close();
+    // A fresh open rebuilds from SQLite, so readers never see the stale file's state.
+    const reopened = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    expect((await reopened.search({ vector: vectorFor('text:three') }, { k: 1 }))[0].id).toBe('c.txt#part1');
+    expect(await reopened.verify({ repair: false })).toMatchObject({ ok: true }); // open wrote the rebuilt file back
+    await reopened.close();
+  });
+
+  it('deletes items whose source file vanished when repairing, as a repair version', async () => {
+    const kb = await built();
+    rmSync(join(src, 'pic.jpg'));
+    const report = await kb.verify({ repair: true });
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'source-file-missing', id: 'pic.jpg', repaired: true })]);
+    expect(kb.index.get('pic.jpg')).toBeUndefined();
+    expect(kb.versions().at(-1)).toMatchObject({ kind: 'repair', deleted: 1, version: report.repairVersion });
+    await kb.close();
+  });
+
+  it('reports a file changed since its sync without deleting it', async () => {
+    const kb = await built();
+    write('pic.jpg', Buffer.from([3, 4, 5]));
+    const report = await kb.verify({ repair: true });
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'source-file-changed', id: 'pic.jpg', repaired: false })]);
+    expect(kb.index.get('pic.jpg')).toBeDefined();
+    await kb.close();
+  });
+});
+
+describe('one writer at a time', () => {
+  it('makes a second writer fail with KbLockedError naming the holder after its timeout', async () => {
+    write('a.txt', 'one\n\ntwo\n\nthree');
+    const slow = fakeEmbedders({ delayMs: 400 });
+    const first = await KnowledgeBase.open(kbDir, { encoders: slow.provider, clock, batchSize: 1 });
+    const second = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, lockTimeoutMs: 100 });
+    const running = first.sync(src);
+    await new Promise((r) => setTimeout(r, 100));
+    const err = await second.sync(src).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KbLockedError);
+    expect((err as KbLockedError).holderPid).toBe(process.pid);
+    expect((err as Error).message).toContain(`process ${process.pid}`);
+    await running;
+    await first.close();
+    await second.close();
+  });
+
+  it('lets a second writer that waits long enough run after the first', async () => {
+    write('a.txt', 'one\n\ntwo');
+    const first = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders({ delayMs: 150 }).provider, clock, batchSize: 1 });
+    const second = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock, lockTimeoutMs: 10_000 });
+    const [r1, r2] = await Promise.all([first.sync(src, { sourceName: 's' }), new Promise((r) => setTimeout(r, 50)).then(() => second.sync(src, { sourceName: 's' }))]);
+    expect(r1.version).toBe(1);
+    expect(r2).toMatchObject({ version: 2, unchanged: 2, added: 0 });
+    await first.close();
+    await second.close();
+  });
+
+  it('takes over a lock left by a process that died', async () => {
+    write('a.txt', 'x');
+    mkdirSync(kbDir, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', 'process.pid'], { encoding: 'utf8' }).pid as number;
+    writeFileSync(join(kbDir, 'writer.lock'), JSON.stringify({ pid: dead, host: hostname(), since: T0, purpose: 'sync' }));
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock, lockTimeoutMs: 0 });
+    await expect(kb.sync(src)).resolves.toMatchObject({ added: 1 });
+    expect(readdirSync(kbDir)).not.toContain('writer.lock');
+    await kb.close();
+  });
+});
