@@ -137,24 +137,37 @@ export async function decodeImage(input: ImageInput, pre: ImagePreprocessing): P
       });
       if (!st.isFile()) throw fail('is not a file');
     }
+    // Pass 1: decode to 8-bit sRGB RGB (orientation applied, alpha flattened), so every format,
+    // bit depth and colour space is resized from the same kind of pixels, as PIL's convert('RGB') does.
+    let source: Sharp | null;
     if (isRawImage(input)) {
       const { data, width: w, height: h, channels } = input;
-      if (!(channels === 3 || channels === 4) || data.length !== w * h * channels) {
-        throw fail(`raw image needs ${w}×${h}×${channels} = ${w * h * channels} bytes with 3 or 4 channels, got ${data.length} bytes`);
+      if (!(channels === 3 || channels === 4) || !(data instanceof Uint8Array) || data.length !== w * h * channels) {
+        throw fail(`raw image needs ${w}×${h}×${channels} = ${w * h * channels} bytes with 3 or 4 channels, got ${data?.length} bytes`);
       }
+      source = channels === 3 ? null : sharp(data, { raw: { width: w, height: h, channels } });
       img = sharp(data, { raw: { width: w, height: h, channels } });
-      width = w;
-      height = h;
     } else if (typeof input === 'string' || input instanceof Uint8Array) {
-      img = sharp(input, { failOn: 'error', autoOrient: true });
-      const meta = await img.metadata();
-      width = meta.autoOrient?.width ?? meta.width;
-      height = meta.autoOrient?.height ?? meta.height;
-      if (!width || !height) throw fail('image has no size');
+      source = sharp(input, { failOn: 'error', autoOrient: true });
+      img = source;
     } else {
       throw fail(`expected a file path, encoded bytes or a RawImage, got ${typeof input}`);
     }
-    img = img.flatten({ background: pre.background }).toColourspace('srgb');
+    if (source) {
+      const { data, info } = await source
+        .flatten({ background: pre.background })
+        .toColourspace('srgb')
+        .removeAlpha()
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw fail(`decoded to ${info.channels} channels, expected 3`);
+      img = sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } });
+      width = info.width;
+      height = info.height;
+    } else {
+      width = (input as RawImage).width;
+      height = (input as RawImage).height;
+    }
     if (pre.resize) {
       const size = resizedSize(width, height, pre.resize);
       if (size.width !== width || size.height !== height) {
@@ -169,15 +182,15 @@ export async function decodeImage(input: ImageInput, pre: ImagePreprocessing): P
         // Smaller than the crop: pad evenly with the background, as transformers' center_crop does.
         const left = Math.max(0, Math.floor((cw - width) / 2));
         const top = Math.max(0, Math.floor((ch - height) / 2));
-        img = sharp(await img.removeAlpha().raw().toBuffer(), { raw: { width, height, channels: 3 } }).extend({
-          left,
-          top,
-          right: Math.max(0, cw - width - left),
-          bottom: Math.max(0, ch - height - top),
-          background: pre.background,
-        });
+        // sharp runs extract before extend within one pipeline, so the padded image is materialised first.
+        const padded = await img
+          .removeAlpha()
+          .extend({ left, top, right: Math.max(0, cw - width - left), bottom: Math.max(0, ch - height - top), background: pre.background })
+          .raw({ depth: 'uchar' })
+          .toBuffer();
         width = Math.max(width, cw);
         height = Math.max(height, ch);
+        img = sharp(padded, { raw: { width, height, channels: 3 } });
       }
       img = img.extract({ left: Math.floor((width - cw) / 2), top: Math.floor((height - ch) / 2), width: cw, height: ch });
       width = cw;

@@ -58,7 +58,8 @@ export async function makeImages(dir: string): Promise<ImageFixtures> {
   // 16-bit: each 8-bit value v becomes v * 257, which maps back to exactly v.
   const wide = new Uint16Array(data.length);
   for (let i = 0; i < data.length; i++) wide[i] = data[i] * 257;
-  await sharp(Buffer.from(wide.buffer), { raw: { ...raw, depth: 'ushort' } }).toColourspace('rgb16').png().toFile(f('g16.png'));
+  // sharp takes the sample depth from the typed array's type.
+  await sharp(wide, { raw }).toColourspace('rgb16').png().toFile(f('g16.png'));
   await img().toColourspace('cmyk').jpeg({ quality: 95 }).toFile(f('cmyk.jpg'));
   await img().webp({ quality: 90 }).toFile(f('g.webp'));
   const grayPx = Buffer.alloc(w * h);
