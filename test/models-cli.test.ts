@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli.js';
+import type { CliIo } from '../src/commands/shared.js';
+import { EMBEDDED_MODELS_DIR } from '../encoders/registry.js';
+
+function capture(): CliIo & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { stdout, stderr, out: () => out, err: () => err };
+}
+
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'mmalign-models-cli-'));
+});
+afterEach(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('mmalign models', () => {
+  it('list --json shows each modality with its default, embedded and local models', async () => {
+    const io = capture();
+    expect(await runCli(['models', 'list', '--json', '--models', join(tmp, 'none')], io)).toBe(0);
+    const rows = JSON.parse(io.out()) as { modality: string; defaultModel: string; embeddedModel: string; local: { id: string; source: string }[] }[];
+    expect(rows.map((r) => r.modality)).toEqual(['text', 'image', 'audio']);
+    expect(rows[0].defaultModel).toBe('Xenova/bert-base-uncased');
+    expect(rows[1].local).toContainEqual(expect.objectContaining({ id: 'mmalign/tiny-resnet', source: 'embedded' }));
+  });
+
+  it('build --preset tiny --only bert writes a loadable folder identical to the committed one', async () => {
+    const io = capture();
+    expect(await runCli(['models', 'build', '--preset', 'tiny', '--only', 'bert', '--out', tmp, '--json'], io)).toBe(0);
+    const [row] = JSON.parse(io.out()) as { id: string; dir: string; sha256: string; nativeDims: number }[];
+    expect(row.id).toBe('mmalign/tiny-bert');
+    expect(row.dir).toBe(join(tmp, 'mmalign', 'tiny-bert'));
+    expect(existsSync(join(tmp, 'mmalign', 'tiny-resnet'))).toBe(false);
+    const committed = readFileSync(join(EMBEDDED_MODELS_DIR, 'mmalign', 'tiny-bert', 'onnx', 'model.onnx'));
+    expect(row.sha256).toBe(createHash('sha256').update(committed).digest('hex'));
+  });
+
+  it('build rejects an unknown family as a usage error (exit 2) naming the valid ones', async () => {
+    const io = capture();
+    expect(await runCli(['models', 'build', '--only', 'gpt', '--out', tmp], io)).toBe(2);
+    expect(io.err()).toMatch(/bert, resnet, wav2vec2/);
+  });
+
+  it('build without --out is a usage error', async () => {
+    const io = capture();
+    expect(await runCli(['models', 'build', '--preset', 'tiny'], io)).toBe(2);
+    expect(io.err()).toMatch(/--out/);
+  });
+
+  it('pull of a model the mirror lacks exits 1 with the URL it tried', async () => {
+    const io = capture();
+    // Port 9 (discard) on loopback refuses connections: a network failure without leaving the machine.
+    const code = await runCli(['models', 'pull', 'acme/missing', '--mirror', 'http://127.0.0.1:9', '--models', tmp], io);
+    expect(code).toBe(1);
+    expect(io.err()).toContain('http://127.0.0.1:9/acme/missing/resolve/main/config.json');
+  });
+});
