@@ -262,7 +262,8 @@ export class AudioEncoder extends BaseEncoder<'audio', AudioUnit> {
     if (samples.length < this.#min) {
       throw new EncodeInputError(describeMedia(input), 'audio', `is too short (${((samples.length / SAMPLE_RATE) * 1000).toFixed(1)} ms; the model needs at least ${((this.#min / SAMPLE_RATE) * 1000).toFixed(1)} ms)`);
     }
-    return audioWindows(samples.length, this.#window, Math.max(this.#min, SAMPLE_RATE)).map(([s, e]) => {
+    // A tail under a quarter window says little on its own: it joins the window before it.
+    return audioWindows(samples.length, this.#window, Math.max(this.#min, Math.round(this.#window / 4))).map(([s, e]) => {
       const w = samples.subarray(s, e);
       return { payload: { samples: this.#doNormalize ? normalizeAudio(w) : w.slice(), start: s, end: e }, weight: e - s, size: e - s };
     });
