@@ -7,7 +7,7 @@ import { AudioEncoder, receptiveField, type AudioWindowEmbedding } from './audio
 import { consoleLogger, createSession, resolveDevice, type Logger } from './device.js';
 import { ProjectionHeads } from './heads.js';
 import { ImageEncoder, parseImagePreprocessing } from './image.js';
-import { locateModel } from './locate.js';
+import { resolveModel } from './models.js';
 import { TextEncoder, loadTextPreprocessor } from './text.js';
 import type { AudioInput, Device, Dtype, Encoder } from './types.js';
 
@@ -29,8 +29,10 @@ const DEFAULT_BATCH: Readonly<Record<Modality, number>> = Object.freeze({ text: 
 export interface EncoderOptions {
   /** A registry model id (e.g. `mmalign/bert-base`) or a folder in transformers.js layout. Default: the modality's default model. */
   model?: string;
-  /** Where model ids are looked up (default: the package's `fixtures/models`, then `$MMALIGN_MODELS`). */
+  /** A folder of `<org>/<name>/` model folders searched first (default `$MMALIGN_MODELS`; then the pull cache and the embedded tiny models). */
   modelsDir?: string;
+  /** Download a model found nowhere locally (default false: nothing touches the network unasked). */
+  allowRemote?: boolean;
   device?: Device;
   dtype?: Dtype;
   /** Inputs (text windows, images, audio windows) per model run. */
@@ -76,6 +78,7 @@ export async function createEncoder<M extends Modality>(
   {
     model,
     modelsDir,
+    allowRemote = false,
     device = 'auto',
     dtype = 'fp32',
     batchSize = DEFAULT_BATCH[modality],
@@ -94,11 +97,11 @@ export async function createEncoder<M extends Modality>(
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 3)) throw new InvalidOptionError('maxTokens', maxTokens, 'an integer ≥ 3');
   if (!(windowSeconds > 0)) throw new InvalidOptionError('windowSeconds', windowSeconds, 'a number of seconds > 0');
 
-  const located = await locateModel(modality, { model, modelsDir });
-  const config = await readJson(join(located.dir, 'config.json'), located.id);
+  const located = await resolveModel(modality, { model, modelsDir, allowRemote });
+  const config = located.config as Record<string, unknown>;
   const onnxFile = join(located.dir, 'onnx', DTYPE_FILES[dtype]);
   await assertOnnxFile(onnxFile, located.dir, dtype, located.id);
-  const nativeDims = nativeWidth(modality, config, located.id);
+  const nativeDims = located.nativeDims;
   const projection = await loadHeads(heads, modality, located.id, nativeDims);
 
   // Preprocessing config first: a bad folder fails before the (slow) session load.
@@ -127,28 +130,6 @@ export async function createEncoder<M extends Modality>(
     default:
       throw new InvalidOptionError('modality', modality satisfies never, MODALITIES.join(' | '));
   }
-}
-
-/** The pooled width of each architecture, read from config.json (so heads can be checked before the session loads). */
-function nativeWidth(modality: Modality, config: Record<string, unknown>, model: string): number {
-  let width: unknown;
-  switch (modality) {
-    case 'text':
-    case 'audio':
-      width = config.hidden_size;
-      break;
-    case 'image': {
-      const sizes = config.hidden_sizes as number[] | undefined;
-      width = sizes?.[sizes.length - 1] ?? config.hidden_size;
-      break;
-    }
-    default:
-      throw new InvalidOptionError('modality', modality satisfies never, MODALITIES.join(' | '));
-  }
-  if (typeof width !== 'number' || !Number.isInteger(width) || width < 1) {
-    throw new ModelLoadError(model, 'config.json', `no usable ${modality === 'image' ? 'hidden_sizes' : 'hidden_size'}`);
-  }
-  return width;
 }
 
 async function loadHeads(heads: string | ProjectionHeads | undefined, modality: Modality, modelId: string, nativeDims: number): Promise<ProjectionHeads> {
