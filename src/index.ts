@@ -41,3 +41,40 @@ export {
   type VerifyProblem,
   type Evaluation,
 } from '../index/index.js';
+export {
+  alignVideo,
+  ALIGN_STAGES,
+  type AlignVideoOptions,
+  type AlignVideoResult,
+  type AlignStage,
+  type AlignedSink,
+  type EncoderFactory,
+  type PipelineVector,
+} from './pipeline.js';
+export {
+  toGlm4vRecord,
+  toGlm41vRecord,
+  toDatasetRecord,
+  splitTrainDev,
+  DEFAULT_PROMPT,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type AlignedPair,
+  type Glm4vRecord,
+  type Glm41vRecord,
+  type SplitOptions,
+} from './export.js';
+export {
+  probeMedia,
+  sampleFrames,
+  decodeAudio,
+  sliceAudio,
+  resolveFfmpegBinaries,
+  SAMPLING_MODES,
+  type MediaInfo,
+  type SamplingMode,
+  type SamplingPlan,
+  type SampledFrame,
+  type DecodedAudio,
+  type FfmpegBinaries,
+} from './media.js';

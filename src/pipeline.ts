@@ -205,16 +205,22 @@ function samplingKey(plan: SamplingPlan, jpegQuality: number): unknown {
   }
 }
 
-/** Checks that DIR is (or can become) a writable folder, by creating it and a probe file in it. */
-async function prepareOutDir(out: string): Promise<void> {
+/**
+ * Checks that DIR is (or can become) a writable folder, by creating it and a probe file in it.
+ * Returns the top-most folder it created (to remove if the run fails), or null.
+ */
+async function prepareOutDir(out: string): Promise<string | null> {
   const st = await stat(out).catch(() => null);
   if (st && !st.isDirectory()) throw new OutputError(out, 'exists and is not a folder; pass a folder path to --out');
+  let created: string | undefined;
   try {
-    await mkdir(out, { recursive: true });
+    created = await mkdir(out, { recursive: true });
     const probe = path.join(out, `.write-test-${process.pid}`);
     await writeFile(probe, '');
     await rm(probe, { force: true });
+    return created ?? null;
   } catch (err) {
+    if (created) await rm(created, { recursive: true, force: true });
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
@@ -275,12 +281,8 @@ function checkOptions(o: {
 }
 
 // Loaded lazily so `--no-embed` runs never load onnxruntime (seconds of start-up on a small machine).
-const ENCODERS_MODULE = '../encoders/index.js';
-
 async function defaultEncoderFactory(...args: Parameters<EncoderFactory>): Promise<Encoder> {
-  const { createEncoder } = (await import(ENCODERS_MODULE)) as {
-    createEncoder: (m: Modality, o: { modelsDir?: string; device?: 'auto'; logger?: { warn(message: string): void } }) => Promise<Encoder>;
-  };
+  const { createEncoder } = await import('../encoders/encoder.js');
   const [modality, options] = args;
   return createEncoder(modality, { modelsDir: options.modelsDir, device: options.device as 'auto', logger: options.logger });
 }
@@ -362,237 +364,244 @@ export async function alignVideo(
   const plan: SamplingPlan = validatePlan(
     mode === 'fps' ? { mode, fps } : mode === 'cue' ? { mode, perCue, cues: inside } : { mode, threshold: sceneThreshold },
   );
-  await prepareOutDir(outAbs);
-  await removeStaleStaging(outAbs);
+  const createdOut = await prepareOutDir(outAbs);
+  // A failed run leaves no output behind: a folder it created is removed; an existing one keeps the last complete run.
+  let completed = false;
+  try {
+    await removeStaleStaging(outAbs);
 
-  // 3. Frames: reuse a matching earlier run, else one decode pass into a staging folder swapped in at the end.
-  const framesDir = path.join(outAbs, 'frames');
-  const sampling = samplingKey(plan, jpegQuality);
-  const videoId = await fingerprint(videoAbs);
-  let framesReused = false;
-  const frames: FrameRecord[] = await timed('frames', async () => {
-    const reused = await loadReusableFrames(framesDir, videoId, sampling);
-    if (reused) {
-      framesReused = true;
-      log(`frames: reusing ${reused.length} frames in ${framesDir}`);
-      const bar = progress.stage('frames', reused.length);
+    // 3. Frames: reuse a matching earlier run, else one decode pass into a staging folder swapped in at the end.
+    const framesDir = path.join(outAbs, 'frames');
+    const sampling = samplingKey(plan, jpegQuality);
+    const videoId = await fingerprint(videoAbs);
+    let framesReused = false;
+    const frames: FrameRecord[] = await timed('frames', async () => {
+      const reused = await loadReusableFrames(framesDir, videoId, sampling);
+      if (reused) {
+        framesReused = true;
+        log(`frames: reusing ${reused.length} frames in ${framesDir}`);
+        const bar = progress.stage('frames', reused.length);
+        bar.done();
+        return reused;
+      }
+      const staging = path.join(outAbs, `.frames.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await mkdir(staging);
+      const expected = plan.mode === 'fps' ? Math.ceil(info.duration * plan.fps) : plan.mode === 'cue' ? cueTargets(plan.cues, plan.perCue).length : 0;
+      const bar = progress.stage('frames', expected);
+      const records: FrameRecord[] = [];
+      try {
+        await sampleFrames(videoAbs, info, plan, {
+          binaries,
+          jpegQuality,
+          signal,
+          onFrame: async (f: SampledFrame) => {
+            const name = frameFileName(f.time);
+            const rec: FrameRecord = { time: f.time, file: path.join(framesDir, name), sha1: createHash('sha1').update(f.jpeg).digest('hex'), jpeg: f.jpeg };
+            records.push(rec);
+            await writeFile(path.join(staging, name), f.jpeg);
+            bar.tick();
+          },
+        });
+        const manifest: FramesManifest = {
+          version: MANIFEST_VERSION,
+          video: videoId,
+          sampling,
+          frames: records.map((r) => ({ time: r.time, file: path.basename(r.file), bytes: r.jpeg!.length, sha1: r.sha1 })),
+        };
+        await writeFile(path.join(staging, FRAMES_MANIFEST), JSON.stringify(manifest, null, 1));
+        await rm(framesDir, { recursive: true, force: true });
+        await rename(staging, framesDir);
+      } catch (err) {
+        await rm(staging, { recursive: true, force: true });
+        throw err;
+      }
+      bar.setTotal(records.length);
       bar.done();
-      return reused;
-    }
-    const staging = path.join(outAbs, `.frames.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await mkdir(staging);
-    const expected = plan.mode === 'fps' ? Math.ceil(info.duration * plan.fps) : plan.mode === 'cue' ? cueTargets(plan.cues, plan.perCue).length : 0;
-    const bar = progress.stage('frames', expected);
-    const records: FrameRecord[] = [];
-    try {
-      await sampleFrames(videoAbs, info, plan, {
-        binaries,
-        jpegQuality,
-        signal,
-        onFrame: async (f: SampledFrame) => {
-          const name = frameFileName(f.time);
-          const rec: FrameRecord = { time: f.time, file: path.join(framesDir, name), sha1: createHash('sha1').update(f.jpeg).digest('hex'), jpeg: f.jpeg };
-          records.push(rec);
-          await writeFile(path.join(staging, name), f.jpeg);
-          bar.tick();
-        },
-      });
-      const manifest: FramesManifest = {
-        version: MANIFEST_VERSION,
-        video: videoId,
-        sampling,
-        frames: records.map((r) => ({ time: r.time, file: path.basename(r.file), bytes: r.jpeg!.length, sha1: r.sha1 })),
-      };
-      await writeFile(path.join(staging, FRAMES_MANIFEST), JSON.stringify(manifest, null, 1));
-      await rm(framesDir, { recursive: true, force: true });
-      await rename(staging, framesDir);
-    } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      throw err;
-    }
-    bar.setTotal(records.length);
-    bar.done();
-    return records;
-  });
-
-  // 4. Align frames to cues (input indices), then pairs, dropping empty texts and exact duplicates.
-  const { pairs, pairFrames, unpairedFrames, unpairedCues, dropped } = await timed('align', async () => {
-    const matches = alignByTimestamp(frames, cues, { threshold });
-    const pairs: AlignedPair[] = [];
-    const pairFrames: FrameRecord[] = [];
-    const seen = new Set<string>();
-    const usedCues = new Set<number>();
-    const dropped = { duplicates: 0, emptyText: 0 };
-    let unpairedFrames = 0;
-    for (const m of matches) {
-      if (m.cue === null || m.distance === null) {
-        unpairedFrames++;
-        continue;
-      }
-      const cue = cues[m.cue];
-      const text = cue.text.trim();
-      if (text === '') {
-        dropped.emptyText++;
-        continue;
-      }
-      const frame = frames[m.frame];
-      const key = `${frame.sha1}\u0000${text}`;
-      if (seen.has(key)) {
-        dropped.duplicates++;
-        continue;
-      }
-      seen.add(key);
-      usedCues.add(m.cue);
-      pairs.push({
-        video: videoAbs,
-        frame: frame.file,
-        frame_time: frame.time,
-        cue_index: cue.index,
-        start: cue.start,
-        end: cue.end,
-        text,
-        distance: Math.round(m.distance * 1e6) / 1e6,
-      });
-      pairFrames.push(frame);
-    }
-    const unpairedCues = cues.filter((c, i) => !usedCues.has(i) && c.text.trim() !== '').length;
-    progress.stage('align', 1).done();
-    return { pairs, pairFrames, unpairedFrames, unpairedCues, dropped };
-  });
-  if (pairs.length === 0) {
-    warnings.push({ file: subsAbs, message: `no frame lies within ${threshold} s of any cue: the dataset is empty (raise --threshold or sample more frames)` });
-  }
-
-  // 5. Audio: one decode of the whole track, sliced per cue; only needed to embed it.
-  const audio: DecodedAudio | null = await timed('audio', async () => {
-    if (!embed || !info.audio || pairs.length === 0) return null;
-    const bar = progress.stage('audio', 1);
-    const decoded = await decodeAudio(videoAbs, { binaries, signal });
-    bar.done();
-    return decoded;
-  });
-
-  // 6. Embeddings: frames, texts and audio of paired cues, in the shared space.
-  const vectors: PipelineVector[] = [];
-  const models: Partial<Record<Modality, { model: string; heads: string | null; device: string }>> = {};
-  if (embed && pairs.length > 0) {
-    await timed('embed', async () => {
-      const cueByIndex = new Map(cues.map((c) => [c.index, c]));
-      const cueIds = [...new Set(pairs.map((p) => p.cue_index))];
-      const frameList = [...new Map(pairFrames.map((f) => [f.file, f])).values()];
-      const audioCues = audio ? cueIds.filter((id) => sliceAudio(audio, cueByIndex.get(id)!.start, cueByIndex.get(id)!.end).length >= 400) : [];
-      const bar = progress.stage('embed', cueIds.length + frameList.length + audioCues.length);
-      const logger = { warn: (m: string) => warnings.push({ message: m }) };
-      const run = async <T>(modality: Modality, items: readonly T[], ids: readonly string[], toInput: (item: T) => Promise<unknown> | unknown) => {
-        if (items.length === 0) return;
-        const enc = await createEncoder(modality, { modelsDir, device, logger });
-        try {
-          models[modality] = {
-            model: enc.modelId,
-            heads: (enc as unknown as { heads?: { metadata?: { version?: string } } }).heads?.metadata?.version ?? null,
-            device: enc.device,
-          };
-          const chunk = 32;
-          for (let i = 0; i < items.length; i += chunk) {
-            signal?.throwIfAborted();
-            const slice = items.slice(i, i + chunk);
-            const inputs = await Promise.all(slice.map(toInput));
-            const outcomes = await enc.embedSettled(inputs as never[]);
-            outcomes.forEach((o, j) => {
-              if (o.ok) vectors.push({ id: ids[i + j], modality, vector: o.vector });
-              else warnings.push({ message: `${modality} ${ids[i + j]}: not embedded: ${o.error.message}` });
-            });
-            bar.tick(slice.length);
-          }
-        } finally {
-          await enc.dispose();
-        }
-      };
-      await run('text', cueIds, cueIds.map((id) => `text:${id}`), (id) => cueByIndex.get(id)!.text.trim());
-      await run('image', frameList, frameList.map((f) => `frame:${path.basename(f.file, '.jpg')}`), async (f) => f.jpeg ?? (await readFile(f.file)));
-      await run('audio', audioCues, audioCues.map((id) => `audio:${id}`), (id) => {
-        const c = cueByIndex.get(id)!;
-        return { samples: sliceAudio(audio!, c.start, c.end), sampleRate: audio!.sampleRate, channels: 1 };
-      });
-      bar.done();
-      const byId = new Map(vectors.map((v) => [v.id, v.vector]));
-      for (const p of pairs) {
-        const t = byId.get(`text:${p.cue_index}`);
-        const f = byId.get(`frame:${path.basename(p.frame, '.jpg')}`);
-        const a = byId.get(`audio:${p.cue_index}`);
-        if (t && f) p.frame_text_similarity = round6(similarity(f, t));
-        if (t && a) p.audio_text_similarity = round6(similarity(a, t));
-      }
+      return records;
     });
-  }
 
-  if (sink) await sink({ video: videoAbs, pairs, vectors });
-
-  // 7. Files: every one replaced atomically, run.json last so its presence means a complete run.
-  const files = {
-    frames: framesDir,
-    pairs: path.join(outAbs, 'pairs.jsonl'),
-    train: path.join(outAbs, 'train.jsonl'),
-    dev: path.join(outAbs, 'dev.jsonl'),
-    manifest: path.join(outAbs, 'run.json'),
-    embeddings: vectors.length ? path.join(outAbs, 'embeddings.f32') : null,
-    embeddingsIndex: vectors.length ? path.join(outAbs, 'embeddings.json') : null,
-  };
-  const { train, dev } = await timed('export', async () => {
-    const bar = progress.stage('export', 4);
-    const parts = splitTrainDev(pairs, (p) => p.cue_index, { train: split, seed });
-    await writeFileAtomic(files.pairs, toJsonl(pairs));
-    bar.tick();
-    await writeFileAtomic(files.train, toJsonl(parts.train.map((p) => toDatasetRecord(p, format, prompt))));
-    await writeFileAtomic(files.dev, toJsonl(parts.dev.map((p) => toDatasetRecord(p, format, prompt))));
-    bar.tick(2);
-    if (vectors.length) {
-      const dim = vectors[0].vector.length;
-      const matrix = new Float32Array(vectors.length * dim);
-      vectors.forEach((v, i) => matrix.set(v.vector, i * dim));
-      await writeFileAtomic(files.embeddings!, new Uint8Array(matrix.buffer));
-      const index = {
-        dtype: 'float32',
-        dim,
-        count: vectors.length,
-        layout: 'row-major, little-endian; row r starts at byte r * dim * 4',
-        models,
-        rows: vectors.map((v, row) => ({ id: v.id, modality: v.modality, row, model: models[v.modality]?.model ?? null, heads: models[v.modality]?.heads ?? null })),
-      };
-      await writeFileAtomic(files.embeddingsIndex!, JSON.stringify(index, null, 1) + '\n');
-    } else {
-      // A rerun with --no-embed must not leave vectors from an earlier run that no longer match the pairs.
-      await rm(path.join(outAbs, 'embeddings.f32'), { force: true });
-      await rm(path.join(outAbs, 'embeddings.json'), { force: true });
+    // 4. Align frames to cues (input indices), then pairs, dropping empty texts and exact duplicates.
+    const { pairs, pairFrames, unpairedFrames, unpairedCues, dropped } = await timed('align', async () => {
+      const matches = alignByTimestamp(frames, cues, { threshold });
+      const pairs: AlignedPair[] = [];
+      const pairFrames: FrameRecord[] = [];
+      const seen = new Set<string>();
+      const usedCues = new Set<number>();
+      const dropped = { duplicates: 0, emptyText: 0 };
+      let unpairedFrames = 0;
+      for (const m of matches) {
+        if (m.cue === null || m.distance === null) {
+          unpairedFrames++;
+          continue;
+        }
+        const cue = cues[m.cue];
+        const text = cue.text.trim();
+        if (text === '') {
+          dropped.emptyText++;
+          continue;
+        }
+        const frame = frames[m.frame];
+        const key = `${frame.sha1}\u0000${text}`;
+        if (seen.has(key)) {
+          dropped.duplicates++;
+          continue;
+        }
+        seen.add(key);
+        usedCues.add(m.cue);
+        pairs.push({
+          video: videoAbs,
+          frame: frame.file,
+          frame_time: frame.time,
+          cue_index: cue.index,
+          start: cue.start,
+          end: cue.end,
+          text,
+          distance: Math.round(m.distance * 1e6) / 1e6,
+        });
+        pairFrames.push(frame);
+      }
+      const unpairedCues = cues.filter((c, i) => !usedCues.has(i) && c.text.trim() !== '').length;
+      progress.stage('align', 1).done();
+      return { pairs, pairFrames, unpairedFrames, unpairedCues, dropped };
+    });
+    if (pairs.length === 0) {
+      warnings.push({ file: subsAbs, message: `no frame lies within ${threshold} s of any cue: the dataset is empty (raise --threshold or sample more frames)` });
     }
-    bar.done();
-    return { train: parts.train.length, dev: parts.dev.length };
-  });
 
-  const result: AlignVideoResult = {
-    video: videoAbs,
-    subtitles: subsAbs,
-    out: outAbs,
-    mode,
-    format,
-    duration: info.duration,
-    frames: frames.length,
-    pairs: pairs.length,
-    unpairedFrames,
-    unpairedCues,
-    dropped,
-    train,
-    dev,
-    framesReused,
-    hasAudio: info.audio !== null,
-    embedded: vectors.length > 0,
-    warnings,
-    seconds: Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as Record<AlignStage, number>,
-    files,
-  };
-  const options = { mode, fps, perCue, sceneThreshold, threshold, offset, embed, device, modelsDir: modelsDir ?? null, format, prompt, split, seed, jpegQuality };
-  await writeFileAtomic(files.manifest, JSON.stringify({ version: 1, options, models, ...result }, null, 2) + '\n');
-  return result;
+    // 5. Audio: one decode of the whole track, sliced per cue; only needed to embed it.
+    const audio: DecodedAudio | null = await timed('audio', async () => {
+      if (!embed || !info.audio || pairs.length === 0) return null;
+      const bar = progress.stage('audio', 1);
+      const decoded = await decodeAudio(videoAbs, { binaries, signal });
+      bar.done();
+      return decoded;
+    });
+
+    // 6. Embeddings: frames, texts and audio of paired cues, in the shared space.
+    const vectors: PipelineVector[] = [];
+    const models: Partial<Record<Modality, { model: string; heads: string | null; device: string }>> = {};
+    if (embed && pairs.length > 0) {
+      await timed('embed', async () => {
+        const cueByIndex = new Map(cues.map((c) => [c.index, c]));
+        const cueIds = [...new Set(pairs.map((p) => p.cue_index))];
+        const frameList = [...new Map(pairFrames.map((f) => [f.file, f])).values()];
+        const audioCues = audio ? cueIds.filter((id) => sliceAudio(audio, cueByIndex.get(id)!.start, cueByIndex.get(id)!.end).length >= 400) : [];
+        const bar = progress.stage('embed', cueIds.length + frameList.length + audioCues.length);
+        const logger = { warn: (m: string) => warnings.push({ message: m }) };
+        const run = async <T>(modality: Modality, items: readonly T[], ids: readonly string[], toInput: (item: T) => Promise<unknown> | unknown) => {
+          if (items.length === 0) return;
+          const enc = await createEncoder(modality, { modelsDir, device, logger });
+          try {
+            models[modality] = {
+              model: enc.modelId,
+              heads: (enc as unknown as { heads?: { metadata?: { version?: string } } }).heads?.metadata?.version ?? null,
+              device: enc.device,
+            };
+            const chunk = 32;
+            for (let i = 0; i < items.length; i += chunk) {
+              signal?.throwIfAborted();
+              const slice = items.slice(i, i + chunk);
+              const inputs = await Promise.all(slice.map(toInput));
+              const outcomes = await enc.embedSettled(inputs as never[]);
+              outcomes.forEach((o, j) => {
+                if (o.ok) vectors.push({ id: ids[i + j], modality, vector: o.vector });
+                else warnings.push({ message: `${modality} ${ids[i + j]}: not embedded: ${o.error.message}` });
+              });
+              bar.tick(slice.length);
+            }
+          } finally {
+            await enc.dispose();
+          }
+        };
+        await run('text', cueIds, cueIds.map((id) => `text:${id}`), (id) => cueByIndex.get(id)!.text.trim());
+        await run('image', frameList, frameList.map((f) => `frame:${path.basename(f.file, '.jpg')}`), async (f) => f.jpeg ?? (await readFile(f.file)));
+        await run('audio', audioCues, audioCues.map((id) => `audio:${id}`), (id) => {
+          const c = cueByIndex.get(id)!;
+          return { samples: sliceAudio(audio!, c.start, c.end), sampleRate: audio!.sampleRate, channels: 1 };
+        });
+        bar.done();
+        const byId = new Map(vectors.map((v) => [v.id, v.vector]));
+        for (const p of pairs) {
+          const t = byId.get(`text:${p.cue_index}`);
+          const f = byId.get(`frame:${path.basename(p.frame, '.jpg')}`);
+          const a = byId.get(`audio:${p.cue_index}`);
+          if (t && f) p.frame_text_similarity = round6(similarity(f, t));
+          if (t && a) p.audio_text_similarity = round6(similarity(a, t));
+        }
+      });
+    }
+
+    if (sink) await sink({ video: videoAbs, pairs, vectors });
+
+    // 7. Files: every one replaced atomically, run.json last so its presence means a complete run.
+    const files = {
+      frames: framesDir,
+      pairs: path.join(outAbs, 'pairs.jsonl'),
+      train: path.join(outAbs, 'train.jsonl'),
+      dev: path.join(outAbs, 'dev.jsonl'),
+      manifest: path.join(outAbs, 'run.json'),
+      embeddings: vectors.length ? path.join(outAbs, 'embeddings.f32') : null,
+      embeddingsIndex: vectors.length ? path.join(outAbs, 'embeddings.json') : null,
+    };
+    const { train, dev } = await timed('export', async () => {
+      const bar = progress.stage('export', 4);
+      const parts = splitTrainDev(pairs, (p) => p.cue_index, { train: split, seed });
+      await writeFileAtomic(files.pairs, toJsonl(pairs));
+      bar.tick();
+      await writeFileAtomic(files.train, toJsonl(parts.train.map((p) => toDatasetRecord(p, format, prompt))));
+      await writeFileAtomic(files.dev, toJsonl(parts.dev.map((p) => toDatasetRecord(p, format, prompt))));
+      bar.tick(2);
+      if (vectors.length) {
+        const dim = vectors[0].vector.length;
+        const matrix = new Float32Array(vectors.length * dim);
+        vectors.forEach((v, i) => matrix.set(v.vector, i * dim));
+        await writeFileAtomic(files.embeddings!, new Uint8Array(matrix.buffer));
+        const index = {
+          dtype: 'float32',
+          dim,
+          count: vectors.length,
+          layout: 'row-major, little-endian; row r starts at byte r * dim * 4',
+          models,
+          rows: vectors.map((v, row) => ({ id: v.id, modality: v.modality, row, model: models[v.modality]?.model ?? null, heads: models[v.modality]?.heads ?? null })),
+        };
+        await writeFileAtomic(files.embeddingsIndex!, JSON.stringify(index, null, 1) + '\n');
+      } else {
+        // A rerun with --no-embed must not leave vectors from an earlier run that no longer match the pairs.
+        await rm(path.join(outAbs, 'embeddings.f32'), { force: true });
+        await rm(path.join(outAbs, 'embeddings.json'), { force: true });
+      }
+      bar.done();
+      return { train: parts.train.length, dev: parts.dev.length };
+    });
+
+    const result: AlignVideoResult = {
+      video: videoAbs,
+      subtitles: subsAbs,
+      out: outAbs,
+      mode,
+      format,
+      duration: info.duration,
+      frames: frames.length,
+      pairs: pairs.length,
+      unpairedFrames,
+      unpairedCues,
+      dropped,
+      train,
+      dev,
+      framesReused,
+      hasAudio: info.audio !== null,
+      embedded: vectors.length > 0,
+      warnings,
+      seconds: Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as Record<AlignStage, number>,
+      files,
+    };
+    const options = { mode, fps, perCue, sceneThreshold, threshold, offset, embed, device, modelsDir: modelsDir ?? null, format, prompt, split, seed, jpegQuality };
+    await writeFileAtomic(files.manifest, JSON.stringify({ version: 1, options, models, ...result }, null, 2) + '\n');
+    completed = true;
+    return result;
+  } finally {
+    if (!completed && createdOut) await rm(createdOut, { recursive: true, force: true });
+  }
 }
 
 function round6(x: number): number {

@@ -1,0 +1,349 @@
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli.js';
+import type { CliIo } from '../src/commands/shared.js';
+import { alignVideo, type EncoderFactory } from '../src/pipeline.js';
+import type { Encoder } from '../encoders/types.js';
+import { EMBED_DIM, type Modality } from '../src/types.js';
+import { SAMPLE_MP4, SAMPLE_SRT, SAMPLE_VTT, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(() => cleanup());
+
+function captureIo(): CliIo & { out: () => string; err: () => string } {
+  let o = '';
+  let e = '';
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, cb) {
+        append(String(chunk));
+        cb();
+      },
+    });
+  return { stdout: sink((s) => (o += s)), stderr: sink((s) => (e += s)), out: () => o, err: () => e };
+}
+
+async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(file, 'utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  return text.trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+interface Summary {
+  frames: number;
+  pairs: number;
+  unpairedFrames: number;
+  unpairedCues: number;
+  dropped: { duplicates: number; emptyText: number };
+  train: number;
+  dev: number;
+  framesReused: boolean;
+  seconds: Record<string, number>;
+}
+
+async function alignJson(args: string[]): Promise<{ code: number; summary: Summary; io: ReturnType<typeof captureIo> }> {
+  const io = captureIo();
+  const code = await runCli(['align', ...args, '--json'], io);
+  return { code, summary: code === 0 ? (JSON.parse(io.out()) as Summary) : ({} as Summary), io };
+}
+
+/** A deterministic stand-in encoder: tests the pipeline's wiring, not any model. */
+function fakeEncoders(calls: Modality[] = []): EncoderFactory {
+  return async (modality) => {
+    calls.push(modality);
+    const vec = (seed: number) => {
+      const v = new Float32Array(EMBED_DIM);
+      v[seed % EMBED_DIM] = 0.6;
+      v[(seed * 7 + 1) % EMBED_DIM] = 0.8;
+      return v;
+    };
+    const enc: Encoder = {
+      modality,
+      modelId: `fake-${modality}`,
+      device: 'cpu',
+      ndims: () => EMBED_DIM,
+      nativeDims: () => 8,
+      embed: async (batch) => batch.map((_, i) => vec(i)),
+      embedSettled: async (batch) =>
+        batch.map((item: unknown, i) => {
+          const size = typeof item === 'string' ? item.length : item instanceof Uint8Array ? item.length : (item as { samples: Float32Array }).samples.length;
+          return { ok: true as const, vector: vec(size + i) };
+        }),
+      embedNative: async (batch) => batch.map(() => new Float32Array(8)),
+      dispose: async () => {},
+    };
+    return enc;
+  };
+}
+
+describe('mmalign align --no-embed', () => {
+  it('writes frames, pairs, a GLM-4V train/dev split and run.json for the fixture video', async () => {
+    const out = path.join(dir, 'out');
+    const { code, summary } = await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed']);
+    expect(code).toBe(0);
+    expect(summary.frames).toBe(18);
+    expect(summary.pairs + summary.unpairedFrames + summary.dropped.duplicates + summary.dropped.emptyText).toBe(summary.frames);
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    expect(pairs).toHaveLength(summary.pairs);
+    for (const p of pairs) {
+      expect(path.isAbsolute(p.frame as string)).toBe(true);
+      expect(existsSync(p.frame as string)).toBe(true);
+      expect(p.video).toBe(SAMPLE_MP4);
+      expect(p.distance as number).toBeLessThanOrEqual(0.5);
+    }
+    const train = await readJsonl(path.join(out, 'train.jsonl'));
+    const dev = await readJsonl(path.join(out, 'dev.jsonl'));
+    expect(train.length + dev.length).toBe(pairs.length);
+    expect(train[0]).toEqual({
+      messages: [
+        { role: 'user', content: expect.any(String), image: expect.stringMatching(/^\/.*frames\/t\d{6}\.\d{3}\.jpg$/) },
+        { role: 'assistant', content: expect.any(String) },
+      ],
+    });
+    const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as { pairs: number; options: { format: string } };
+    expect(run.pairs).toBe(summary.pairs);
+    expect(run.options.format).toBe('glm4v');
+  });
+
+  it('names each frame by its true time, checked against the frame number drawn in it', async () => {
+    const out = path.join(dir, 'out');
+    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--fps', '2']);
+    const names = (await readdir(path.join(out, 'frames'))).filter((n) => n.endsWith('.jpg'));
+    expect(names).toHaveLength(36);
+    // 3.5 s falls between frames 87 (3.48 s) and 88 (3.52 s): the file says 3.520, the frame it holds.
+    expect(names).toContain('t000003.520.jpg');
+    for (const name of names.filter((_, i) => i % 7 === 0)) {
+      const t = Number(name.slice(1, -4));
+      expect(await frameNumberOf(path.join(out, 'frames', name))).toBe(Math.round(t * 25));
+    }
+  });
+
+  it('never pairs the cue that lies outside the video, and never pairs frames in the silent stretch', async () => {
+    const out = path.join(dir, 'out');
+    const { summary } = await alignJson([SAMPLE_MP4, SAMPLE_VTT, '--out', out, '--no-embed']);
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    expect(pairs.some((p) => p.cue_index === 6)).toBe(false);
+    expect(pairs.filter((p) => (p.frame_time as number) >= 9 && (p.frame_time as number) <= 11)).toEqual([]);
+    expect(summary.unpairedCues).toBe(1);
+  });
+
+  it('writes GLM-4.1V records with one <image> tag and the image in images', async () => {
+    const out = path.join(dir, 'out');
+    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--format', 'glm41v', '--prompt', 'Transcribe.']);
+    const [rec] = await readJsonl(path.join(out, 'train.jsonl'));
+    const { messages, images } = rec as { messages: { role: string; content: string }[]; images: string[] };
+    expect(messages[0]).toEqual({ role: 'user', content: '<image>Transcribe.' });
+    expect(messages[1].role).toBe('assistant');
+    expect(images).toHaveLength(1);
+    expect(path.isAbsolute(images[0])).toBe(true);
+  });
+
+  it('splits by cue: no cue has frames in both train and dev, and the same seed gives the same files', async () => {
+    const a = path.join(dir, 'a');
+    const b = path.join(dir, 'b');
+    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', a, '--no-embed', '--format', 'pairs', '--split', '0.6', '--seed', '5']);
+    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', b, '--no-embed', '--format', 'pairs', '--split', '0.6', '--seed', '5']);
+    const train = await readJsonl(path.join(a, 'train.jsonl'));
+    const dev = await readJsonl(path.join(a, 'dev.jsonl'));
+    const trainCues = new Set(train.map((p) => p.cue_index));
+    expect(dev.length).toBeGreaterThan(0);
+    expect(dev.filter((p) => trainCues.has(p.cue_index))).toEqual([]);
+    const strip = (rows: Record<string, unknown>[]) => rows.map((r) => ({ ...r, frame: path.basename(r.frame as string) }));
+    expect(strip(await readJsonl(path.join(b, 'dev.jsonl')))).toEqual(strip(dev));
+  });
+
+  it('takes one frame per cue, inside it, in cue mode', async () => {
+    const out = path.join(dir, 'out');
+    const { summary } = await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--mode', 'cue']);
+    expect(summary.frames).toBe(5);
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    expect(pairs.map((p) => p.cue_index)).toEqual([1, 2, 3, 4, 5]);
+    expect(pairs.every((p) => p.distance === 0)).toBe(true);
+  });
+
+  it('drops empty-text cues and exact duplicate pairs, and counts them', async () => {
+    const video = path.join(dir, 'still.mp4');
+    ffmpegMake(['-f', 'lavfi', '-i', 'color=c=blue:s=64x48:r=10:d=6', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video]);
+    const subs = path.join(dir, 'still.srt');
+    await writeFile(subs, '1\n00:00:00,000 --> 00:00:02,900\nSame words.\n\n2\n00:00:03,000 --> 00:00:04,000\n<i></i>\n\n');
+    const out = path.join(dir, 'out');
+    const { summary } = await alignJson([video, subs, '--out', out, '--no-embed', '--threshold', '0']);
+    // Frames 0,1,2 (identical blue) with the same text: 1 pair + 2 duplicates; frames 3,4 lie in the empty cue.
+    expect(summary.pairs).toBe(1);
+    expect(summary.dropped).toEqual({ duplicates: 2, emptyText: 2 });
+  });
+});
+
+describe('resume', () => {
+  it('reuses the frames of an earlier run with the same video and sampling', async () => {
+    const out = path.join(dir, 'out');
+    const first = await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed']);
+    const frame = path.join(out, 'frames', 't000005.000.jpg');
+    const before = (await stat(frame)).mtimeMs;
+    const second = await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--format', 'glm41v']);
+    expect(first.summary.framesReused).toBe(false);
+    expect(second.summary.framesReused).toBe(true);
+    expect((await stat(frame)).mtimeMs).toBe(before);
+    expect(second.summary.pairs).toBe(first.summary.pairs);
+  });
+
+  it('redoes the frames when the sampling changes, leaving no frame of the old sampling', async () => {
+    const out = path.join(dir, 'out');
+    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed']);
+    const { summary } = await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--mode', 'cue']);
+    expect(summary.framesReused).toBe(false);
+    expect((await readdir(path.join(out, 'frames'))).filter((n) => n.endsWith('.jpg'))).toHaveLength(5);
+  });
+
+  it('redoes the frames when one of them was deleted', async () => {
+    const out = path.join(dir, 'out');
+    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed']);
+    await rm(path.join(out, 'frames', 't000004.000.jpg'));
+    const { summary } = await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed']);
+    expect(summary.framesReused).toBe(false);
+    expect(existsSync(path.join(out, 'frames', 't000004.000.jpg'))).toBe(true);
+  });
+
+  it('keeps the previous complete output, with no temp files, when a run fails before writing', async () => {
+    const out = path.join(dir, 'out');
+    await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, embed: false });
+    const before = await readFile(path.join(out, 'pairs.jsonl'), 'utf8');
+    const failing = alignVideo(SAMPLE_MP4, SAMPLE_SRT, {
+      out,
+      embed: false,
+      fps: 2,
+      sink: async () => {
+        throw new Error('knowledge base went away');
+      },
+    });
+    await expect(failing).rejects.toThrow('knowledge base went away');
+    expect(await readFile(path.join(out, 'pairs.jsonl'), 'utf8')).toBe(before);
+    expect((await readdir(out)).filter((n) => n.includes('.tmp-') || n.includes('.partial-'))).toEqual([]);
+  });
+});
+
+describe('embeddings', () => {
+  it('embeds paired frames, cue texts and cue audio, writes the matrix with its index, and scores each pair', async () => {
+    const out = path.join(dir, 'out');
+    const calls: Modality[] = [];
+    const r = await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, createEncoder: fakeEncoders(calls) });
+    expect(calls.sort()).toEqual(['audio', 'image', 'text']);
+    const index = JSON.parse(await readFile(path.join(out, 'embeddings.json'), 'utf8')) as {
+      dim: number;
+      rows: { id: string; modality: string; row: number; model: string }[];
+    };
+    const bytes = (await stat(path.join(out, 'embeddings.f32'))).size;
+    expect(bytes).toBe(index.rows.length * index.dim * 4);
+    const frames = new Set((await readJsonl(path.join(out, 'pairs.jsonl'))).map((p) => p.frame));
+    expect(index.rows.filter((x) => x.modality === 'image')).toHaveLength(frames.size);
+    expect(index.rows.filter((x) => x.modality === 'text').map((x) => x.id)).toEqual(['text:1', 'text:2', 'text:3', 'text:4', 'text:5']);
+    expect(index.rows.filter((x) => x.modality === 'audio')).toHaveLength(5);
+    expect(index.rows[0].model).toBe('fake-text');
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    for (const p of pairs) {
+      expect(p.frame_text_similarity).toEqual(expect.any(Number));
+      expect(p.audio_text_similarity).toEqual(expect.any(Number));
+    }
+    expect(r.embedded).toBe(true);
+  });
+
+  it('aligns a video without audio, with a warning and no audio vectors', async () => {
+    const video = path.join(dir, 'mute.mp4');
+    ffmpegMake(['-i', SAMPLE_MP4, '-an', '-c:v', 'copy', video]);
+    const out = path.join(dir, 'out');
+    const r = await alignVideo(video, SAMPLE_SRT, { out, createEncoder: fakeEncoders() });
+    expect(r.hasAudio).toBe(false);
+    expect(r.pairs).toBeGreaterThan(0);
+    expect(r.warnings.map((w) => w.message).join('\n')).toMatch(/no audio stream/);
+    const index = JSON.parse(await readFile(path.join(out, 'embeddings.json'), 'utf8')) as { rows: { modality: string }[] };
+    expect(index.rows.some((x) => x.modality === 'audio')).toBe(false);
+  });
+});
+
+describe('bad input', () => {
+  async function expectFailure(args: string[], out: string, message: RegExp): Promise<void> {
+    const io = captureIo();
+    const code = await runCli(['align', ...args, '--out', out, '--no-embed'], io);
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(message);
+    expect(io.out()).toBe('');
+  }
+
+  it('fails on a missing video, naming it, and writes nothing', async () => {
+    const out = path.join(dir, 'out');
+    const missing = path.join(dir, 'missing.mp4');
+    await expectFailure([missing, SAMPLE_SRT], out, new RegExp(`${missing}: no such file`));
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('fails on a file that is not a video', async () => {
+    const file = path.join(dir, 'fake.mp4');
+    await writeFile(file, 'hello\n');
+    const out = path.join(dir, 'out');
+    await expectFailure([file, SAMPLE_SRT], out, /fake\.mp4: is not a media file ffmpeg can read/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('fails on a truncated video and removes the output folder it had created', async () => {
+    const file = path.join(dir, 'cut.mp4');
+    const bytes = await readFile(SAMPLE_MP4);
+    await writeFile(file, bytes.subarray(0, Math.floor(bytes.length * 0.4)));
+    const out = path.join(dir, 'out');
+    await expectFailure([file, SAMPLE_SRT], out, /cut\.mp4: is truncated or corrupt/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('fails on an audio-only file', async () => {
+    const file = path.join(dir, 'speech.m4a');
+    ffmpegMake(['-i', SAMPLE_MP4, '-vn', '-c:a', 'copy', file]);
+    const out = path.join(dir, 'out');
+    await expectFailure([file, SAMPLE_SRT], out, /speech\.m4a: has no video stream/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('fails on subtitles that do not parse, naming the file', async () => {
+    const subs = path.join(dir, 'junk.srt');
+    await writeFile(subs, 'this is not\na subtitle file\n');
+    const out = path.join(dir, 'out');
+    await expectFailure([SAMPLE_MP4, subs], out, /junk\.srt/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('fails on subtitles that lie entirely outside the video', async () => {
+    const subs = path.join(dir, 'late.srt');
+    await writeFile(subs, '1\n00:01:00,000 --> 00:01:02,000\nToo late.\n');
+    const out = path.join(dir, 'out');
+    await expectFailure([SAMPLE_MP4, subs], out, /late\.srt: every cue .* lies outside the video/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('fails when --out is a file, leaving the file as it was', async () => {
+    const file = path.join(dir, 'taken');
+    await writeFile(file, 'keep me');
+    await expectFailure([SAMPLE_MP4, SAMPLE_SRT], file, /taken: exists and is not a folder/);
+    expect(await readFile(file, 'utf8')).toBe('keep me');
+  });
+
+  it('fails when --out cannot be written', async () => {
+    // root ignores permission bits, so use a path whose parent is a file (and a read-only folder otherwise).
+    const parent = path.join(dir, 'locked');
+    await mkdir(parent);
+    await chmod(parent, 0o500);
+    const file = path.join(dir, 'plain');
+    await writeFile(file, '');
+    const out = process.getuid?.() === 0 ? path.join(file, 'out') : path.join(parent, 'out');
+    await expectFailure([SAMPLE_MP4, SAMPLE_SRT], out, /cannot be created|not writable/);
+    await chmod(parent, 0o700);
+  });
+
+  it('rejects an unknown --format as usage (exit 2)', async () => {
+    const io = captureIo();
+    expect(await runCli(['align', SAMPLE_MP4, SAMPLE_SRT, '--out', path.join(dir, 'o'), '--format', 'llava'], io)).toBe(2);
+    expect(io.err()).toMatch(/glm4v, glm41v, pairs/);
+  });
+});
