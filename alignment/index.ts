@@ -15,9 +15,11 @@ export {
 } from './subtitles.js';
 export {
   alignByTimestamp,
+  alignTimesTyped,
   framesForCues,
   CUE_FRAMES_MODES,
   type FrameMatch,
+  type TypedFrameMatches,
   type CueFrames,
   type CueFramesMode,
   type AlignOptions,

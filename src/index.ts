@@ -10,13 +10,33 @@ export {
   formatVtt,
   writeSubtitleFile,
   alignByTimestamp,
+  alignTimesTyped,
   framesForCues,
   type SubtitleDocument,
   type SubtitleFormat,
   type FrameMatch,
+  type TypedFrameMatches,
   type CueFrames,
   type CueFramesMode,
 } from '../alignment/index.js';
+export { createEncoder, type EncoderOptions, type EncoderOf, type AudioEncoderApi } from '../encoders/encoder.js';
+export { similarity, similarityMatrix } from '../encoders/similarity.js';
+export { ProjectionHeads, type HeadDef, type HeadSpec, type HeadsMetadata } from '../encoders/heads.js';
+export { resolveDevice, DEVICE_PROVIDERS, type ExecutionProvider, type Logger } from '../encoders/device.js';
+export type { AudioWindowEmbedding } from '../encoders/audio.js';
+export type { Encoder, Device, Dtype, ImageInput, AudioInput, RawImage, PcmAudio, InputOf, EmbedOutcome } from '../encoders/types.js';
+export { trainHeads, type TrainHeadsOptions, type TrainHeadsResult, type EpochReport, type HeadsTrainingRecord } from '../encoders/train-heads.js';
+export {
+  evaluateHeads,
+  type EvaluateHeadsOptions,
+  type HeadsEvaluation,
+  type HeadsEvaluationReport,
+  type KindEvaluation,
+  type RetrievalScores,
+} from '../encoders/eval-heads.js';
+export type { NativePairs, NativePair, NativeVectors, PairKind } from '../encoders/native-pairs.js';
+export type { Matrix } from '../encoders/linalg.js';
+export { shouldRetrain, type RetrainPolicy, type RetrainDecision, type EvaluationPoint } from '../encoders/retrain.js';
 export {
   VectorIndex,
   KnowledgeBase,
@@ -41,6 +61,32 @@ export {
   type VerifyProblem,
   type Evaluation,
 } from '../index/index.js';
+export {
+  resolveModel,
+  pullModel,
+  listModels,
+  checkOnnxFile,
+  defaultCacheDir,
+  type ResolvedModel,
+  type ResolveModelOptions,
+  type ModelSource,
+  type PullModelOptions,
+  type PulledModel,
+  type ModelListing,
+} from '../encoders/models.js';
+export { MODALITY_REGISTRY, getModalitySpec, EMBEDDED_MODELS_DIR, type ModalitySpec, type ModelConfigJson } from '../encoders/registry.js';
+export {
+  buildModel,
+  buildModels,
+  generatedModelId,
+  MODEL_FAMILIES,
+  MODEL_PRESETS,
+  type ModelFamily,
+  type ModelPreset,
+  type BuildModelOptions,
+  type BuildModelsOptions,
+  type BuiltModel,
+} from '../encoders/onnx/build.js';
 export {
   alignVideo,
   ALIGN_STAGES,

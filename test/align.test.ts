@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignByTimestamp, framesForCues, InvalidOptionError, type CueFrames, type FrameMatch } from 'mmalign';
+import { alignByTimestamp, alignTimesTyped, framesForCues, InvalidOptionError, type CueFrames, type FrameMatch } from 'mmalign';
 
 type Span = { start: number; end: number };
 type Frame = { time: number };
@@ -90,6 +90,8 @@ function randomCase(rand: () => number): { frames: Frame[]; cues: Span[]; thresh
   }
   const n = Math.floor(rand() * 15);
   const frames = Array.from({ length: n }, () => ({ time: rand() < 0.2 && cues.length > 0 ? cues[Math.floor(rand() * cues.length)].end : time() }));
+  // Half the cases in time order, as a frame sampler emits them (the sweep path), half shuffled.
+  if (rand() < 0.5) frames.sort((a, b) => a.time - b.time);
   const threshold = [0, 0.25, 0.5, 1, 3, Infinity][Math.floor(rand() * 6)];
   const offset = rand() < 0.5 ? 0 : coarse ? Math.floor(rand() * 16 - 8) / 4 : rand() * 6 - 3;
   return { frames, cues, threshold, offset };
@@ -203,6 +205,30 @@ describe('alignByTimestamp', () => {
     // The generator must actually exercise pairing and equal starts, or the comparison proves little.
     expect(paired).toBeGreaterThan(5000);
     expect(ties).toBeGreaterThan(1000);
+  });
+});
+
+describe('alignTimesTyped', () => {
+  it('returns cue indices and distances as typed arrays, -1 and NaN when unpaired', () => {
+    const r = alignTimesTyped(new Float64Array([0.2, 5, 1.25]), [{ start: 0, end: 1 }]);
+    expect(Array.from(r.cue)).toEqual([0, -1, 0]);
+    expect(Array.from(r.distance)).toEqual([0, Number.NaN, 0.25]);
+  });
+
+  it('accepts a plain array of times and rejects a non-finite one', () => {
+    expect(Array.from(alignTimesTyped([3], [{ start: 3, end: 4 }]).cue)).toEqual([0]);
+    expect(() => alignTimesTyped([0, Number.POSITIVE_INFINITY], [])).toThrow(/frames\[1\]\.time/);
+  });
+
+  it('agrees with the brute-force scan on 1000 random cases', () => {
+    const rand = prng(77);
+    for (let k = 0; k < 1000; k++) {
+      const { frames, cues, threshold, offset } = randomCase(rand);
+      const r = alignTimesTyped(frames.map((f) => f.time), cues, { threshold, offset });
+      const expected = referenceAlign(frames, cues, threshold, offset);
+      expect(Array.from(r.cue), `case ${k}`).toEqual(expected.map((m) => m.cue ?? -1));
+      expect(Array.from(r.distance), `case ${k}`).toEqual(expected.map((m) => m.distance ?? Number.NaN));
+    }
   });
 });
 
