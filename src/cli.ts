@@ -7,6 +7,7 @@ import { processIo, type CliIo, type RegisterCommand } from './commands/shared.j
 import { registerSubtitles } from './commands/subtitles.js';
 import { registerAlignTimes } from './commands/align-times.js';
 import { registerAlign } from './commands/align.js';
+import { registerHeads } from './commands/heads.js';
 import { registerModels } from './commands/models.js';
 
 // One line per subcommand; each module owns its flags, help and output.
@@ -14,6 +15,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerSubtitles,
   registerAlignTimes,
   registerAlign,
+  registerHeads,
   registerModels,
 ];
 

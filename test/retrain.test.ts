@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../src/errors.js';
 import { leastSquaresSlope, shouldRetrain } from '../encoders/retrain.js';
 import { mulberry32 } from '../encoders/train-heads.js';
 
-const series = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
+const series = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 
 describe('leastSquaresSlope', () => {
   it('recovers the slope of an exact line', () => {

@@ -1,0 +1,177 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { InputFileError, InvalidOptionError } from '../src/errors.js';
+import { decodeAudio, sliceAudio, type DecodedAudio, type FfmpegBinaries } from '../src/media.js';
+import { MODALITIES, type Modality, type Warning } from '../src/types.js';
+import { bytesKey, textKey, type RawItem, type RawPairs } from './native-cache.js';
+import type { NativePair, NativePairs } from './native-pairs.js';
+
+/** What a PAIRS argument turned out to be. */
+export type PairsSource =
+  | { kind: 'native'; data: NativePairs; warnings: Warning[] }
+  | { kind: 'aligned'; raw: RawPairs; warnings: Warning[] };
+
+export interface ReadPairsOptions {
+  /** Modalities to use from aligned pairs (default all three; audio needs the video's audio track). */
+  modalities?: readonly Modality[];
+  /** ffmpeg for cutting cue audio out of the videos. */
+  binaries?: FfmpegBinaries;
+  /** Audio decoder; injectable for tests. */
+  decode?: (video: string) => Promise<DecodedAudio>;
+}
+
+function parseLines(text: string, file: string): { line: number; obj: Record<string, unknown> }[] {
+  const out: { line: number; obj: Record<string, unknown> }[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i].trim();
+    if (raw === '') continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(raw);
+    } catch (err) {
+      throw new InputFileError(`${file}:${i + 1}`, `not JSON (${(err as Error).message})`);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new InputFileError(`${file}:${i + 1}`, 'not a JSON object');
+    out.push({ line: i + 1, obj: obj as Record<string, unknown> });
+  }
+  return out;
+}
+
+/**
+ * Reads PAIRS for `mmalign heads train|eval`: either the `pairs.jsonl` of `mmalign align` (inputs
+ * still to embed) or a native-embeddings JSONL (vectors given, nothing to embed).
+ *
+ * Native-embeddings JSONL: an optional first line `{"modelIds": {"text": "...", "image": "..."}}`,
+ * then one line per matched tuple with two or three of `"text"`, `"image"`, `"audio"` as arrays of
+ * numbers, e.g. `{"text": [0.1, ...], "image": [0.3, ...]}`. Every two modalities on a line are a pair.
+ *
+ * @example
+ * const src = await readPairsFile('out/pairs.jsonl');
+ * if (src.kind === 'aligned') console.log(src.raw.pairs.length);
+ */
+export async function readPairsFile(file: string, options: ReadPairsOptions = {}): Promise<PairsSource> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InputFileError(file, `cannot read pairs (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
+  }
+  const lines = parseLines(text, file);
+  if (lines.length === 0) throw new InputFileError(file, 'no pairs in the file');
+  const first = lines[0].obj;
+  const native = 'modelIds' in first || MODALITIES.some((m) => Array.isArray(first[m]));
+  return native ? { kind: 'native', data: nativeFromLines(lines, file), warnings: [] } : alignedFromLines(lines, file, options);
+}
+
+function nativeFromLines(lines: { line: number; obj: Record<string, unknown> }[], file: string): NativePairs {
+  const vectors: Record<Modality, Float32Array[]> = { text: [], image: [], audio: [] };
+  const pairs: NativePair[] = [];
+  let modelIds: Partial<Record<Modality, string>> = {};
+  lines.forEach(({ line, obj }, n) => {
+    const where = `${file}:${line}`;
+    if (n === 0 && 'modelIds' in obj) {
+      const ids = obj.modelIds;
+      if (typeof ids !== 'object' || ids === null) throw new InputFileError(where, '"modelIds" must be an object of modality → model id');
+      modelIds = ids as Partial<Record<Modality, string>>;
+      return;
+    }
+    const present: [Modality, number][] = [];
+    for (const m of MODALITIES) {
+      const v = obj[m];
+      if (v === undefined) continue;
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+        throw new InputFileError(where, `"${m}" must be an array of finite numbers`);
+      }
+      vectors[m].push(Float32Array.from(v as number[]));
+      present.push([m, vectors[m].length - 1]);
+    }
+    if (present.length < 2) throw new InputFileError(where, 'a line needs vectors of at least two modalities ("text", "image", "audio")');
+    for (let x = 0; x < present.length; x++) {
+      for (let y = x + 1; y < present.length; y++) pairs.push({ a: present[x][0], ai: present[x][1], b: present[y][0], bi: present[y][1] });
+    }
+  });
+  const embeddings: NativePairs['embeddings'] = {};
+  for (const m of MODALITIES) if (vectors[m].length > 0) embeddings[m] = vectors[m];
+  return { embeddings, pairs, modelIds };
+}
+
+async function alignedFromLines(
+  lines: { line: number; obj: Record<string, unknown> }[],
+  file: string,
+  { modalities = MODALITIES, binaries, decode }: ReadPairsOptions,
+): Promise<PairsSource> {
+  for (const m of modalities) if (!MODALITIES.includes(m)) throw new InvalidOptionError('modalities', m, MODALITIES.join(', '));
+  const want = new Set(modalities);
+  const base = dirname(resolve(file));
+  const warnings: Warning[] = [];
+  const texts = new Map<string, number>();
+  const frames = new Map<string, number>();
+  const cues = new Map<string, { video: string; start: number; end: number; text: number; index: number | null; frames: number[] }>();
+  const textItems: RawItem<'text'>[] = [];
+  const imageItems: RawItem<'image'>[] = [];
+  const pairs: NativePair[] = [];
+  for (const { line, obj } of lines) {
+    const where = `${file}:${line}`;
+    const { video, frame, text, start, end } = obj;
+    if (typeof text !== 'string' || text.trim() === '') throw new InputFileError(where, '"text" must be a non-empty string (is this the pairs.jsonl of mmalign align?)');
+    if (typeof frame !== 'string' || frame === '') throw new InputFileError(where, '"frame" must be the path of the frame image');
+    if (typeof start !== 'number' || typeof end !== 'number' || !(end >= start)) throw new InputFileError(where, '"start" and "end" must be numbers with end >= start');
+    let ti = texts.get(text);
+    if (ti === undefined) {
+      texts.set(text, (ti = textItems.length));
+      textItems.push({ key: textKey(text), input: text });
+    }
+    const framePath = isAbsolute(frame) ? frame : resolve(base, frame);
+    let fi = frames.get(framePath);
+    if (want.has('image') && fi === undefined) {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(framePath);
+      } catch (err) {
+        throw new InputFileError(framePath, `frame named on ${where} cannot be read; rerun mmalign align or drop the line`, err);
+      }
+      frames.set(framePath, (fi = imageItems.length));
+      imageItems.push({ key: bytesKey('image', bytes), input: bytes });
+    }
+    if (want.has('text') && want.has('image') && fi !== undefined) pairs.push({ a: 'text', ai: ti, b: 'image', bi: fi });
+    if (want.has('audio') && typeof video === 'string') {
+      const vpath = isAbsolute(video) ? video : resolve(base, video);
+      const cueKey = `${vpath}\0${start}\0${end}`;
+      const cue = cues.get(cueKey) ?? { video: vpath, start, end, text: ti, index: typeof obj.cue_index === 'number' ? obj.cue_index : null, frames: [] };
+      if (fi !== undefined) cue.frames.push(fi);
+      cues.set(cueKey, cue);
+    }
+  }
+  const audioItems: RawItem<'audio'>[] = [];
+  if (want.has('audio') && cues.size > 0) {
+    const decoded = new Map<string, DecodedAudio | null>();
+    for (const cue of cues.values()) {
+      if (!decoded.has(cue.video)) {
+        try {
+          decoded.set(cue.video, await (decode ?? ((v: string) => decodeAudio(v, binaries ? { binaries } : {})))(cue.video));
+        } catch (err) {
+          decoded.set(cue.video, null);
+          warnings.push({ file: cue.video, message: `no audio pairs from this video: ${(err as Error).message}` });
+        }
+      }
+      const audio = decoded.get(cue.video);
+      if (!audio) continue;
+      const samples = sliceAudio(audio, cue.start, cue.end);
+      if (samples.length === 0) continue;
+      const ai = audioItems.length;
+      audioItems.push({
+        key: bytesKey('audio', new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)),
+        input: { samples: samples.slice(), sampleRate: audio.sampleRate },
+      });
+      if (want.has('text')) pairs.push({ a: 'text', ai: cue.text, b: 'audio', bi: ai });
+      for (const fi of new Set(cue.frames)) pairs.push({ a: 'image', ai: fi, b: 'audio', bi: ai });
+    }
+  }
+  const items: RawPairs['items'] = {};
+  if (want.has('text')) items.text = textItems;
+  if (want.has('image')) items.image = imageItems;
+  if (audioItems.length > 0) items.audio = audioItems;
+  if (pairs.length === 0) throw new InputFileError(file, `no ${[...want].join('/')} pairs could be formed from the file`);
+  return { kind: 'aligned', raw: { items, pairs }, warnings };
+}

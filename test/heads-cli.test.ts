@@ -1,0 +1,148 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli.js';
+import type { CliIo } from '../src/commands/shared.js';
+import { ProjectionHeads } from '../encoders/heads.js';
+import type { Matrix } from '../encoders/linalg.js';
+import type { NativePairs } from '../encoders/native-pairs.js';
+import { KnowledgeBase } from '../index/kb.js';
+import { syntheticPairs } from './synthetic-pairs.js';
+
+function captureIo(): { io: CliIo; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (d) => (o += d));
+  stderr.on('data', (d) => (e += d));
+  return { io: { stdout, stderr }, out: () => o, err: () => e };
+}
+
+/** Writes the native-embeddings JSONL the CLI reads: a modelIds line, then one text/image tuple per line. */
+async function writeNativeJsonl(file: string, data: NativePairs, items: readonly number[]): Promise<void> {
+  const t = data.embeddings.text as Matrix;
+  const im = data.embeddings.image as Matrix;
+  const lines = [JSON.stringify({ modelIds: data.modelIds })];
+  for (const i of items) {
+    lines.push(JSON.stringify({ text: Array.from(t.data.subarray(i * t.cols, (i + 1) * t.cols)), image: Array.from(im.data.subarray(i * im.cols, (i + 1) * im.cols)) }));
+  }
+  await writeFile(file, lines.join('\n') + '\n');
+}
+
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+
+describe('mmalign heads', () => {
+  let dir = '';
+  let trainFile = '';
+  let heldOutFile = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mmalign-heads-cli-'));
+    const data = syntheticPairs({ count: 500, seed: 21 });
+    trainFile = join(dir, 'train.jsonl');
+    heldOutFile = join(dir, 'held-out.jsonl');
+    await writeNativeJsonl(trainFile, data, range(0, 400));
+    await writeNativeJsonl(heldOutFile, data, range(400, 500));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const fast = ['--epochs', '25', '--batch', '100', '--lr', '0.003'];
+
+  it('train writes trained heads and reports held-out retrieval as JSON', async () => {
+    const c = captureIo();
+    const out = join(dir, 'heads.safetensors');
+    expect(await runCli(['heads', 'train', trainFile, '--out', out, ...fast, '--json'], c.io)).toBe(0);
+    const report = JSON.parse(c.out());
+    expect(report.pairs).toEqual({ train: 360, val: 40 });
+    expect(report.validation.mean.r1).toBeGreaterThanOrEqual(0.9);
+    const heads = await ProjectionHeads.load(out);
+    expect(heads.metadata.kind).toBe('trained');
+    expect(heads.metadata.version).toBe(report.version);
+    expect(heads.get('image')?.modelId).toBe('synthetic/image-64');
+  });
+
+  it('eval prints trained and seeded retrieval side by side', async () => {
+    const out = join(dir, 'heads.safetensors');
+    expect(await runCli(['heads', 'train', trainFile, '--out', out, ...fast, '--json'], captureIo().io)).toBe(0);
+    const c = captureIo();
+    expect(await runCli(['heads', 'eval', heldOutFile, '--heads', out, '--json'], c.io)).toBe(0);
+    const r = JSON.parse(c.out());
+    expect(r.pairs).toBe(100);
+    expect(r.heads.mean.r1).toBeGreaterThanOrEqual(0.9);
+    expect(r.baseline.mean.r1).toBeLessThan(0.1);
+  });
+
+  it('eval prints a readable table without --json', async () => {
+    const out = join(dir, 'heads.safetensors');
+    await runCli(['heads', 'train', trainFile, '--out', out, '--epochs', '2', '--json'], captureIo().io);
+    const c = captureIo();
+    expect(await runCli(['heads', 'eval', heldOutFile, '--heads', out], c.io)).toBe(0);
+    expect(c.out()).toMatch(/text→image +R@1 \d\.\d{3}/);
+    expect(c.out()).toMatch(/seeded random heads, same pairs:\n +text→image/);
+  });
+
+  it('fails with exit 1 naming the file and the item when a vector has the wrong width', async () => {
+    const bad = join(dir, 'bad.jsonl');
+    const lines = (await readFile(trainFile, 'utf8')).trim().split('\n');
+    const row = JSON.parse(lines[3]);
+    row.text = row.text.slice(1);
+    lines[3] = JSON.stringify(row);
+    await writeFile(bad, lines.join('\n'));
+    const c = captureIo();
+    const out = join(dir, 'never.safetensors');
+    expect(await runCli(['heads', 'train', bad, '--out', out], c.io)).toBe(1);
+    expect(c.err()).toMatch(/bad\.jsonl: text embedding #2 has 47 values, expected 48/);
+    await expect(readFile(out)).rejects.toThrow();
+  });
+
+  it('fails with exit 2 when --out is missing', async () => {
+    expect(await runCli(['heads', 'train', trainFile], captureIo().io)).toBe(2);
+  });
+
+  it('fails with exit 2 on a held-out share of 1', async () => {
+    expect(await runCli(['heads', 'train', trainFile, '--out', join(dir, 'h'), '--val', '1'], captureIo().io)).toBe(2);
+  });
+
+  it('watch retrains when the recorded recall is falling, and records the new heads', async () => {
+    const kbDir = join(dir, 'kb');
+    const headsFile = join(dir, 'heads.safetensors');
+    expect(await runCli(['heads', 'train', trainFile, '--out', headsFile, '--epochs', '1', '--kb', kbDir, '--json'], captureIo().io)).toBe(0);
+    const before = await ProjectionHeads.load(headsFile);
+    let t = 1_000;
+    const kb = await KnowledgeBase.open(kbDir, { clock: () => (t += 1000) * 1e6 });
+    for (const v of [0.9, 0.85, 0.8, 0.72, 0.65]) kb.recordEvaluation({ metric: 'recall@1', value: v, pairs: 360, headsVersion: before.metadata.version });
+    await kb.close();
+
+    const dry = captureIo();
+    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--dry-run', '--json'], dry.io)).toBe(0);
+    expect(JSON.parse(dry.out())).toMatchObject({ retrain: true, trigger: 'slope', dryRun: true, trained: null });
+    expect((await ProjectionHeads.load(headsFile)).metadata.version).toBe(before.metadata.version);
+
+    const c = captureIo();
+    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--pairs', trainFile, ...fast, '--json'], c.io)).toBe(0);
+    const decision = JSON.parse(c.out());
+    const after = await ProjectionHeads.load(headsFile);
+    expect(decision.trained.version).toBe(after.metadata.version);
+    expect(after.metadata.version).not.toBe(before.metadata.version);
+    const check = await KnowledgeBase.open(kbDir, { readonly: true });
+    const evals = check.listEvaluations({ metric: 'recall@1' });
+    await check.close();
+    expect(evals[evals.length - 1].headsVersion).toBe(after.metadata.version);
+  });
+
+  it('watch keeps the heads when recall is steady and no pairs were added', async () => {
+    const kbDir = join(dir, 'kb');
+    const headsFile = join(dir, 'heads.safetensors');
+    expect(await runCli(['heads', 'train', trainFile, '--out', headsFile, '--epochs', '1', '--kb', kbDir, '--json'], captureIo().io)).toBe(0);
+    const kb = await KnowledgeBase.open(kbDir);
+    for (const v of [0.8, 0.81, 0.8, 0.8]) kb.recordEvaluation({ metric: 'recall@1', value: v, pairs: 360, headsVersion: 'x' });
+    await kb.close();
+    const c = captureIo();
+    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--pairs', trainFile, '--window', '4'], c.io)).toBe(0);
+    expect(c.out()).toMatch(/^keep: no trigger/);
+  });
+});
