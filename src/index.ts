@@ -124,3 +124,29 @@ export {
   type DecodedAudio,
   type FfmpegBinaries,
 } from './media.js';
+export {
+  resolveModel,
+  pullModel,
+  listModels,
+  checkOnnxFile,
+  defaultCacheDir,
+  type ResolvedModel,
+  type ResolveModelOptions,
+  type ModelSource,
+  type PullModelOptions,
+  type PulledModel,
+  type ModelListing,
+} from '../encoders/models.js';
+export { MODALITY_REGISTRY, getModalitySpec, EMBEDDED_MODELS_DIR, type ModalitySpec, type ModelConfigJson } from '../encoders/registry.js';
+export {
+  buildModel,
+  buildModels,
+  generatedModelId,
+  MODEL_FAMILIES,
+  MODEL_PRESETS,
+  type ModelFamily,
+  type ModelPreset,
+  type BuildModelOptions,
+  type BuildModelsOptions,
+  type BuiltModel,
+} from '../encoders/onnx/build.js';
