@@ -9,6 +9,7 @@ import { registerAlignTimes } from './commands/align-times.js';
 import { registerAlign } from './commands/align.js';
 import { registerHeads } from './commands/heads.js';
 import { registerModels } from './commands/models.js';
+import { registerEmbed } from './commands/embed.js';
 
 // One line per subcommand; each module owns its flags, help and output.
 const COMMANDS: readonly RegisterCommand[] = [
@@ -17,6 +18,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerAlign,
   registerHeads,
   registerModels,
+  registerEmbed,
 ];
 
 /**
