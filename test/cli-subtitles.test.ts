@@ -177,5 +177,4 @@ describe('mmalign align-times', () => {
     expect(r.stdout).toContain('--threshold <seconds>');
     expect(r.stdout).toContain('--offset <seconds>');
   });
-
 });
