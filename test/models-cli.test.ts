@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,5 +67,30 @@ describe('mmalign models', () => {
     const code = await runCli(['models', 'pull', 'acme/missing', '--mirror', 'http://127.0.0.1:9', '--models', tmp], io);
     expect(code).toBe(1);
     expect(io.err()).toContain('http://127.0.0.1:9/acme/missing/resolve/main/config.json');
+  });
+
+  it('pull --mirror downloads a model from a loopback hub into --models and reports it as JSON', async () => {
+    const hubRoot = join(tmp, 'hub');
+    cpSync(join(EMBEDDED_MODELS_DIR, 'mmalign', 'tiny-resnet'), join(hubRoot, 'acme', 'resnet'), { recursive: true });
+    const server = createServer((req, res) => {
+      const m = /^\/(acme\/resnet)\/resolve\/main\/(.+)$/.exec(req.url ?? '');
+      const file = m ? join(hubRoot, m[1], m[2]) : '';
+      if (!m || !existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404).end();
+      res.writeHead(200).end(readFileSync(file));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const io = capture();
+      const models = join(tmp, 'models');
+      expect(await runCli(['models', 'pull', 'acme/resnet', '--mirror', mirror, '--models', models, '--json'], io)).toBe(0);
+      const pulled = JSON.parse(io.out()) as { dir: string; files: { file: string }[] };
+      expect(pulled.dir).toBe(join(models, 'acme', 'resnet'));
+      expect(pulled.files.map((f) => f.file)).toEqual(['config.json', 'onnx/model.onnx', 'preprocessor_config.json']);
+      const onnx = 'onnx/model.onnx';
+      expect(readFileSync(join(pulled.dir, onnx)).equals(readFileSync(join(hubRoot, 'acme', 'resnet', onnx)))).toBe(true);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -24,9 +24,9 @@ function listFiles(dir: string, prefix = ''): string[] {
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 describe('generated models are deterministic', () => {
-  it('gives byte-identical files for the same preset and seed', () => {
-    const a = buildModels({ preset: 'tiny', seed: 7, out: join(tmp, 'a') });
-    const b = buildModels({ preset: 'tiny', seed: 7, out: join(tmp, 'b') });
+  it('gives byte-identical files for the same preset and seed', async () => {
+    const a = await buildModels({ preset: 'tiny', seed: 7, out: join(tmp, 'a') });
+    const b = await buildModels({ preset: 'tiny', seed: 7, out: join(tmp, 'b') });
     for (let i = 0; i < a.length; i++) {
       expect(listFiles(a[i].dir)).toEqual(listFiles(b[i].dir));
       for (const f of listFiles(a[i].dir)) expect(sha(join(b[i].dir, f)), `${a[i].family}: ${f}`).toBe(sha(join(a[i].dir, f)));
@@ -34,8 +34,8 @@ describe('generated models are deterministic', () => {
     }
   });
 
-  it('keeps the committed tiny models equal to a fresh build (run `npm run models:tiny` after changing the builder)', () => {
-    const fresh = buildModels({ preset: 'tiny', out: tmp });
+  it('keeps the committed tiny models equal to a fresh build (run `npm run models:tiny` after changing the builder)', async () => {
+    const fresh = await buildModels({ preset: 'tiny', out: tmp });
     for (const m of fresh) {
       const committed = join(EMBEDDED_MODELS_DIR, 'mmalign', `tiny-${m.family}`);
       expect(listFiles(committed)).toEqual(m.files);
@@ -43,29 +43,29 @@ describe('generated models are deterministic', () => {
     }
   });
 
-  it('gives different weights, but the same graph shape, for a different seed', () => {
-    const a = readOnnxWeights(buildModel({ family: 'bert', seed: 1, dir: join(tmp, 'a') }).onnx.path);
-    const b = readOnnxWeights(buildModel({ family: 'bert', seed: 2, dir: join(tmp, 'b') }).onnx.path);
+  it('gives different weights, but the same graph shape, for a different seed', async () => {
+    const a = readOnnxWeights((await buildModel({ family: 'bert', seed: 1, dir: join(tmp, 'a') })).onnx.path);
+    const b = readOnnxWeights((await buildModel({ family: 'bert', seed: 2, dir: join(tmp, 'b') })).onnx.path);
     expect([...a.keys()]).toEqual([...b.keys()]);
     const name = 'encoder.layer.0.attention.self.query.weight';
     expect(a.get(name)!.dims).toEqual(b.get(name)!.dims);
     expect(Buffer.from(a.get(name)!.data.buffer).equals(Buffer.from(b.get(name)!.data.buffer))).toBe(false);
   });
 
-  it('keeps every tiny model file well under 1 MB', () => {
-    for (const m of buildModels({ preset: 'tiny', out: tmp })) expect(m.onnx.bytes).toBeLessThan(700_000);
+  it('keeps every tiny model file well under 1 MB', async () => {
+    for (const m of await buildModels({ preset: 'tiny', out: tmp })) expect(m.onnx.bytes).toBeLessThan(700_000);
     expect(MODEL_FAMILIES).toHaveLength(3);
   });
 
-  it('marks generated models as not semantic in config.json', () => {
-    const m = buildModel({ family: 'resnet', seed: 3, dir: tmp });
+  it('marks generated models as not semantic in config.json', async () => {
+    const m = await buildModel({ family: 'resnet', seed: 3, dir: tmp });
     const config = JSON.parse(readFileSync(join(m.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(config.mmalign).toEqual({ generated: true, preset: 'tiny', seed: 3, semantic: false });
     expect(config.model_type).toBe('resnet');
   });
 
-  it('fills batch-norm running statistics with non-trivial values', () => {
-    const w = readOnnxWeights(buildModel({ family: 'resnet', dir: tmp }).onnx.path);
+  it('fills batch-norm running statistics with non-trivial values', async () => {
+    const w = readOnnxWeights((await buildModel({ family: 'resnet', dir: tmp })).onnx.path);
     const mean = w.get('embedder.embedder.normalization.running_mean')!.data;
     const variance = w.get('embedder.embedder.normalization.running_var')!.data;
     expect(mean.some((v) => Math.abs(v) > 0.01)).toBe(true);

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bertConfigJson, buildBertGraph, type BertArch } from './bert.js';
 import type { GraphBuilder, WrittenModel } from './graph.js';
@@ -104,14 +104,14 @@ export function generatedModelId(family: ModelFamily, preset: ModelPreset): stri
   return `${GENERATED_NAMESPACE}/${preset}-${family}`;
 }
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  writeTextAtomic(path, JSON.stringify(value, null, 2) + '\n');
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeTextAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
-function writeTextAtomic(path: string, text: string): void {
+async function writeTextAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  await writeFile(tmp, text);
+  await rename(tmp, path);
 }
 
 /**
@@ -120,14 +120,14 @@ function writeTextAtomic(path: string, text: string): void {
  * outputs carry no meaning. The same family, preset and seed always give byte-identical files.
  *
  * @example
- * const built = buildModel({ family: 'bert', preset: 'tiny', dir: '/tmp/models/mmalign/tiny-bert' });
+ * const built = await buildModel({ family: 'bert', preset: 'tiny', dir: '/tmp/models/mmalign/tiny-bert' });
  * console.log(built.onnx.bytes, built.nativeDims);
  */
-export function buildModel({ family, preset = 'tiny', seed = DEFAULT_SEED, dir, onProgress }: BuildModelOptions): BuiltModel {
+export async function buildModel({ family, preset = 'tiny', seed = DEFAULT_SEED, dir, onProgress }: BuildModelOptions): Promise<BuiltModel> {
   if (!MODEL_FAMILIES.includes(family)) throw new Error(`Unknown model family ${JSON.stringify(family)}; expected one of ${MODEL_FAMILIES.join(', ')}`);
   if (!MODEL_PRESETS.includes(preset)) throw new Error(`Unknown preset ${JSON.stringify(preset)}; expected one of ${MODEL_PRESETS.join(', ')}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
-  mkdirSync(join(dir, 'onnx'), { recursive: true });
+  await mkdir(join(dir, 'onnx'), { recursive: true });
   const marker = { generated: true, preset, seed, semantic: false };
   const archs = PRESETS[preset];
   let graph: GraphBuilder;
@@ -139,36 +139,36 @@ export function buildModel({ family, preset = 'tiny', seed = DEFAULT_SEED, dir, 
       const arch: BertArch = { ...archs.bert, vocabSize: vocab.length };
       graph = buildBertGraph(arch);
       nativeDims = arch.hiddenSize;
-      writeJsonAtomic(join(dir, 'config.json'), { ...bertConfigJson(arch), mmalign: marker });
-      writeJsonAtomic(join(dir, 'tokenizer.json'), bertTokenizerJson(vocab));
-      writeJsonAtomic(join(dir, 'tokenizer_config.json'), bertTokenizerConfigJson(MAX_LENGTH));
-      writeJsonAtomic(join(dir, 'special_tokens_map.json'), {
+      await writeJsonAtomic(join(dir, 'config.json'), { ...bertConfigJson(arch), mmalign: marker });
+      await writeJsonAtomic(join(dir, 'tokenizer.json'), bertTokenizerJson(vocab));
+      await writeJsonAtomic(join(dir, 'tokenizer_config.json'), bertTokenizerConfigJson(MAX_LENGTH));
+      await writeJsonAtomic(join(dir, 'special_tokens_map.json'), {
         cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]',
       });
-      writeTextAtomic(join(dir, 'vocab.txt'), vocabTxt(vocab));
+      await writeTextAtomic(join(dir, 'vocab.txt'), vocabTxt(vocab));
       files.push('special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt');
       break;
     }
     case 'resnet': {
       graph = buildResNetGraph(archs.resnet);
       nativeDims = archs.resnet.hiddenSizes[archs.resnet.hiddenSizes.length - 1];
-      writeJsonAtomic(join(dir, 'config.json'), { ...resnetConfigJson(archs.resnet), mmalign: marker });
-      writeJsonAtomic(join(dir, 'preprocessor_config.json'), RESNET_PREPROCESSOR);
+      await writeJsonAtomic(join(dir, 'config.json'), { ...resnetConfigJson(archs.resnet), mmalign: marker });
+      await writeJsonAtomic(join(dir, 'preprocessor_config.json'), RESNET_PREPROCESSOR);
       files.push('preprocessor_config.json');
       break;
     }
     case 'wav2vec2': {
       graph = buildWav2Vec2Graph(archs.wav2vec2);
       nativeDims = archs.wav2vec2.hiddenSize;
-      writeJsonAtomic(join(dir, 'config.json'), { ...wav2vec2ConfigJson(archs.wav2vec2), mmalign: marker });
-      writeJsonAtomic(join(dir, 'preprocessor_config.json'), WAV2VEC2_PREPROCESSOR);
+      await writeJsonAtomic(join(dir, 'config.json'), { ...wav2vec2ConfigJson(archs.wav2vec2), mmalign: marker });
+      await writeJsonAtomic(join(dir, 'preprocessor_config.json'), WAV2VEC2_PREPROCESSOR);
       files.push('preprocessor_config.json');
       break;
     }
     default:
       throw new Error(`Unknown model family: ${JSON.stringify(family satisfies never)}`);
   }
-  const onnx = graph.write(join(dir, 'onnx', 'model.onnx'), { seed, onTensor: onProgress });
+  const onnx = await graph.write(join(dir, 'onnx', 'model.onnx'), { seed, onTensor: onProgress });
   return { family, preset, seed, dir, files: files.sort(), onnx, nativeDims };
 }
 
@@ -188,17 +188,22 @@ export interface BuildModelsOptions {
  * so `out` can be used directly as `MMALIGN_MODELS` / transformers.js `env.localModelPath`.
  *
  * @example
- * const built = buildModels({ preset: 'base', out: '/tmp/models' });
+ * const built = await buildModels({ preset: 'base', out: '/tmp/models' });
  * // /tmp/models/mmalign/base-bert, base-resnet, base-wav2vec2
  */
-export function buildModels({ preset = 'tiny', seed = DEFAULT_SEED, out, only = MODEL_FAMILIES, onProgress }: BuildModelsOptions): BuiltModel[] {
-  return only.map((family) =>
-    buildModel({
-      family,
-      preset,
-      seed,
-      dir: join(out, ...generatedModelId(family, preset).split('/')),
-      onProgress: onProgress && ((done, total) => onProgress(family, done, total)),
-    }),
-  );
+export async function buildModels({ preset = 'tiny', seed = DEFAULT_SEED, out, only = MODEL_FAMILIES, onProgress }: BuildModelsOptions): Promise<BuiltModel[]> {
+  const built: BuiltModel[] = [];
+  // One at a time: a base model's weights are generated tensor by tensor, and so stay small in memory.
+  for (const family of only) {
+    built.push(
+      await buildModel({
+        family,
+        preset,
+        seed,
+        dir: join(out, ...generatedModelId(family, preset).split('/')),
+        onProgress: onProgress && ((done, total) => onProgress(family, done, total)),
+      }),
+    );
+  }
+  return built;
 }

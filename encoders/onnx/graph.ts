@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   AttrType,
@@ -169,13 +169,13 @@ export class GraphBuilder {
    * The graph's length prefix is known before any weight is generated because every
    * initializer's encoded size follows from its name and shape alone.
    */
-  write(path: string, { seed, opset = 17, irVersion = 8, producer = 'mmalign', onTensor }: {
+  async write(path: string, { seed, opset = 17, irVersion = 8, producer = 'mmalign', onTensor }: {
     seed: number;
     opset?: number;
     irVersion?: number;
     producer?: string;
     onTensor?: (done: number, total: number) => void;
-  }): WrittenModel {
+  }): Promise<WrittenModel> {
     const modelHead = Buffer.from(
       ModelProto.encode(
         ModelProto.fromObject({
@@ -214,37 +214,37 @@ export class GraphBuilder {
     // Each prefix already holds the TensorProto head and the raw_data tag; add the raw bytes themselves.
     const totalGraphLen = graphHead.length + heads.reduce((s, h, i) => s + h.prefix.length + this.inits[i].byteLength, 0);
 
-    mkdirSync(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
     const hash = createHash('sha256');
-    const fd = openSync(tmp, 'w');
+    const fh = await open(tmp, 'w');
     let written = 0;
-    const put = (b: Uint8Array): void => {
+    const put = async (b: Uint8Array): Promise<void> => {
       let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+      while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
       hash.update(b);
       written += b.length;
     };
     try {
-      put(modelHead);
-      put(lengthDelimitedTag(7));
-      put(encodeVarint(totalGraphLen));
-      put(graphHead);
+      await put(modelHead);
+      await put(lengthDelimitedTag(7));
+      await put(encodeVarint(totalGraphLen));
+      await put(graphHead);
       for (let i = 0; i < this.inits.length; i++) {
-        put(heads[i].prefix);
+        await put(heads[i].prefix);
         const raw = this.inits[i].bytes(seed);
         if (raw.length !== this.inits[i].byteLength) throw new Error(`${this.inits[i].name}: wrong byte length`);
-        put(raw);
+        await put(raw);
         onTensor?.(i + 1, this.inits.length);
       }
-      fsyncSync(fd);
+      await fh.sync();
+      await fh.close();
     } catch (err) {
-      closeSync(fd);
-      rmSync(tmp, { force: true });
+      await fh.close().catch(() => undefined);
+      await rm(tmp, { force: true });
       throw err;
     }
-    closeSync(fd);
-    renameSync(tmp, path);
+    await rename(tmp, path);
     return { path, bytes: written, sha256: hash.digest('hex'), parameters: this.parameterCount };
   }
 }

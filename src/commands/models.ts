@@ -61,7 +61,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .requiredOption('--out <dir>', 'models folder to write into (usable as MMALIGN_MODELS afterwards)')
     .option('--json', 'print what was built as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  mmalign models build --preset base --out ./models-base\n  mmalign models build --preset tiny --only bert --seed 7 --out /tmp/models --json')
-    .action((flags: BuildFlags) => {
+    .action(async (flags: BuildFlags) => {
       const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
       const stages = new Map<ModelFamily, StageProgress>();
       const started = new Map<ModelFamily, number>();
@@ -69,7 +69,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
       const families = flags.only ?? [...MODEL_FAMILIES];
       let built;
       try {
-        built = buildModels({
+        built = await buildModels({
           preset: flags.preset,
           seed: flags.seed,
           out: flags.out,
