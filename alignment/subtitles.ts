@@ -246,16 +246,21 @@ export function decodeEntities(s: string): string {
   });
 }
 
+const KARAOKE_STAMP = /<(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}>/g;
+const MARKUP_TAG = /<\/?(?:i|b|u|s|c|v|lang|ruby|rt|rp|font|span|em|strong|sub|sup|strike|p|div)(?=[\s.>\/])[^>\n]*>/gi;
+
 /**
  * Turns cue payload lines into plain text: formatting tags, ASS overrides and karaoke stamps removed,
  * ruby annotations (`<rt>`) dropped with their content, entities decoded, lines trimmed and joined by `\n`.
  */
 export function cleanCueText(lines: readonly string[]): string {
   let s = lines.join('\n');
-  s = s.replace(/<rt(?:[ \t.][^>]*)?>[\s\S]*?(?:<\/rt>|(?=<\/ruby>)|$)/gi, '');
+  s = s.replace(/<(rt|rp)(?:[ \t.][^>]*)?>[\s\S]*?(?:<\/\1>|(?=<\/ruby>)|$)/gi, '');
   s = s.replace(/\{\\[^}]*\}/g, '');
-  s = s.replace(/<(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}>/g, '');
-  s = s.replace(/<\/?[a-zA-Z][\w.-]*(?:[ \t][^>\n]*)?>/g, '');
+  s = s.replace(KARAOKE_STAMP, '');
+  s = s.replace(/<br\s*\/?>/gi, '\n');
+  // Only known formatting tags, so prose such as "x<y and y>z" survives.
+  s = s.replace(MARKUP_TAG, '');
   s = decodeEntities(s);
   return s
     .split('\n')
@@ -315,12 +320,15 @@ function checkCue(cue: Cue, i: number): void {
 }
 
 /**
- * Escapes only what our own reader (and players) would otherwise take as markup, so plain text
- * such as "a < b" stays readable, then drops blank lines, which would end the cue early.
+ * WebVTT gets the escaping its spec requires. SRT has no escaping standard and many players show
+ * entities raw, so only text our reader would take as markup is escaped; "a < b" stays as written.
+ * Blank lines are dropped: they would end the cue early.
  */
 function payload(text: string, escapeAll: boolean): string {
-  let s = text.replace(/&(?=#?\w+;)/g, '&amp;');
-  s = escapeAll ? s.replace(/&(?!amp;)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : s.replace(/<(?=[a-zA-Z/]|\d+:)/g, '&lt;');
+  const asText = (m: string): string => `&lt;${m.slice(1)}`;
+  let s = escapeAll
+    ? text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    : text.replace(/&(?=#?\w+;)/g, '&amp;').replace(MARKUP_TAG, asText).replace(KARAOKE_STAMP, asText).replace(/<br\s*\/?>/gi, asText);
   s = s.replace(/\{\\/g, '&#123;\\').replace(/-->/g, '--&gt;');
   return s
     .split(/\r\n|\r|\n/)

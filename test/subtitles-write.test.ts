@@ -19,7 +19,7 @@ const tricky: Cue[] = [
   { index: 1, start: 0, end: 1.001, text: 'Start at zero' },
   { index: 2, start: 1.1, end: 2.999, text: 'Two\nlines' },
   { index: 3, start: 3599.999, end: 3600, text: 'Across the hour' },
-  { index: 4, start: 443045.678, end: 443046, text: 'Tom & Jerry <3 a<b> &amp; {\\an8}' },
+  { index: 4, start: 443045.678, end: 443046, text: 'Tom & Jerry <3 a<b> &amp; {\\an8} <00:00:01.000> x<y and y>z' },
   { index: 5, start: 443047, end: 443047, text: 'Zero-length, 9 --> 10' },
 ];
 
@@ -48,6 +48,10 @@ describe('writing subtitles', () => {
     const original = await readFile(fixture('roundtrip.srt'), 'utf8');
     const vtt = formatVtt(parseSubtitles(original).cues);
     expect(formatSrt(parseSubtitles(vtt).cues)).toBe(original);
+  });
+
+  it('leaves plain "<" and "&" as written in SRT, escaping only what would read as markup', () => {
+    expect(formatSrt([{ index: 1, start: 0, end: 1, text: 'a < b & c, x<y, <i>not a tag</i>' }])).toContain('a < b & c, x<y, &lt;i>not a tag&lt;/i>\n');
   });
 
   it('rounds times to whole milliseconds when writing', () => {

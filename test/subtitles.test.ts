@@ -103,6 +103,11 @@ describe('reading SRT files', () => {
     expect(await texts('tags.srt')).toEqual(['Italic and bold and under', 'Yellow text', 'On top\nUpper-case tag']);
   });
 
+  it('keeps "<" that starts no known tag, and turns <br> into a line break', () => {
+    const doc = parseSubtitles('1\n00:00:01,000 --> 00:00:02,000\nx<y and y>z<br>next\n');
+    expect(doc.cues[0].text).toBe('x<y and y>z\nnext');
+  });
+
   it('decodes named, decimal and hexadecimal HTML entities and leaves unknown ones as written', async () => {
     expect(await texts('entities.srt')).toEqual(['Tom & Jerry <3 > all', 'it\'s \'quoted\'\u00a0"now" \u2026 &unknown;']);
   });
