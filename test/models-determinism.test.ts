@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildModel, buildModels, MODEL_FAMILIES } from '../encoders/onnx/build.js';
+import { buildBertGraph } from '../encoders/onnx/bert.js';
+import { buildModel, buildModels, MODEL_FAMILIES, presetArchitectures } from '../encoders/onnx/build.js';
+import { buildResNetGraph } from '../encoders/onnx/resnet.js';
+import { buildWav2Vec2Graph } from '../encoders/onnx/wav2vec2.js';
 import { readOnnxWeights } from '../encoders/onnx/reference.js';
 import { EMBEDDED_MODELS_DIR } from '../encoders/registry.js';
 
@@ -71,5 +74,20 @@ describe('generated models are deterministic', () => {
     expect(mean.some((v) => Math.abs(v) > 0.01)).toBe(true);
     expect(variance.every((v) => v >= 0.5 && v <= 1.5)).toBe(true);
     expect(variance.some((v) => Math.abs(v - 1) > 0.1)).toBe(true);
+  });
+});
+
+describe('the base preset has the published dimensions', () => {
+  // Counted from the graphs without writing them (a base build writes ~820 MB).
+  it('matches BERT-base without pooler at the original 30522-token vocabulary (108,891,648 weights)', () => {
+    expect(buildBertGraph({ ...presetArchitectures('base').bert, vocabSize: 30522 }).parameterCount).toBe(108_891_648);
+  });
+
+  it('matches ResNet-50 without the classifier: 23,508,032 weights + 53,120 batch-norm running statistics', () => {
+    expect(buildResNetGraph(presetArchitectures('base').resnet).parameterCount).toBe(23_508_032 + 53_120);
+  });
+
+  it('matches wav2vec2-base (94.37 M weights with the positional conv weight norm folded in)', () => {
+    expect(buildWav2Vec2Graph(presetArchitectures('base').wav2vec2).parameterCount).toBe(94_370_816);
   });
 });

@@ -22,7 +22,7 @@ export const GENERATED_NAMESPACE = 'mmalign';
 
 const MAX_LENGTH = 512;
 
-interface PresetArchs {
+export interface PresetArchs {
   bert: Omit<BertArch, 'vocabSize'>;
   resnet: ResNetArch;
   wav2vec2: Wav2Vec2Arch;
@@ -49,6 +49,13 @@ const PRESETS: Readonly<Record<ModelPreset, PresetArchs>> = Object.freeze({
     },
   },
 });
+
+/** The architecture dimensions of a preset (BERT's vocabulary size comes from the generated tokenizer). */
+export function presetArchitectures(preset: ModelPreset): Readonly<PresetArchs> {
+  const archs = PRESETS[preset];
+  if (!archs) throw new Error(`Unknown preset ${JSON.stringify(preset)}; expected one of ${MODEL_PRESETS.join(', ')}`);
+  return archs;
+}
 
 /** Standard ImageNet preprocessing, as Xenova/resnet-50 ships it (resize shortest edge to 224/0.875, centre-crop 224). */
 const RESNET_PREPROCESSOR = Object.freeze({

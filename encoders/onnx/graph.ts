@@ -48,6 +48,8 @@ interface InitializerSpec {
   dims: readonly number[];
   dataType: DataTypeCode;
   byteLength: number;
+  /** Weights count as parameters; shape tensors and scalar constants do not. */
+  isParameter: boolean;
   bytes: (seed: number) => Uint8Array;
 }
 
@@ -93,6 +95,7 @@ export class GraphBuilder {
       dims,
       dataType: DataType.FLOAT,
       byteLength: n * 4,
+      isParameter: true,
       bytes: (seed) => {
         const data = fillTensor(new Float32Array(n), init, seed, name);
         return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -108,6 +111,7 @@ export class GraphBuilder {
       dims,
       dataType: DataType.FLOAT,
       byteLength: n * 4,
+      isParameter: true,
       bytes: (seed) => {
         const data = make(seed);
         if (data.length !== n) throw new Error(`${name}: expected ${n} values, got ${data.length}`);
@@ -124,6 +128,7 @@ export class GraphBuilder {
       dims,
       dataType: DataType.FLOAT,
       byteLength: data.byteLength,
+      isParameter: false,
       bytes: () => new Uint8Array(data.buffer),
     });
   }
@@ -136,6 +141,7 @@ export class GraphBuilder {
       dims,
       dataType: DataType.INT64,
       byteLength: data.byteLength,
+      isParameter: false,
       bytes: () => new Uint8Array(data.buffer),
     });
   }
@@ -153,8 +159,9 @@ export class GraphBuilder {
     return this.op(opType, inputs, attrs, 1, outputName === undefined ? undefined : [outputName])[0];
   }
 
+  /** Number of weight values (batch-norm running statistics included, constants not). */
   get parameterCount(): number {
-    return this.inits.reduce((sum, t) => sum + (t.dataType === DataType.FLOAT ? numel(t.dims) : 0), 0);
+    return this.inits.reduce((sum, t) => sum + (t.isParameter ? numel(t.dims) : 0), 0);
   }
 
   private addInit(spec: InitializerSpec): string {
