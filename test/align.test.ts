@@ -208,6 +208,25 @@ describe('alignByTimestamp', () => {
   });
 });
 
+describe('alignByTimestamp on larger inputs', () => {
+  it('matches a brute-force scan when cues cluster tightly between far-apart outliers (crowded lookup buckets)', () => {
+    const rand = prng(4242);
+    for (let k = 0; k < 40; k++) {
+      // 300 cues packed into one second, plus two far away: most lookup buckets are empty, one is crowded.
+      const cues = Array.from({ length: 300 }, () => {
+        const s = 500 + Math.floor(rand() * 1000) / 1000;
+        return { start: s, end: s + Math.floor(rand() * 50) / 1000 };
+      });
+      cues.push({ start: 0, end: 0.5 }, { start: 10_000, end: 10_001 });
+      const frames = Array.from({ length: 400 }, () => ({ time: rand() < 0.8 ? 499.9 + Math.floor(rand() * 1200) / 1000 : rand() * 10_002 }));
+      const threshold = [0, 0.001, 0.5, Infinity][k % 4];
+      expect(alignByTimestamp(frames, cues, { threshold }), `case ${k}`).toEqual(referenceAlign(frames, cues, threshold, 0));
+      const inOrder = [...frames].sort((a, b) => a.time - b.time);
+      expect(alignByTimestamp(inOrder, cues, { threshold }), `sorted case ${k}`).toEqual(referenceAlign(inOrder, cues, threshold, 0));
+    }
+  });
+});
+
 describe('alignTimesTyped', () => {
   it('returns cue indices and distances as typed arrays, -1 and NaN when unpaired', () => {
     const r = alignTimesTyped(new Float64Array([0.2, 5, 1.25]), [{ start: 0, end: 1 }]);
