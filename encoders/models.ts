@@ -10,7 +10,12 @@ import { EMBEDDED_MODELS_DIR, FAMILY_MODEL_TYPE, getModalitySpec, type ModelConf
 /** The Hugging Face hub; override with `remoteHost`, `--mirror` or `$HF_ENDPOINT`. */
 export const DEFAULT_REMOTE_HOST = 'https://huggingface.co';
 
-/** Where `mmalign models pull` puts models when no models folder is given. */
+/**
+ * Where `mmalign models pull` puts models when no models folder is given.
+ *
+ * @example
+ * defaultCacheDir(); // '/home/me/.cache/mmalign/models'
+ */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mmalign', 'models');
 }
@@ -112,7 +117,13 @@ export async function resolveModel(
   return checkModelFolder(modality, id, pulled.dir, 'downloaded');
 }
 
-/** Hub ids are `name` or `org/name` of safe characters: never a way to escape the models folder. */
+/**
+ * Hub ids are `name` or `org/name` of safe characters: never a way to escape the models folder.
+ *
+ * @example
+ * validateModelId('Xenova/resnet-50'); // ok
+ * validateModelId('../etc'); // throws InvalidOptionError
+ */
 export function validateModelId(id: string): void {
   const parts = id.split('/');
   const ok = parts.length >= 1 && parts.length <= 2 && parts.every((p) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p) && !p.includes('..'));

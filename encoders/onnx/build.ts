@@ -50,7 +50,12 @@ const PRESETS: Readonly<Record<ModelPreset, PresetArchs>> = Object.freeze({
   },
 });
 
-/** The architecture dimensions of a preset (BERT's vocabulary size comes from the generated tokenizer). */
+/**
+ * The architecture dimensions of a preset (BERT's vocabulary size comes from the generated tokenizer).
+ *
+ * @example
+ * presetArchitectures('base').resnet.depths; // [3, 4, 6, 3]
+ */
 export function presetArchitectures(preset: ModelPreset): Readonly<PresetArchs> {
   const archs = PRESETS[preset];
   if (!archs) throw new Error(`Unknown preset ${JSON.stringify(preset)}; expected one of ${MODEL_PRESETS.join(', ')}`);
@@ -106,7 +111,12 @@ export interface BuiltModel {
   nativeDims: number;
 }
 
-/** The model id a generated folder is known by, e.g. `mmalign/tiny-bert`. */
+/**
+ * The model id a generated folder is known by.
+ *
+ * @example
+ * generatedModelId('bert', 'base'); // 'mmalign/base-bert'
+ */
 export function generatedModelId(family: ModelFamily, preset: ModelPreset): string {
   return `${GENERATED_NAMESPACE}/${preset}-${family}`;
 }

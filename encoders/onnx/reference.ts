@@ -5,13 +5,18 @@ import { ModelProto } from './proto.js';
  * Plain-TypeScript forward passes of the three generated architectures, written from the
  * Hugging Face PyTorch modules (not from our ONNX graphs), in float64. Tests run the ONNX files
  * through onnxruntime and compare against these, so the builder provably computes BERT, ResNet
- * and Wav2Vec2. Slow on purpose-free loops: use small inputs.
+ * and Wav2Vec2. Naive loops, written for clarity rather than speed: use small inputs.
  */
 
 /** A model's initializers by name, read back from the .onnx file itself. */
 export type Weights = ReadonlyMap<string, { dims: number[]; data: Float32Array }>;
 
-/** Reads every float32 initializer of an ONNX file (decodes the whole file: tiny models only). */
+/**
+ * Reads every float32 initializer of an ONNX file (decodes the whole file: tiny models only).
+ *
+ * @example
+ * readOnnxWeights('fixtures/models/mmalign/tiny-bert/onnx/model.onnx').get('embeddings.word_embeddings.weight')?.dims; // [3073, 32]
+ */
 export function readOnnxWeights(path: string): Weights {
   const msg = ModelProto.decode(readFileSync(path));
   const model = ModelProto.toObject(msg, { longs: Number, defaults: false }) as {
