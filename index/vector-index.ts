@@ -11,6 +11,8 @@ type Hnsw = InstanceType<typeof HierarchicalNSW>;
 /** File names inside an index folder. The HNSW file carries its generation in its name. */
 export const DB_FILE = 'store.sqlite';
 const INDEX_FILE_RE = /^vectors\.(\d+)\.hnsw$/;
+/** Deleted points tolerated before the graph is rebuilt without them. */
+const COMPACT_MIN_DELETED = 1024;
 const indexFileName = (generation: number): string => `vectors.${generation}.hnsw`;
 
 /** What an item carries besides its vector. Times are seconds (media time); `timestamp` is ms since epoch. */
@@ -124,7 +126,10 @@ export interface IndexWriter {
   readonly now: number;
 }
 
-type Op = { kind: 'put'; label: number; id: string; vector: number[]; isNew: boolean } | { kind: 'del'; label: number; id: string };
+type Op =
+  | { kind: 'put'; label: number; id: string; vector: number[]; oldLabel: number | null }
+  | { kind: 'del'; label: number; id: string }
+  | { kind: 'meta' };
 
 interface ItemRow {
   id: string;
@@ -213,7 +218,7 @@ export class VectorIndex {
   #generation = 0;
   #labelToId: (string | undefined)[] = [];
   #live = 0;
-  #freeSlots = 0;
+  #deleted = 0;
   #rebuilt: RebuildReason | null = null;
   #filterCache: { key: string; generation: number; allowed: Uint8Array; count: number } | null = null;
   #closed = false;
@@ -313,6 +318,11 @@ export class VectorIndex {
     return this.#live;
   }
 
+  /** Points in the HNSW graph, and how many of them are deleted (kept until compaction). */
+  graphStats(): { points: number; deleted: number } {
+    return { points: this.#hnsw.getCurrentCount(), deleted: this.#deleted };
+  }
+
   /** Default search breadth. */
   get ef(): number {
     return this.#ef;
@@ -366,7 +376,7 @@ export class VectorIndex {
     if (existsSync(file)) {
       try {
         hnsw = new HierarchicalNSW('cosine', this.dims);
-        hnsw.readIndexSync(file, true);
+        hnsw.readIndexSync(file, false);
         if (hnsw.getNumDimensions() !== this.dims) throw new Error('width differs');
       } catch {
         hnsw = null;
@@ -376,7 +386,7 @@ export class VectorIndex {
       const others = existsSync(this.dir) ? this.indexFilesOnDisk() : [];
       if (snapshot.rows.length === 0 && snapshot.generation === 0 && others.length === 0) {
         hnsw = new HierarchicalNSW('cosine', this.dims);
-        hnsw.initIndex(initialCapacity, this.m, this.efConstruction, this.seed, true);
+        hnsw.initIndex(initialCapacity, this.m, this.efConstruction, this.seed, false);
       } else {
         reason = others.length > 0 ? 'generation-mismatch' : 'index-file-missing';
       }
@@ -389,7 +399,7 @@ export class VectorIndex {
       this.#rebuilt = reason;
     } else {
       this.#hnsw = hnsw;
-      this.#freeSlots = Math.max(0, hnsw.getCurrentCount() - this.#live);
+      this.#deleted = Math.max(0, hnsw.getCurrentCount() - this.#live);
       this.#rebuilt = null;
     }
     this.#filterCache = null;
@@ -406,7 +416,7 @@ export class VectorIndex {
       }
       const count = db.prepare('SELECT count(*) FROM items').pluck().get() as number;
       const hnsw = new HierarchicalNSW('cosine', this.dims);
-      hnsw.initIndex(Math.max(initialCapacity, Math.ceil(count * 1.25)), this.m, this.efConstruction, this.seed, true);
+      hnsw.initIndex(Math.max(initialCapacity, Math.ceil(count * 1.25)), this.m, this.efConstruction, this.seed, false);
       const labelToId: (string | undefined)[] = [];
       let live = 0;
       for (const row of db.prepare('SELECT label, id, vector FROM items ORDER BY label').raw().iterate() as Iterable<[number, string, Buffer]>) {
@@ -420,7 +430,7 @@ export class VectorIndex {
       this.#hnsw = hnsw;
       this.#labelToId = labelToId;
       this.#live = live;
-      this.#freeSlots = 0;
+      this.#deleted = 0;
       this.#generation = generation;
     })();
     this.#filterCache = null;
@@ -493,7 +503,8 @@ export class VectorIndex {
       find: db.prepare('SELECT label, created_at FROM items WHERE id = ?'),
       insert: db.prepare(`INSERT INTO items (id, label, modality, source, path, start, end, text, content_hash, model_version, tags, timestamp, priority, vector, created_at, updated_at)
         VALUES (@id, @label, @modality, @source, @path, @start, @end, @text, @contentHash, @modelVersion, @tags, @timestamp, @priority, @vector, @createdAt, @updatedAt)`),
-      update: db.prepare(`UPDATE items SET modality = @modality, source = @source, path = @path, start = @start, end = @end, text = @text,
+      vector: db.prepare('SELECT vector FROM items WHERE id = ?').pluck(),
+      update: db.prepare(`UPDATE items SET label = @label, modality = @modality, source = @source, path = @path, start = @start, end = @end, text = @text,
         content_hash = @contentHash, model_version = @modelVersion, tags = @tags, timestamp = @timestamp, priority = @priority, vector = @vector, updated_at = @updatedAt WHERE id = @id`),
       delete: db.prepare('DELETE FROM items WHERE id = ?'),
       deleteTags: db.prepare('DELETE FROM item_tags WHERE id = ?'),
@@ -524,17 +535,21 @@ export class VectorIndex {
           vector: vectorToBlob(vector),
           updatedAt: now,
         };
-        let label: number;
         if (existing) {
-          label = existing.label;
-          stmts.update.run(row);
+          const before = stmts.vector.get(rec.id) as Buffer;
+          // A changed vector gets a fresh label (old point marked deleted, new one inserted): hnswlib's
+          // in-place update and replace-deleted paths keep the old slot's links, and a point moved far
+          // away then becomes unreachable (measured: exact-vector queries missing it at any ef).
+          const label = before.equals(row.vector) ? existing.label : nextLabel++;
+          stmts.update.run({ ...row, label });
           stmts.deleteTags.run(rec.id);
+          ops.push(label === existing.label ? { kind: 'meta' } : { kind: 'put', label, id: rec.id, vector, oldLabel: existing.label });
         } else {
-          label = nextLabel++;
+          const label = nextLabel++;
           stmts.insert.run({ ...row, label, createdAt: now });
+          ops.push({ kind: 'put', label, id: rec.id, vector, oldLabel: null });
         }
         for (const t of tags) stmts.insertTag.run(rec.id, t);
-        ops.push({ kind: 'put', label, id: rec.id, vector, isNew: !existing });
         return existing ? 'updated' : 'added';
       },
       delete: (id) => {
@@ -577,28 +592,33 @@ export class VectorIndex {
 
   #apply(ops: readonly Op[]): void {
     const hnsw = this.#hnsw;
+    const drop = (label: number): void => {
+      if (this.#labelToId[label] === undefined) return;
+      hnsw.markDelete(label);
+      this.#labelToId[label] = undefined;
+      this.#deleted++;
+      this.#live--;
+    };
     for (const op of ops) {
-      if (op.kind === 'del') {
-        if (this.#labelToId[op.label] === undefined) continue; // added and deleted in one transaction, never applied
-        hnsw.markDelete(op.label);
-        this.#labelToId[op.label] = undefined;
-        this.#freeSlots++;
-        this.#live--;
-        continue;
+      switch (op.kind) {
+        case 'meta':
+          break;
+        case 'del':
+          drop(op.label);
+          break;
+        case 'put':
+          if (op.oldLabel !== null) drop(op.oldLabel);
+          if (hnsw.getCurrentCount() >= hnsw.getMaxElements()) hnsw.resizeIndex(Math.max(16, hnsw.getMaxElements() * 2));
+          hnsw.addPoint(op.vector, op.label, false);
+          this.#labelToId[op.label] = op.id;
+          this.#live++;
+          break;
+        default:
+          throw new Error(`unknown op ${(op as { kind: string }).kind}`);
       }
-      if (!op.isNew && this.#labelToId[op.label] !== undefined) {
-        hnsw.addPoint(op.vector, op.label, false); // in-place update of a live point
-        continue;
-      }
-      if (this.#freeSlots === 0 && hnsw.getCurrentCount() >= hnsw.getMaxElements()) {
-        hnsw.resizeIndex(Math.max(16, hnsw.getMaxElements() * 2));
-      }
-      // replaceDeleted reuses a deleted slot's memory; labels are never reused, so no live label is shadowed.
-      hnsw.addPoint(op.vector, op.label, this.#freeSlots > 0);
-      if (this.#freeSlots > 0) this.#freeSlots--;
-      this.#labelToId[op.label] = op.id;
-      this.#live++;
     }
+    // Deleted points still cost memory and search time: once they outnumber the live ones, start afresh.
+    if (this.#deleted > Math.max(COMPACT_MIN_DELETED, this.#live)) this.#rebuildFromDb(1024);
     this.#filterCache = null;
   }
 

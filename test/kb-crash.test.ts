@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KnowledgeBase } from 'mmalign';
+import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
+import { manifestItems, writeManifests } from './helpers/crash-manifests.js';
+
+const WRITER = fileURLToPath(new URL('./helpers/kb-writer.ts', import.meta.url));
+const VERSIONS = 24;
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'mmalign-crash-'));
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs the writer; kills it with SIGKILL `killAfterMs` after it reports ready (never, when null). */
+function runWriter(kbDir: string, manifests: string, killAfterMs: number | null): Promise<{ killed: boolean; committed: number[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, kbDir, manifests, String(VERSIONS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const committed: number[] = [];
+    let stderr = '';
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line === 'ready' && killAfterMs !== null) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        const m = /^committed (\d+)$/.exec(line);
+        if (m) committed.push(Number(m[1]));
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve({ killed: true, committed });
+      else if (code === 0) resolve({ killed: false, committed });
+      else reject(new Error(`writer exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+/** Every item of the current version is present and findable, and nothing else is. */
+async function expectConsistent(kbDir: string): Promise<number> {
+  const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider });
+  try {
+    const v = kb.currentVersion;
+    const expected = v === 0 ? [] : manifestItems(v);
+    const actual = [...kb.items()];
+    expect(actual.map((i) => i.id).sort()).toEqual(expected.map((i) => i.id).sort());
+    const textById = new Map(actual.map((i) => [i.id, i.text]));
+    for (const it of expected) {
+      expect(textById.get(it.id)).toBe(it.text);
+      const [hit] = await kb.search({ vector: vectorFor(`text:${it.text}`) }, { k: 1 });
+      expect(hit?.id).toBe(it.id);
+    }
+    expect(kb.size).toBe(expected.length);
+    const report = await kb.verify();
+    expect(report.problems).toEqual([]);
+    return v;
+  } finally {
+    await kb.close();
+  }
+}
+
+describe('crash safety', () => {
+  it('leaves exactly the last committed version searchable after SIGKILLs at random points of a sync', async () => {
+    const manifests = join(root, 'manifests');
+    mkdirSync(manifests);
+    writeManifests(manifests, VERSIONS);
+    const kbDir = join(root, 'kb');
+    const rand = mulberry32(20261201);
+    let killedMidway = 0;
+    let last = 0;
+    for (let i = 0; i < 6; i++) {
+      const { killed, committed } = await runWriter(kbDir, manifests, Math.floor(rand() * 600));
+      if (killed) killedMidway++;
+      const v = await expectConsistent(kbDir);
+      // What the child reported committed is durable; it may have committed one more it never got to report.
+      expect(v).toBeGreaterThanOrEqual(Math.max(last, ...committed));
+      expect(v - Math.max(last, ...committed)).toBeLessThanOrEqual(1);
+      last = v;
+      if (v === VERSIONS) break;
+    }
+    expect(killedMidway).toBeGreaterThan(0);
+    const { killed } = await runWriter(kbDir, manifests, null);
+    expect(killed).toBe(false);
+    expect(await expectConsistent(kbDir)).toBe(VERSIONS);
+  }, 120_000);
+});
