@@ -1,14 +1,19 @@
 /**
  * Head-training benchmark: the issue's reference run, 10k text↔image pairs, 768→256 and 2048→256
  * linear heads, 20 epochs (early stopping off), on synthetic pairs with a hidden shared latent.
- * Also times the blocked matmul kernels against the naive triple loop in the same process, which is
- * the ratio to compare across machines. Run: `npm run bench:heads` (add `-- --pairs 2000 --epochs 3`
- * for a quick look).
+ *
+ * Baselines measured in the same run: the naive triple-loop matmul against the blocked TypeScript
+ * kernels and onnxruntime's Gemm on the trainer's largest shape, and one training epoch on the
+ * TypeScript backend against the same epoch on onnxruntime.
+ *
+ * Run: `npm run bench:heads` (add `-- --pairs 2000 --epochs 3` for a quick look, `--backend js`
+ * to time the whole run on the TypeScript kernels).
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { matmul, matmulABT, matmulATB, matmulNaive } from '../encoders/linalg.js';
-import { trainHeads } from '../encoders/train-heads.js';
+import { onnxKernels } from '../encoders/ort-kernels.js';
+import { trainHeads, type TrainHeadsResult } from '../encoders/train-heads.js';
 import { syntheticPairs } from '../test/synthetic-pairs.js';
 
 const { values } = parseArgs({
@@ -16,38 +21,54 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '10000' },
     epochs: { type: 'string', default: '20' },
     batch: { type: 'string', default: '256' },
+    backend: { type: 'string', default: 'onnx' },
+    threads: { type: 'string', default: String(availableParallelism()) },
     json: { type: 'boolean', default: false },
   },
 });
 const pairs = Number(values.pairs);
 const epochs = Number(values.epochs);
 const batchSize = Number(values.batch);
+const threads = Number(values.threads);
+const backend = values.backend as 'onnx' | 'js';
+const say = (s: string) => {
+  if (!values.json) process.stderr.write(`${s}\n`);
+};
 
-function time<T>(f: () => T): { ms: number; value: T } {
+async function time<T>(f: () => T | Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
-  const value = f();
+  const value = await f();
   return { ms: performance.now() - t0, value };
 }
 
-// Kernels on the trainer's largest shape: a 256-row batch through a 2048→256 layer.
+// Kernels on the trainer's largest shape: a batch through a 2048→256 layer.
 const [m, k, n] = [batchSize, 2048, 256];
 const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898) * 0.5);
 const a = rnd(m * k);
 const b = rnd(k * n);
 const bt = rnd(n * k);
 const dy = rnd(m * n);
-matmul(a, b, m, k, n); // warm up the JIT before timing
-const naive = time(() => matmulNaive(a, b, m, k, n));
 const reps = 5;
-const blocked = time(() => {
+matmul(a, b, m, k, n); // warm up the JIT before timing
+const naive = await time(() => matmulNaive(a, b, m, k, n));
+const blocked = await time(() => {
   for (let r = 0; r < reps; r++) matmul(a, b, m, k, n);
 });
-const abt = time(() => {
+const abt = await time(() => {
   for (let r = 0; r < reps; r++) matmulABT(a, bt, m, k, n);
 });
-const atb = time(() => {
+const atb = await time(() => {
   for (let r = 0; r < reps; r++) matmulATB(dy, a, m, n, k);
 });
+const ort = await onnxKernels({ threads });
+await ort.abt(a, bt, m, k, n);
+const ortAbt = await time(async () => {
+  for (let r = 0; r < reps; r++) await ort.abt(a, bt, m, k, n);
+});
+const ortAtb = await time(async () => {
+  for (let r = 0; r < reps; r++) await ort.atb(dy, a, m, n, k);
+});
+await ort.dispose();
 const gmac = (ms: number) => (m * k * n) / ms / 1e6;
 const kernels = {
   shape: `${m}x${k} · ${k}x${n}`,
@@ -55,50 +76,71 @@ const kernels = {
   blockedMs: blocked.ms / reps,
   abtMs: abt.ms / reps,
   atbMs: atb.ms / reps,
-  speedup: naive.ms / (blocked.ms / reps),
+  onnxAbtMs: ortAbt.ms / reps,
+  onnxAtbMs: ortAtb.ms / reps,
+  blockedVsNaive: naive.ms / (blocked.ms / reps),
+  onnxVsBlocked: abt.ms / ortAbt.ms,
   blockedGmacPerS: gmac(blocked.ms / reps),
+  onnxGmacPerS: gmac(ortAbt.ms / reps),
 };
+say(`kernels (${kernels.shape}): naive ${kernels.naiveMs.toFixed(0)} ms, blocked A·B ${kernels.blockedMs.toFixed(0)} ms, ` +
+  `A·Bᵀ ${kernels.abtMs.toFixed(0)} ms, Aᵀ·B ${kernels.atbMs.toFixed(0)} ms; onnx A·Bᵀ ${kernels.onnxAbtMs.toFixed(1)} ms, Aᵀ·B ${kernels.onnxAtbMs.toFixed(1)} ms`);
 
-const gen = time(() => syntheticPairs({ count: pairs, latent: 64, dims: { text: 768, image: 2048 }, noise: 0.3, seed: 1 }));
-const epochMs: number[] = [];
-let last = performance.now();
-const train = time(() =>
-  trainHeads(gen.value, {
-    epochs,
-    batchSize,
-    seed: 1,
-    patience: epochs, // time every epoch: early stopping off
-    onEpoch: (e) => {
-      const now = performance.now();
-      const dt = now - last;
-      epochMs.push(dt);
-      last = now;
-      if (!values.json) process.stderr.write(`epoch ${e.epoch}: ${(dt / 1000).toFixed(1)}s train loss ${e.trainLoss.toFixed(4)} val loss ${e.valLoss?.toFixed(4)}\n`);
-    },
-  }),
-);
+const gen = await time(() => syntheticPairs({ count: pairs, latent: 64, dims: { text: 768, image: 2048 }, noise: 0.3, seed: 1 }));
+
+async function run(on: 'onnx' | 'js', epochCount: number, log: boolean): Promise<{ ms: number; epochMs: number[]; result: TrainHeadsResult }> {
+  const epochMs: number[] = [];
+  let last = performance.now();
+  const t = await time(() =>
+    trainHeads(gen.value, {
+      epochs: epochCount,
+      batchSize,
+      seed: 1,
+      backend: on,
+      threads,
+      patience: epochCount, // time every epoch: early stopping off
+      onEpoch: (e) => {
+        const now = performance.now();
+        epochMs.push(now - last);
+        if (log) say(`epoch ${e.epoch} (${on}): ${((now - last) / 1000).toFixed(1)} s, train loss ${e.trainLoss.toFixed(4)}, held-out loss ${e.valLoss?.toFixed(4)}`);
+        last = now;
+      },
+    }),
+  );
+  return { ms: t.ms, epochMs, result: t.value };
+}
+
+// One epoch on each backend, same data and seed: the training-level ratio.
+const oneJs = await run('js', 1, false);
+const oneOnnx = await run('onnx', 1, false);
+say(`one epoch: js ${(oneJs.epochMs[0] / 1000).toFixed(1)} s, onnx ${(oneOnnx.epochMs[0] / 1000).toFixed(1)} s`);
+const full = await run(backend, epochs, true);
 
 const result = {
-  machine: { cpus: cpus().length, parallelism: availableParallelism(), model: cpus()[0]?.model, loadAvg1m: loadavg()[0] },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAvg1m: loadavg()[0] },
   kernels,
+  oneEpoch: { jsMs: oneJs.epochMs[0], onnxMs: oneOnnx.epochMs[0], onnxVsJs: oneJs.epochMs[0] / oneOnnx.epochMs[0] },
   training: {
+    backend: full.result.backend,
+    threads,
     pairs,
-    epochs: train.value.history.length,
+    dims: '768→256 + 2048→256',
+    epochs: full.result.history.length,
     batchSize,
     dataGenerationMs: gen.ms,
-    totalMs: train.ms,
-    meanEpochMs: epochMs.reduce((s, x) => s + x, 0) / epochMs.length,
-    heldOutRecallAt1: train.value.validation?.mean.r1 ?? null,
-    temperature: train.value.temperature,
+    totalMs: full.ms,
+    meanEpochMs: full.epochMs.reduce((s, x) => s + x, 0) / full.epochMs.length,
+    heldOutRecallAt1: full.result.validation?.mean.r1 ?? null,
+    temperature: full.result.temperature,
   },
 };
 if (values.json) {
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } else {
-  console.log(`kernels (${kernels.shape}): naive ${kernels.naiveMs.toFixed(0)} ms, blocked A·B ${kernels.blockedMs.toFixed(0)} ms ` +
-    `(${kernels.blockedGmacPerS.toFixed(2)} GMAC/s), A·Bᵀ ${kernels.abtMs.toFixed(0)} ms, Aᵀ·B ${kernels.atbMs.toFixed(0)} ms`);
-  console.log(`blocked/naive speedup: ${kernels.speedup.toFixed(1)}x`);
-  console.log(`training: ${pairs} pairs, 768→256 + 2048→256, ${result.training.epochs} epochs in ${(train.ms / 1000).toFixed(1)} s ` +
-    `(${(result.training.meanEpochMs / 1000).toFixed(1)} s/epoch), held-out recall@1 ${result.training.heldOutRecallAt1?.toFixed(3)}`);
+  console.log(`blocked TypeScript matmul vs naive triple loop: ${kernels.blockedVsNaive.toFixed(1)}x (${kernels.blockedGmacPerS.toFixed(2)} GMAC/s)`);
+  console.log(`onnxruntime Gemm vs blocked TypeScript (A·Bᵀ): ${kernels.onnxVsBlocked.toFixed(1)}x (${kernels.onnxGmacPerS.toFixed(1)} GMAC/s)`);
+  console.log(`one training epoch, onnx vs js backend: ${result.oneEpoch.onnxVsJs.toFixed(1)}x`);
+  console.log(`training: ${pairs} pairs, 768→256 + 2048→256, ${result.training.epochs} epochs on ${result.training.backend} in ` +
+    `${(full.ms / 1000).toFixed(1)} s (${(result.training.meanEpochMs / 1000).toFixed(1)} s/epoch), held-out recall@1 ${result.training.heldOutRecallAt1?.toFixed(3)}`);
   console.log(`load average (1 min) at the end: ${result.machine.loadAvg1m.toFixed(2)} on ${result.machine.cpus} cores`);
 }

@@ -86,28 +86,40 @@ export function evaluateHeads(
 export function evaluatePrepared(heads: ProjectionHeads, data: PreparedPairs, source: string | null = null): HeadsEvaluation {
   const groups = data.groups.filter((g) => g.ai.length > 0);
   if (groups.length === 0) throw new TrainingDataError('no pairs to evaluate', source);
-  const projected = new Map<Modality, Float32Array>();
-  const project = (m: Modality): Float32Array => {
-    let z = projected.get(m);
-    if (!z) {
+  // Only the rows the pairs use are projected: a held-out split of a big set is a small part of it.
+  const projected = new Map<Modality, { z: Float32Array; pos: Int32Array }>();
+  const project = (m: Modality): { z: Float32Array; pos: Int32Array } => {
+    let p = projected.get(m);
+    if (!p) {
       const mat = data.mats[m] as Matrix;
       const head = heads.get(m);
       if (!head) throw new HeadsMismatchError(m, { modelId: data.modelIds[m] ?? 'unknown', inputDim: mat.cols }, null);
       if (head.inputDim !== mat.cols) throw new EmbeddingDimensionError(m, null, head.inputDim, mat.cols, source);
-      z = projectMatrix(head, mat);
-      projected.set(m, z);
+      const used = new Set<number>();
+      for (const g of groups) {
+        if (g.a === m) for (const i of g.ai) used.add(i);
+        if (g.b === m) for (const i of g.bi) used.add(i);
+      }
+      const rows = [...used].sort((x, y) => x - y);
+      const pos = new Int32Array(mat.rows).fill(-1);
+      rows.forEach((r, i) => (pos[r] = i));
+      const sub = gather(mat.data, mat.cols, rows);
+      p = { z: projectMatrix(head, { rows: rows.length, cols: mat.cols, data: sub }), pos };
+      projected.set(m, p);
     }
-    return z;
+    return p;
   };
   const kinds = groups.map((g): KindEvaluation => {
-    const za = project(g.a);
-    const zb = project(g.b);
+    const pa = project(g.a);
+    const pb = project(g.b);
+    const ai = g.ai.map((i) => pa.pos[i]);
+    const bi = g.bi.map((i) => pb.pos[i]);
     const d = (heads.get(g.a) as HeadDef).outputDim;
     return {
       kind: g.kind,
       pairs: g.ai.length,
-      aToB: retrieval(za, zb, d, g.ai, g.bi),
-      bToA: retrieval(zb, za, d, g.bi, g.ai),
+      aToB: retrieval(pa.z, pb.z, d, ai, bi),
+      bToA: retrieval(pb.z, pa.z, d, bi, ai),
     };
   });
   const dirs = kinds.flatMap((k) => [k.aToB, k.bToA]);

@@ -150,3 +150,24 @@ export function matmulNaive(a: Float32Array, b: Float32Array, m: number, k: numb
   }
   return c;
 }
+
+/**
+ * The three products the head trainer needs, possibly computed elsewhere (onnxruntime). All are
+ * row-major; `ab`: A[m×k]·B[k×n], `abt`: A[m×k]·B[n×k]ᵀ, `atb`: A[m×k]ᵀ·B[m×n].
+ */
+export interface Kernels {
+  readonly name: 'js' | 'onnx';
+  ab(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array>;
+  abt(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array>;
+  atb(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+/** The blocked TypeScript kernels behind the {@link Kernels} interface: no native code, identical everywhere. */
+export const jsKernels: Kernels = Object.freeze({
+  name: 'js' as const,
+  ab: async (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => matmul(a, b, m, k, n),
+  abt: async (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => matmulABT(a, b, m, k, n),
+  atb: async (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => matmulATB(a, b, m, k, n),
+  dispose: async () => {},
+});

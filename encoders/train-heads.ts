@@ -2,7 +2,8 @@ import { InvalidOptionError, TrainingDataError } from '../src/errors.js';
 import { EMBED_DIM, MODALITIES, type Modality } from '../src/types.js';
 import { evaluatePrepared, type HeadsEvaluation } from './eval-heads.js';
 import { ProjectionHeads, type HeadDef, type HeadLayer } from './heads.js';
-import { matmul, matmulABT, matmulATB, type Matrix } from './linalg.js';
+import { jsKernels, matmul, matmulABT, matmulATB, type Kernels, type Matrix } from './linalg.js';
+import { onnxKernels } from './ort-kernels.js';
 import { prepareNativePairs, type NativePairs, type PairGroup, type PairKind, type PreparedPairs } from './native-pairs.js';
 
 /** One epoch's record; `valLoss` is null when nothing is held out. */
@@ -52,6 +53,13 @@ export interface TrainHeadsOptions {
   now?: () => Date;
   /** Names the pairs' source in errors. */
   source?: string | null;
+  /**
+   * Where the matrix products run: `onnx` (onnxruntime's CPU Gemm, several times faster), `js` (the
+   * blocked TypeScript kernels), or `auto` (onnx when onnxruntime loads, else js).
+   */
+  backend?: 'auto' | 'onnx' | 'js';
+  /** Threads for the onnx backend. */
+  threads?: number;
 }
 
 export interface TrainHeadsResult {
@@ -63,6 +71,8 @@ export interface TrainHeadsResult {
   /** Retrieval on the held-out split with the returned heads; null when nothing is held out. */
   validation: HeadsEvaluation | null;
   split: { train: number; val: number };
+  /** The backend the products ran on. */
+  backend: 'onnx' | 'js';
 }
 
 /** Training record stored in the heads file's metadata (`metadata.training`). */
@@ -142,12 +152,13 @@ export function initHead(modality: Modality, widths: readonly number[], rng: () 
 }
 
 /** Forward pass of `n` rows: affine → ReLU → ... → affine → L2 normalise. */
-export function headForward(head: TrainableHead, x: Float32Array, n: number): ForwardCache {
+export async function headForward(head: TrainableHead, x: Float32Array, n: number, kernels: Kernels = jsKernels): Promise<ForwardCache> {
   const acts = [x];
   const pre: Float32Array[] = [];
   let inp = x;
-  head.layers.forEach((l, li) => {
-    const y = matmulABT(inp, l.weight.value, n, l.inDim, l.outDim);
+  for (let li = 0; li < head.layers.length; li++) {
+    const l = head.layers[li];
+    const y = await kernels.abt(inp, l.weight.value, n, l.inDim, l.outDim);
     const b = l.bias.value;
     for (let r = 0; r < n; r++) for (let j = 0, o = r * l.outDim; j < l.outDim; j++) y[o + j] += b[j];
     pre.push(y);
@@ -159,7 +170,7 @@ export function headForward(head: TrainableHead, x: Float32Array, n: number): Fo
     } else {
       inp = y;
     }
-  });
+  }
   const d = head.layers[head.layers.length - 1].outDim;
   const z = new Float32Array(n * d);
   const norms = new Float64Array(n);
@@ -175,7 +186,7 @@ export function headForward(head: TrainableHead, x: Float32Array, n: number): Fo
 }
 
 /** Backward pass from dL/dz; overwrites the head's gradients. */
-export function headBackward(head: TrainableHead, f: ForwardCache, dz: Float32Array): void {
+export async function headBackward(head: TrainableHead, f: ForwardCache, dz: Float32Array, kernels: Kernels = jsKernels): Promise<void> {
   const { n } = f;
   const d = head.layers[head.layers.length - 1].outDim;
   // Through the normalisation: dh = (dz − z·(z·dz)) / ‖h‖.
@@ -188,12 +199,12 @@ export function headBackward(head: TrainableHead, f: ForwardCache, dz: Float32Ar
   }
   for (let li = head.layers.length - 1; li >= 0; li--) {
     const l = head.layers[li];
-    matmulATB(dPre, f.acts[li], n, l.outDim, l.inDim, l.weight.grad);
+    l.weight.grad.set(await kernels.atb(dPre, f.acts[li], n, l.outDim, l.inDim));
     const gb = l.bias.grad;
     gb.fill(0);
     for (let r = 0; r < n; r++) for (let j = 0, o = r * l.outDim; j < l.outDim; j++) gb[j] += dPre[o + j];
     if (li > 0) {
-      const dAct = matmul(dPre, l.weight.value, n, l.outDim, l.inDim);
+      const dAct = await kernels.ab(dPre, l.weight.value, n, l.outDim, l.inDim);
       const prev = f.pre[li - 1];
       for (let i = 0; i < dAct.length; i++) if (prev[i] <= 0) dAct[i] = 0;
       dPre = dAct;
@@ -258,22 +269,23 @@ export function contrastiveLoss(
  * Gradients land in the heads' `grad` arrays; the temperature's is returned.
  *
  * @example
- * const { loss, dLogScale } = pairStep(textHead, xText, imageHead, xImage, n, Math.log(1 / 0.07));
+ * const { loss, dLogScale } = await pairStep(textHead, xText, imageHead, xImage, n, Math.log(1 / 0.07));
  */
-export function pairStep(
+export async function pairStep(
   headA: TrainableHead,
   xa: Float32Array,
   headB: TrainableHead,
   xb: Float32Array,
   n: number,
   logScale: number,
-): { loss: number; dLogScale: number } {
-  const fa = headForward(headA, xa, n);
-  const fb = headForward(headB, xb, n);
+  kernels: Kernels = jsKernels,
+): Promise<{ loss: number; dLogScale: number }> {
+  const fa = await headForward(headA, xa, n, kernels);
+  const fb = await headForward(headB, xb, n, kernels);
   const d = headA.layers[headA.layers.length - 1].outDim;
   const { loss, dza, dzb, dLogScale } = contrastiveLoss(fa.z, fb.z, n, d, logScale);
-  headBackward(headA, fa, dza);
-  headBackward(headB, fb, dzb);
+  await headBackward(headA, fa, dza, kernels);
+  await headBackward(headB, fb, dzb, kernels);
   return { loss, dLogScale };
 }
 
@@ -429,14 +441,14 @@ function positive(name: string, v: number, allowZero = false): void {
  * Deterministic: the same data, options and seed give byte-identical weights.
  *
  * @example
- * const { heads, validation } = trainHeads(
+ * const { heads, validation } = await trainHeads(
  *   { embeddings: { text: textVecs, image: imageVecs }, pairs, modelIds: { text: 'bert', image: 'resnet' } },
  *   { epochs: 20, seed: 1 },
  * );
  * console.log(validation?.mean.r1);
  * await heads.save('heads.safetensors');
  */
-export function trainHeads(
+export async function trainHeads(
   data: NativePairs | PreparedPairs,
   {
     epochs = 20,
@@ -455,8 +467,10 @@ export function trainHeads(
     onEpoch,
     now = () => new Date(),
     source = null,
+    backend = 'auto',
+    threads = 1,
   }: TrainHeadsOptions = {},
-): TrainHeadsResult {
+): Promise<TrainHeadsResult> {
   positiveInt('epochs', epochs);
   positiveInt('batchSize', batchSize, 2);
   positive('lr', lr);
@@ -470,6 +484,8 @@ export function trainHeads(
   if (!(initialTemperature > 0 && 1 / initialTemperature <= maxLogitScale)) {
     throw new InvalidOptionError('initialTemperature', initialTemperature, `a number > 0 with 1/temperature <= maxLogitScale (${maxLogitScale})`);
   }
+  if (!['auto', 'onnx', 'js'].includes(backend)) throw new InvalidOptionError('backend', backend, 'auto | onnx | js');
+  positiveInt('threads', threads);
 
   const prepared = 'groups' in data ? data : prepareNativePairs(data, source);
   const modalities = MODALITIES.filter((m) => prepared.groups.some((g) => g.a === m || g.b === m));
@@ -512,7 +528,9 @@ export function trainHeads(
   let sinceBest = 0;
   const history: EpochReport[] = [];
 
-  const lossOf = (groups: PairGroup[]): number | null => {
+  const kernels = await loadKernels(backend, threads);
+  try {
+  const lossOf = async (groups: PairGroup[]): Promise<number | null> => {
     let total = 0;
     let count = 0;
     for (const g of groups) {
@@ -522,8 +540,8 @@ export function trainHeads(
       for (let from = 0; from < g.ai.length; from += batchSize) {
         const to = Math.min(g.ai.length, from + batchSize);
         if (to - from < 2) continue;
-        const za = headForward(ha, gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to), to - from).z;
-        const zb = headForward(hb, gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to), to - from).z;
+        const za = (await headForward(ha, gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to), to - from, kernels)).z;
+        const zb = (await headForward(hb, gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to), to - from, kernels)).z;
         total += contrastiveLoss(za, zb, to - from, d, logScale, false).loss * (to - from);
         count += to - from;
       }
@@ -554,7 +572,7 @@ export function trainHeads(
       const hb = heads.get(g.b) as TrainableHead;
       const xa = gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to);
       const xb = gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to);
-      const { loss, dLogScale } = pairStep(ha, xa, hb, xb, n, logScale);
+      const { loss, dLogScale } = await pairStep(ha, xa, hb, xb, n, logScale, kernels);
       stepHead(ha, cfg);
       stepHead(hb, cfg);
       temp.t++;
@@ -567,7 +585,7 @@ export function trainHeads(
       lossCount += n;
       steps++;
     }
-    const valLoss = lossOf(split.val);
+    const valLoss = await lossOf(split.val);
     const report: EpochReport = { epoch, trainLoss: lossSum / Math.max(lossCount, 1), valLoss, temperature: Math.exp(-logScale), steps };
     history.push(report);
     onEpoch?.(report);
@@ -584,6 +602,9 @@ export function trainHeads(
     } else if (++sinceBest >= patience) {
       break;
     }
+  }
+  } finally {
+    await kernels.dispose();
   }
 
   const defs: HeadDef[] = modalities.map((m) => {
@@ -624,5 +645,15 @@ export function trainHeads(
     createdAt: provisional.metadata.createdAt,
     training: training as unknown as Record<string, unknown>,
   });
-  return { heads: result, history, bestEpoch, temperature, validation, split: { train: trainPairs, val: valPairs } };
+  return { heads: result, history, bestEpoch, temperature, validation, split: { train: trainPairs, val: valPairs }, backend: kernels.name };
+}
+
+async function loadKernels(backend: 'auto' | 'onnx' | 'js', threads: number): Promise<Kernels> {
+  if (backend === 'js') return jsKernels;
+  try {
+    return await onnxKernels({ threads });
+  } catch (err) {
+    if (backend === 'onnx') throw err;
+    return jsKernels; // onnxruntime missing or broken: the TypeScript kernels give the same results, slower
+  }
 }

@@ -1,12 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddingDimensionError, InvalidOptionError, TrainingDataError } from '../src/errors.js';
 import { evaluateHeads } from '../encoders/eval-heads.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import type { NativePairs } from '../encoders/native-pairs.js';
-import { contrastiveLoss, headForward, initHead, mulberry32, pairStep, trainHeads, type TrainableHead } from '../encoders/train-heads.js';
+import { jsKernels, type Kernels } from '../encoders/linalg.js';
+import { onnxKernels } from '../encoders/ort-kernels.js';
+import { contrastiveLoss, headForward, initHead, mulberry32, pairStep, trainHeads, type TrainableHead, type TrainHeadsResult } from '../encoders/train-heads.js';
 import { syntheticPairs } from './synthetic-pairs.js';
 
 const FIXED_NOW = () => new Date('2026-01-01T00:00:00Z');
@@ -24,7 +26,14 @@ const quick = { epochs: 25, batchSize: 128, outputDim: 32, lr: 3e-3, now: FIXED_
 describe('trainHeads on pairs with a hidden shared latent', () => {
   const data = syntheticPairs({ count: 1200, noise: 0.2, seed: 11 });
   const { train, heldOut } = splitByItem(data, 1000);
-  const result = trainHeads(train, { ...quick, seed: 5 });
+  let result: TrainHeadsResult;
+  beforeAll(async () => {
+    result = await trainHeads(train, { ...quick, seed: 5 });
+  });
+
+  it('ran on the onnxruntime backend by default', () => {
+    expect(result.backend).toBe('onnx');
+  });
 
   it('reaches recall@1 >= 0.9 on held-out pairs where seeded random heads are near chance', () => {
     const report = evaluateHeads(result.heads, heldOut);
@@ -72,24 +81,34 @@ describe('trainHeads on pairs with a hidden shared latent', () => {
 describe('trainHeads determinism', () => {
   const data = syntheticPairs({ count: 300, seed: 2 });
 
-  it('gives byte-identical heads files for the same seed', () => {
-    const a = trainHeads(data, { ...quick, epochs: 3, seed: 9 }).heads.toBytes();
-    const b = trainHeads(data, { ...quick, epochs: 3, seed: 9 }).heads.toBytes();
-    expect(Buffer.compare(a, b)).toBe(0);
+  for (const backend of ['onnx', 'js'] as const) {
+    it(`gives byte-identical heads files for the same seed (${backend} backend)`, async () => {
+      const a = (await trainHeads(data, { ...quick, epochs: 3, seed: 9, backend })).heads.toBytes();
+      const b = (await trainHeads(data, { ...quick, epochs: 3, seed: 9, backend })).heads.toBytes();
+      expect(Buffer.compare(a, b)).toBe(0);
+    });
+  }
+
+  it('gives different heads for a different seed', async () => {
+    const a = (await trainHeads(data, { ...quick, epochs: 3, seed: 9 })).heads;
+    const b = (await trainHeads(data, { ...quick, epochs: 3, seed: 10 })).heads;
+    expect(a.metadata.version).not.toBe(b.metadata.version);
   });
 
-  it('gives different heads for a different seed', () => {
-    const a = trainHeads(data, { ...quick, epochs: 3, seed: 9 }).heads;
-    const b = trainHeads(data, { ...quick, epochs: 3, seed: 10 }).heads;
-    expect(a.metadata.version).not.toBe(b.metadata.version);
+  it('trains the same heads on both backends up to float rounding', async () => {
+    const a = (await trainHeads(data, { ...quick, epochs: 2, seed: 9, backend: 'onnx' })).heads.get('text')!.layers[0].weight;
+    const b = (await trainHeads(data, { ...quick, epochs: 2, seed: 9, backend: 'js' })).heads.get('text')!.layers[0].weight;
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    expect(maxDiff).toBeLessThan(1e-3);
   });
 });
 
 describe('text as the anchor modality', () => {
-  it('aligns image with audio through text when only text pairs are given', () => {
+  it('aligns image with audio through text when only text pairs are given', async () => {
     const data = syntheticPairs({ count: 700, dims: { text: 40, image: 56, audio: 32 }, seed: 4 });
     const textOnly = { ...data, pairs: data.pairs.filter((p) => p.a === 'text' && p.ai < 500) };
-    const { heads } = trainHeads(textOnly, { ...quick, seed: 1 });
+    const { heads } = await trainHeads(textOnly, { ...quick, seed: 1 });
     const imageAudio = { ...data, pairs: data.pairs.filter((p) => p.a === 'image' && p.ai >= 500) };
     const report = evaluateHeads(heads, imageAudio);
     expect(report.heads.kinds.map((k) => k.kind)).toEqual(['image-audio']);
@@ -97,100 +116,108 @@ describe('text as the anchor modality', () => {
     expect(report.baseline?.mean.r1).toBeLessThan(0.05);
   });
 
-  it('trains on image-audio pairs too and reports every kind held out', () => {
+  it('trains on image-audio pairs too and reports every kind held out', async () => {
     const data = syntheticPairs({ count: 400, dims: { text: 40, image: 56, audio: 32 }, seed: 6 });
-    const result = trainHeads(data, { ...quick, epochs: 8, seed: 1, valFraction: 0.25 });
+    const result = await trainHeads(data, { ...quick, epochs: 8, seed: 1, valFraction: 0.25 });
     expect(result.validation?.kinds.map((k) => k.kind)).toEqual(['text-image', 'text-audio', 'image-audio']);
     expect(result.heads.modalities()).toEqual(['text', 'image', 'audio']);
   });
 });
 
-describe('backward pass', () => {
-  // Central differences on a tiny case with a hidden layer in both heads.
-  const rng = mulberry32(3);
-  const n = 5;
-  const headA = initHead('text', [5, 4, 3], rng);
-  const headB = initHead('image', [6, 4, 3], rng);
-  const xa = Float32Array.from({ length: n * 5 }, () => 2 * rng() - 1);
-  const xb = Float32Array.from({ length: n * 6 }, () => 2 * rng() - 1);
-  const logScale = 1.3;
-  const lossAt = (ls = logScale) => {
-    const za = headForward(headA, xa, n).z;
-    const zb = headForward(headB, xb, n).z;
-    return contrastiveLoss(za, zb, n, 3, ls, false).loss;
-  };
-  const analytic = pairStep(headA, xa, headB, xb, n, logScale);
+for (const backend of ['js', 'onnx'] as const) {
+  describe(`backward pass (${backend} kernels)`, () => {
+    // Central differences on a tiny case with a hidden layer in both heads.
+    const rng = mulberry32(3);
+    const n = 5;
+    const headA = initHead('text', [5, 4, 3], rng);
+    const headB = initHead('image', [6, 4, 3], rng);
+    const xa = Float32Array.from({ length: n * 5 }, () => 2 * rng() - 1);
+    const xb = Float32Array.from({ length: n * 6 }, () => 2 * rng() - 1);
+    const logScale = 1.3;
+    let kernels: Kernels = jsKernels;
+    let analytic = { loss: 0, dLogScale: 0 };
+    const lossAt = async (ls = logScale) => {
+      const za = (await headForward(headA, xa, n, kernels)).z;
+      const zb = (await headForward(headB, xb, n, kernels)).z;
+      return contrastiveLoss(za, zb, n, 3, ls, false).loss;
+    };
+    beforeAll(async () => {
+      kernels = backend === 'onnx' ? await onnxKernels() : jsKernels;
+      analytic = await pairStep(headA, xa, headB, xb, n, logScale, kernels);
+      return () => kernels.dispose();
+    });
 
-  function checkParam(head: TrainableHead, which: 'weight' | 'bias', layer: number): void {
-    const p = head.layers[layer][which];
-    const grad = p.grad.slice();
-    let largest = 0;
-    for (let i = 0; i < p.value.length; i++) {
-      const v = p.value[i];
-      p.value[i] = v + 1e-3;
-      const up = p.value[i];
-      const lp = lossAt();
-      p.value[i] = v - 1e-3;
-      const down = p.value[i];
-      const lm = lossAt();
-      p.value[i] = v;
-      const fd = (lp - lm) / (up - down);
-      largest = Math.max(largest, Math.abs(fd));
-      expect(Math.abs(grad[i] - fd), `${head.modality} layer ${layer} ${which}[${i}]`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
+    async function checkParam(head: TrainableHead, which: 'weight' | 'bias', layer: number): Promise<void> {
+      const p = head.layers[layer][which];
+      const grad = p.grad.slice();
+      let largest = 0;
+      for (let i = 0; i < p.value.length; i++) {
+        const v = p.value[i];
+        p.value[i] = v + 1e-3;
+        const up = p.value[i];
+        const lp = await lossAt();
+        p.value[i] = v - 1e-3;
+        const down = p.value[i];
+        const lm = await lossAt();
+        p.value[i] = v;
+        const fd = (lp - lm) / (up - down);
+        largest = Math.max(largest, Math.abs(fd));
+        expect(Math.abs(grad[i] - fd), `${head.modality} layer ${layer} ${which}[${i}]`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
+      }
+      expect(largest).toBeGreaterThan(1e-3); // the check compared something non-trivial
     }
-    expect(largest).toBeGreaterThan(1e-3); // the check compared something non-trivial
-  }
 
-  for (const [name, head] of [['text', headA], ['image', headB]] as const) {
-    for (const layer of [0, 1]) {
-      it(`matches finite differences for the ${name} head's layer ${layer} weights`, () => checkParam(head, 'weight', layer));
-      it(`matches finite differences for the ${name} head's layer ${layer} biases`, () => checkParam(head, 'bias', layer));
+    for (const [name, head] of [['text', headA], ['image', headB]] as const) {
+      for (const layer of [0, 1]) {
+        it(`matches finite differences for the ${name} head's layer ${layer} weights`, () => checkParam(head, 'weight', layer));
+        it(`matches finite differences for the ${name} head's layer ${layer} biases`, () => checkParam(head, 'bias', layer));
+      }
     }
-  }
 
-  it('matches finite differences for the temperature', () => {
-    const fd = (lossAt(logScale + 1e-4) - lossAt(logScale - 1e-4)) / 2e-4;
-    expect(Math.abs(fd)).toBeGreaterThan(1e-3);
-    expect(analytic.dLogScale).toBeCloseTo(fd, 4);
-  });
+    it('matches finite differences for the temperature', async () => {
+      const fd = ((await lossAt(logScale + 1e-4)) - (await lossAt(logScale - 1e-4))) / 2e-4;
+      expect(Math.abs(fd)).toBeGreaterThan(1e-3);
+      expect(analytic.dLogScale).toBeCloseTo(fd, 4);
+    });
 
-  it('returns the loss the forward pass computes', () => {
-    expect(analytic.loss).toBeCloseTo(lossAt(), 10);
+    it('returns the loss the forward pass computes', async () => {
+      expect(analytic.loss).toBeCloseTo(await lossAt(), 10);
+    });
   });
-});
+}
 
 describe('bad training input', () => {
-  it('rejects a vector of the wrong width, naming the modality and the item', () => {
+  it('rejects a vector of the wrong width, naming the modality and the item', async () => {
     const text = [new Float32Array(8), new Float32Array(8), new Float32Array(7)];
     const image = [new Float32Array(4), new Float32Array(4), new Float32Array(4)];
     const pairs = [0, 1, 2].map((i) => ({ a: 'text' as const, ai: i, b: 'image' as const, bi: i }));
     const run = () => trainHeads({ embeddings: { text, image }, pairs }, { source: 'pairs.jsonl' });
-    expect(run).toThrow(EmbeddingDimensionError);
-    expect(run).toThrow(/pairs\.jsonl: text embedding #2 has 7 values, expected 8/);
+    await expect(run()).rejects.toThrow(EmbeddingDimensionError);
+    await expect(run()).rejects.toThrow(/pairs\.jsonl: text embedding #2 has 7 values, expected 8/);
   });
 
-  it('rejects held-out pairs whose width differs from the heads', () => {
+  it('rejects held-out pairs whose width differs from the heads', async () => {
     const data = syntheticPairs({ count: 60, seed: 1 });
-    const { heads } = trainHeads(data, { ...quick, epochs: 1 });
+    const { heads } = await trainHeads(data, { ...quick, epochs: 1 });
     const other = syntheticPairs({ count: 60, dims: { text: 50, image: 64 }, seed: 1 });
     expect(() => evaluateHeads(heads, other)).toThrow(EmbeddingDimensionError);
   });
 
-  it('rejects a pair that names a vector that does not exist', () => {
+  it('rejects a pair that names a vector that does not exist', async () => {
     const data = syntheticPairs({ count: 20, seed: 1 });
     const bad = { ...data, pairs: [...data.pairs, { a: 'text' as const, ai: 20, b: 'image' as const, bi: 0 }] };
-    expect(() => trainHeads(bad)).toThrow(TrainingDataError);
-    expect(() => trainHeads(bad)).toThrow(/pair #20 names text vector 20, but there are 20 text vectors/);
+    await expect(trainHeads(bad)).rejects.toThrow(TrainingDataError);
+    await expect(trainHeads(bad)).rejects.toThrow(/pair #20 names text vector 20, but there are 20 text vectors/);
   });
 
-  it('rejects non-finite values', () => {
+  it('rejects non-finite values', async () => {
     const data = syntheticPairs({ count: 20, seed: 1 });
     (data.embeddings.image as { data: Float32Array }).data[70] = Number.NaN;
-    expect(() => trainHeads(data)).toThrow(/image embedding #1 contains NaN/);
+    await expect(trainHeads(data)).rejects.toThrow(/image embedding #1 contains NaN/);
   });
 
-  it('rejects a batch size that leaves no negatives', () => {
-    expect(() => trainHeads(syntheticPairs({ count: 20 }), { batchSize: 1 })).toThrow(InvalidOptionError);
+  it('rejects a batch size that leaves no negatives', async () => {
+    await expect(trainHeads(syntheticPairs({ count: 20 }), { batchSize: 1 })).rejects.toThrow(InvalidOptionError);
   });
 });
 
@@ -203,7 +230,7 @@ describe('trained heads on disk', () => {
   it('survive save and load with their weights and training record', async () => {
     dir = await mkdtemp(join(tmpdir(), 'mmalign-heads-'));
     const data = syntheticPairs({ count: 200, seed: 8 });
-    const { heads } = trainHeads(data, { ...quick, epochs: 2, hidden: 16 });
+    const { heads } = await trainHeads(data, { ...quick, epochs: 2, hidden: 16 });
     const file = join(dir, 'heads.safetensors');
     await heads.save(file);
     const loaded = await ProjectionHeads.load(file);

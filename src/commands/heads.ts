@@ -155,7 +155,7 @@ async function train(
 ): Promise<{ result: TrainHeadsResult; warnings: Warning[] }> {
   const { data, warnings } = await loadNativePairs(file, flags, progress);
   const bar = progress.stage('train', flags.epochs);
-  const result = trainHeads(data, {
+  const result = await trainHeads(data, {
     epochs: flags.epochs,
     batchSize: flags.batch,
     lr: flags.lr,
