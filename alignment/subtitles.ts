@@ -53,17 +53,64 @@ export function decodeSubtitleBytes(bytes: Uint8Array): { text: string; encoding
   return { text: iconv.decode(Buffer.from(bytes), encoding), encoding };
 }
 
+/**
+ * Latin-script code pages and the non-ASCII characters their languages actually use. Order is the
+ * tie-break: Western European first, by far the most common legacy subtitle encoding.
+ */
+const LATIN_CODE_PAGES: readonly (readonly [string, string])[] = Object.freeze([
+  ['windows-1252', 'àáâãäåæçèéêëìíîïñòóôõöøùúûüÿßœÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜŸŒ€‘’‚“”„–—…«»¡¿°ºª·\u00a0'],
+  ['windows-1250', 'ąćęłńóśźżĄĆĘŁŃÓŚŹŻčďěňřšťůžČĎĚŇŘŠŤŮŽáéíóúýőűöüäÁÉÍÓÚÝŐŰÖÜÄăâîşţĂÂÎŞŢ‘’‚“”„–—…«»°\u00a0'],
+  ['windows-1254', 'çğıöşüÇĞİÖŞÜâîûÂÎÛ‘’“”–—…«»°\u00a0'],
+  ['windows-1257', 'āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽąęėįųĄĘĖĮŲõöäüÕÖÄÜ‘’“”„–—…«»°\u00a0'],
+]);
+
+/**
+ * Picks the encoding of bytes that are not UTF-8. Statistical detection (chardet) is reliable for
+ * scripts whose words are made entirely of non-ASCII bytes (Cyrillic, Greek, CJK) but guesses wildly
+ * on Latin text, where a short file may hold three accented letters. So: mostly-adjacent high bytes
+ * go to chardet; otherwise each Latin code page is scored by how many of the high bytes decode to
+ * letters its languages use ("Ça" is Ç in windows-1252 but Ē in windows-1257).
+ */
 function detectLegacyEncoding(bytes: Uint8Array): string {
-  for (const match of chardet.analyse(bytes)) {
-    const name = match.name.toLowerCase();
-    if (name === 'utf-8' || name === 'ascii') continue; // already ruled out by the strict decode
-    // Browsers (WHATWG) read ISO-8859-1 as windows-1252: same letters, plus curly quotes, dashes and €.
-    const normalised = name === 'iso-8859-1' ? 'windows-1252' : name;
-    if (iconv.encodingExists(normalised)) return normalised;
+  let high = 0;
+  let clustered = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] < 0x80) continue;
+    high++;
+    if ((i > 0 && bytes[i - 1] >= 0x80) || (i + 1 < bytes.length && bytes[i + 1] >= 0x80)) clustered++;
   }
-  // Western European subtitles are by far the most common non-UTF-8 case.
-  return 'windows-1252';
+  const buffer = Buffer.from(bytes);
+  const guesses = chardet.analyse(bytes);
+  // A handful of bytes proves nothing ("Grüße" is two adjacent high bytes); below that, stay Latin.
+  if (clustered * 2 > high && high >= 6) {
+    for (const match of guesses) {
+      const name = match.name.toLowerCase();
+      if (name === 'utf-8' || name === 'ascii' || !iconv.encodingExists(name)) continue;
+      if (!iconv.decode(buffer, name).includes('\ufffd')) return LATIN_TWINS[name] ?? name;
+    }
+  }
+  const scores = LATIN_CODE_PAGES.map(([encoding, expected]) => {
+    let score = 0;
+    for (const ch of iconv.decode(buffer, encoding)) if (ch.charCodeAt(0) >= 0x80 && expected.includes(ch)) score++;
+    return { encoding, score };
+  });
+  const top = Math.max(...scores.map((x) => x.score));
+  const tied = scores.filter((x) => x.score === top).map((x) => x.encoding);
+  if (tied.length === 1 || tied[0] === 'windows-1252') return tied[0];
+  // Tied Central European / Turkish / Baltic pages: let chardet's statistics break the tie.
+  const confidence = (encoding: string): number =>
+    Math.max(0, ...guesses.filter((g) => (LATIN_TWINS[g.name.toLowerCase()] ?? g.name.toLowerCase()) === encoding).map((g) => g.confidence));
+  return tied.reduce((a, b) => (confidence(b) > confidence(a) ? b : a));
 }
+
+/** ISO code pages read as their Windows supersets (as browsers do): same letters plus quotes and dashes. */
+const LATIN_TWINS: Readonly<Record<string, string>> = Object.freeze({
+  'iso-8859-1': 'windows-1252',
+  'iso-8859-15': 'windows-1252',
+  'iso-8859-2': 'windows-1250',
+  'iso-8859-9': 'windows-1254',
+  'iso-8859-13': 'windows-1257',
+});
 
 // ---------------------------------------------------------------------------------------------
 // Parsing

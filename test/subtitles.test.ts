@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { InputFileError, parseSubtitles, readSubtitleFile, SubtitleParseError } from 'mmalign';
 
@@ -191,6 +192,32 @@ describe('reading WebVTT files', () => {
     const doc = parseSubtitles(bytes);
     expect(doc.cues[0].text).toBe('café');
     expect(doc.encoding).toBe('windows-1252');
+  });
+});
+
+describe('decoding legacy encodings', () => {
+  it.each([
+    ['windows-1252', 'Ça va? Très bien.'],
+    ['windows-1252', 'naïve'],
+    ['windows-1252', 'Grüße'],
+    ['windows-1252', '100 € – “quoted”'],
+    ['windows-1250', 'Dziękuję bardzo, to świetny pomysł, ale już późno.'],
+    ['windows-1250', 'Dobrý den, děkuji, mám se dobře. Příliš žluťoučký kůň.'],
+    ['windows-1254', 'Merhaba, nasılsın? İyiyim, teşekkürler.'],
+    ['windows-1251', 'Привет, как дела? Всё хорошо, спасибо.'],
+    ['shift_jis', 'こんにちは、元気ですか？はい、元気です。'],
+    ['gb18030', '你好，你好吗？我很好，谢谢。'],
+  ])('decodes a short %s cue ("%s") without mojibake', (encoding, text) => {
+    const doc = parseSubtitles(iconv.encode(`1\n00:00:01,000 --> 00:00:02,000\n${text}\n`, encoding));
+    expect(doc.cues[0].text).toBe(text);
+    expect(doc.encoding).toBe(encoding);
+  });
+
+  it('decodes a UTF-16 file with its byte order mark', () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('1\n00:00:01,000 --> 00:00:02,000\nÜber\n', 'utf-16le')]);
+    const doc = parseSubtitles(bytes);
+    expect(doc.encoding).toBe('utf-16le');
+    expect(doc.cues[0].text).toBe('Über');
   });
 });
 
