@@ -434,7 +434,7 @@ export interface ModelListing {
   defaultModel: string;
   embeddedModel: string;
   /** Models found in the searched folders that fit this modality. */
-  local: { id: string; dir: string; source: ModelSource }[];
+  local: { id: string; dir: string; source: ModelSource; generated: boolean }[];
 }
 
 /**
@@ -448,13 +448,14 @@ export async function listModels({ modelsDir = process.env.MMALIGN_MODELS || und
   const roots: { dir: string; source: ModelSource }[] = [];
   if (modelsDir) roots.push({ dir: resolve(modelsDir), source: 'models-dir' });
   roots.push({ dir: cacheDir, source: 'cache' }, { dir: EMBEDDED_MODELS_DIR, source: 'embedded' });
-  const found: { id: string; dir: string; source: ModelSource; modelType: unknown }[] = [];
+  const found: { id: string; dir: string; source: ModelSource; generated: boolean; modelType: unknown }[] = [];
   for (const root of roots) {
     for (const id of await modelIdsUnder(root.dir)) {
       const dir = join(root.dir, ...id.split('/'));
       try {
         const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ModelConfigJson;
-        found.push({ id, dir, source: root.source, modelType: cfg.model_type });
+        const marker = cfg.mmalign as { generated?: unknown } | undefined;
+        found.push({ id, dir, source: root.source, generated: marker?.generated === true, modelType: cfg.model_type });
       } catch {
         // An unreadable config is reported when that model is resolved; a listing skips it.
       }
@@ -468,7 +469,7 @@ export async function listModels({ modelsDir = process.env.MMALIGN_MODELS || und
       family: spec.family,
       defaultModel: spec.defaultModel,
       embeddedModel: spec.embeddedModel,
-      local: found.filter((f) => f.modelType === FAMILY_MODEL_TYPE[spec.family]).map(({ id, dir, source }) => ({ id, dir, source })),
+      local: found.filter((f) => f.modelType === FAMILY_MODEL_TYPE[spec.family]).map(({ id, dir, source, generated }) => ({ id, dir, source, generated })),
     };
   });
 }

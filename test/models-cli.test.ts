@@ -32,10 +32,10 @@ describe('mmalign models', () => {
   it('list --json shows each modality with its default, embedded and local models', async () => {
     const io = capture();
     expect(await runCli(['models', 'list', '--json', '--models', join(tmp, 'none')], io)).toBe(0);
-    const rows = JSON.parse(io.out()) as { modality: string; defaultModel: string; embeddedModel: string; local: { id: string; source: string }[] }[];
+    const rows = JSON.parse(io.out()) as { modality: string; defaultModel: string; embeddedModel: string; local: { id: string; source: string; generated: boolean }[] }[];
     expect(rows.map((r) => r.modality)).toEqual(['text', 'image', 'audio']);
     expect(rows[0].defaultModel).toBe('Xenova/bert-base-uncased');
-    expect(rows[1].local).toContainEqual(expect.objectContaining({ id: 'mmalign/tiny-resnet', source: 'embedded' }));
+    expect(rows[1].local).toContainEqual(expect.objectContaining({ id: 'mmalign/tiny-resnet', source: 'embedded', generated: true }));
   });
 
   it('build --preset tiny --only bert writes a loadable folder identical to the committed one', async () => {

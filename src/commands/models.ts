@@ -47,7 +47,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
       }
       for (const r of rows) {
         io.stdout.write(`${r.modality} (${r.family})\n  default:  ${r.defaultModel}\n  embedded: ${r.embeddedModel} (generated, not semantic)\n`);
-        io.stdout.write(r.local.length ? r.local.map((m) => `  local:    ${m.id}  [${m.source}] ${m.dir}\n`).join('') : '  local:    none\n');
+        io.stdout.write(r.local.length ? r.local.map((m) => `  local:    ${m.id}  [${m.source}${m.generated ? ', generated' : ''}] ${m.dir}\n`).join('') : '  local:    none\n');
       }
       io.stderr.write(`pulled models go to ${process.env.MMALIGN_MODELS || defaultCacheDir()}\n`);
     });
