@@ -45,6 +45,11 @@ export interface KnowledgeBaseOptions {
   ef?: number;
   /** Items per encoder call (default 32). */
   batchSize?: number;
+  /**
+   * Write back an index file rebuilt on open, and remove temp files of crashed writers, when no other writer
+   * holds the lock (default true). `verify` callers turn it off to see the damage in the report.
+   */
+  repairOnOpen?: boolean;
 }
 
 export interface SyncOptions {
@@ -238,7 +243,7 @@ export class KnowledgeBase {
    */
   static async open(
     dir: string,
-    { clock = Date.now, encoders, encoderOptions, lockTimeoutMs = 10_000, readonly = false, ef = 64, batchSize = 32 }: KnowledgeBaseOptions = {},
+    { clock = Date.now, encoders, encoderOptions, lockTimeoutMs = 10_000, readonly = false, ef = 64, batchSize = 32, repairOnOpen = true }: KnowledgeBaseOptions = {},
   ): Promise<KnowledgeBase> {
     if (!(lockTimeoutMs >= 0)) throw new InvalidOptionError('lockTimeoutMs', lockTimeoutMs, 'milliseconds >= 0');
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', batchSize, 'a positive integer');
@@ -248,7 +253,7 @@ export class KnowledgeBase {
     }
     const index = VectorIndex.open(abs, { clock, readonly, ef, persistRebuild: false });
     const kb = new KnowledgeBase(abs, index, clock, encoders ?? defaultEmbedders(encoderOptions), lockTimeoutMs, batchSize);
-    if (!readonly) {
+    if (!readonly && repairOnOpen) {
       let lock: HeldLock | null = null;
       try {
         lock = await acquireLock(kb.#lockFile, { timeoutMs: 0, purpose: 'open', clock });

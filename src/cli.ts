@@ -10,6 +10,8 @@ import { registerAlign } from './commands/align.js';
 import { registerHeads } from './commands/heads.js';
 import { registerModels } from './commands/models.js';
 import { registerEmbed } from './commands/embed.js';
+import { registerKb } from './commands/kb.js';
+import { registerSearch } from './commands/search.js';
 
 // One line per subcommand; each module owns its flags, help and output.
 const COMMANDS: readonly RegisterCommand[] = [
@@ -19,6 +21,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHeads,
   registerModels,
   registerEmbed,
+  registerKb,
+  registerSearch,
 ];
 
 /**

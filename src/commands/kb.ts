@@ -1,0 +1,164 @@
+import { Option, type Command } from 'commander';
+import { DEVICE_PROVIDERS } from '../../encoders/device.js';
+import type { Device } from '../../encoders/types.js';
+import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/kb.js';
+import { InvalidOptionError, MmalignError } from '../errors.js';
+import { createProgress, type StageProgress } from '../progress.js';
+import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+
+interface KbFlags {
+  kb: string;
+  json?: boolean;
+}
+
+interface SyncFlags extends KbFlags {
+  priority?: number;
+  sourceName?: string;
+  device: Device;
+  models?: string;
+  heads?: string;
+  lockTimeout: number;
+}
+
+function parseInteger(name: string): (raw: string) => number {
+  return (raw: string) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(n)) throw new InvalidOptionError(name, raw, 'an integer');
+    return n;
+  };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Knowledge-base verify found problems it did not (or could not) repair: exit 1. */
+export class KbVerifyFailedError extends MmalignError {
+  readonly report: VerifyReport;
+  constructor(report: VerifyReport) {
+    const open = report.problems.filter((p) => !p.repaired).length;
+    super(`${open} problem(s) found${report.problems.some((p) => !p.repaired && p.kind !== 'source-file-changed') ? '; run again with --repair' : ''}`, { code: 'KB_VERIFY' });
+    this.report = report;
+  }
+}
+
+/**
+ * `mmalign kb sync|versions|changes|verify`: feed and inspect a knowledge base.
+ *
+ * @example
+ * mmalign kb sync ./photos --kb ./kb --priority 2
+ * mmalign kb versions --kb ./kb --json
+ */
+export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
+  const kb = program.command('kb').description('Feed and inspect a knowledge base (HNSW vector index + SQLite metadata, versioned).');
+
+  kb.command('sync')
+    .description('Add new, replace changed and delete removed items of a folder or JSONL manifest; one version per sync.')
+    .argument('<source>', 'a folder (images, audio, .txt/.md, videos with sidecar .srt/.vtt) or a .jsonl manifest')
+    .requiredOption('--kb <dir>', 'knowledge base folder (created if missing)')
+    .option('--priority <n>', 'conflict tie-breaker for this source: on equal timestamps the higher priority wins', parseInteger('--priority'))
+    .option('--source-name <name>', 'name the items are recorded under (default: the absolute source path)')
+    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default('auto'))
+    .option('--models <dir>', 'a folder of <org>/<name> model folders (default: the embedded tiny models)')
+    .option('--heads <file>', 'projection heads file (default: seeded heads; cross-modal scores mean nothing until trained)')
+    .option('--lock-timeout <ms>', 'how long to wait for another writer', parseNumberOption('--lock-timeout', 0), 10_000)
+    .option('--json', 'print the sync result as JSON')
+    .addHelpText(
+      'after',
+      '\nConflict rule: when two sources give the same id, the newer timestamp wins; on equal timestamps the higher\n' +
+        'priority wins; on a full tie the copy already there stays.\n' +
+        '\nExample:\n  mmalign kb sync ./lectures --kb ./kb --priority 1',
+    )
+    .action(async (source: string, flags: SyncFlags) => {
+      const logger = { warn: (m: string) => io.stderr.write(`warning: ${m}\n`) };
+      const base = await KnowledgeBase.open(flags.kb, {
+        encoderOptions: { device: flags.device, modelsDir: flags.models, heads: flags.heads, logger },
+        lockTimeoutMs: flags.lockTimeout,
+      });
+      const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
+      const stages = new Map<string, { bar: StageProgress; done: number }>();
+      try {
+        const r = await base.sync(source, {
+          priority: flags.priority,
+          sourceName: flags.sourceName,
+          onProgress: (stage, done, total) => {
+            let s = stages.get(stage);
+            if (!s) stages.set(stage, (s = { bar: progress.stage(stage, total), done: 0 }));
+            s.bar.setTotal(total);
+            if (done > s.done) s.bar.tick(done - s.done);
+            s.done = done;
+          },
+        });
+        progress.stop();
+        printWarnings(io, r.warnings);
+        if (flags.json) printJson(io, r);
+        else {
+          io.stdout.write(
+            `version ${r.version}: ${r.added} added, ${r.updated} updated, ${r.deleted} deleted, ${r.unchanged} unchanged` +
+              `${r.skipped ? `, ${r.skipped} skipped (another source's copy won)` : ''}; ${r.encoded} encoded\n`,
+          );
+        }
+      } finally {
+        progress.stop();
+        await base.close();
+      }
+    });
+
+  kb.command('versions')
+    .description('List the versions (one per sync or repair) with their counts.')
+    .requiredOption('--kb <dir>', 'knowledge base folder')
+    .option('--json', 'print the versions as JSON')
+    .action(async (flags: KbFlags) => {
+      const base = await KnowledgeBase.open(flags.kb, { readonly: true });
+      try {
+        const versions = base.versions();
+        if (flags.json) return printJson(io, versions);
+        if (versions.length === 0) io.stdout.write('no versions yet\n');
+        for (const v of versions) {
+          io.stdout.write(
+            `${String(v.version).padStart(4)}  ${iso(v.createdAt)}  ${v.kind.padEnd(6)}  +${v.added} ~${v.updated} -${v.deleted}` +
+              `${v.skipped ? ` (${v.skipped} skipped)` : ''}  ${v.source ?? ''}\n`,
+          );
+        }
+      } finally {
+        await base.close();
+      }
+    });
+
+  kb.command('changes')
+    .description('List what one version added, updated, deleted or skipped.')
+    .argument('<version>', 'version number', parseInteger('version'))
+    .requiredOption('--kb <dir>', 'knowledge base folder')
+    .option('--json', 'print the changes as JSON')
+    .action(async (version: number, flags: KbFlags) => {
+      const base = await KnowledgeBase.open(flags.kb, { readonly: true });
+      try {
+        const changes: KbChange[] = base.changes(version);
+        if (flags.json) return printJson(io, changes);
+        for (const c of changes) io.stdout.write(`${c.change.padEnd(8)} ${c.id}${c.reason ? `  (${c.reason})` : ''}\n`);
+      } finally {
+        await base.close();
+      }
+    });
+
+  kb.command('verify')
+    .description('Check index file ↔ SQLite ↔ source files; --repair rebuilds the index and drops items whose files are gone.')
+    .requiredOption('--kb <dir>', 'knowledge base folder')
+    .option('--repair', 'repair what can be repaired')
+    .option('--lock-timeout <ms>', 'how long --repair waits for another writer', parseNumberOption('--lock-timeout', 0), 10_000)
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: KbFlags & { repair?: boolean; lockTimeout: number }) => {
+      const base = await KnowledgeBase.open(flags.kb, { readonly: !flags.repair, lockTimeoutMs: flags.lockTimeout, repairOnOpen: false });
+      let report: VerifyReport;
+      try {
+        report = await base.verify({ repair: flags.repair === true });
+      } finally {
+        await base.close();
+      }
+      if (flags.json) printJson(io, report);
+      else {
+        io.stdout.write(`${report.items} items, ${report.filesChecked} source files checked, generation ${report.generation}\n`);
+        for (const p of report.problems) io.stdout.write(`${p.repaired ? 'repaired' : 'problem '}  ${p.kind}: ${p.message}\n`);
+        if (report.problems.length === 0) io.stdout.write('ok\n');
+      }
+      if (!report.ok) throw new KbVerifyFailedError(report);
+    });
+};

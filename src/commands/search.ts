@@ -1,0 +1,81 @@
+import { Option, type Command } from 'commander';
+import { DEVICE_PROVIDERS } from '../../encoders/device.js';
+import type { Device } from '../../encoders/types.js';
+import { KnowledgeBase, type KbQuery } from '../../index/kb.js';
+import type { SearchFilter } from '../../index/vector-index.js';
+import { UsageError } from '../errors.js';
+import { MODALITIES, type Modality } from '../types.js';
+import { parseNumberOption, printJson, type CliIo, type RegisterCommand } from './shared.js';
+
+interface SearchFlags {
+  kb: string;
+  image?: string;
+  audio?: string;
+  modality?: Modality[];
+  source?: string[];
+  from?: number;
+  to?: number;
+  tag?: string[];
+  k: number;
+  ef?: number;
+  device: Device;
+  models?: string;
+  heads?: string;
+  json?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/**
+ * `mmalign search (TEXT | --image FILE | --audio FILE) --kb DIR`: nearest items from any modality to any.
+ *
+ * @example
+ * mmalign search "a red car" --kb ./kb --modality image --k 5 --json
+ */
+export const registerSearch: RegisterCommand = (program: Command, io: CliIo) => {
+  program
+    .command('search')
+    .description(
+      'Search a knowledge base with a text, an image or an audio file. Filters apply inside the HNSW search. ' +
+        'The embedded tiny models are not semantic, and cross-modal scores mean nothing until heads are trained.',
+    )
+    .argument('[text]', 'query text')
+    .requiredOption('--kb <dir>', 'knowledge base folder')
+    .option('--image <file>', 'query with an image file')
+    .option('--audio <file>', 'query with an audio file')
+    .addOption(new Option('--modality <m>', 'only items of this modality (repeatable)').choices(MODALITIES).argParser((v: string, prev?: string[]) => collect(v, prev)))
+    .option('--source <name>', 'only items from this source (repeatable)', collect)
+    .option('--from <seconds>', 'only items ending at or after this media time', parseNumberOption('--from'))
+    .option('--to <seconds>', 'only items starting at or before this media time', parseNumberOption('--to'))
+    .option('--tag <tag>', 'only items carrying this tag (repeatable: all must match)', collect)
+    .option('--k <n>', 'number of results', parseNumberOption('--k', 1), 10)
+    .option('--ef <n>', 'HNSW search breadth (higher: slower, more exact)', parseNumberOption('--ef', 1))
+    .addOption(new Option('--device <device>', 'where the query encoder runs').choices(Object.keys(DEVICE_PROVIDERS)).default('auto'))
+    .option('--models <dir>', 'a folder of <org>/<name> model folders (must match what the knowledge base was synced with)')
+    .option('--heads <file>', 'projection heads file (must match what the knowledge base was synced with)')
+    .option('--json', 'print the hits with their metadata as JSON')
+    .action(async (text: string | undefined, flags: SearchFlags) => {
+      const given = [text !== undefined ? 'TEXT' : null, flags.image !== undefined ? '--image' : null, flags.audio !== undefined ? '--audio' : null].filter(
+        (g): g is string => g !== null,
+      );
+      if (given.length !== 1) throw new UsageError(`give exactly one query: TEXT, --image FILE or --audio FILE (got ${given.length === 0 ? 'none' : given.join(' and ')})`);
+      if (!Number.isInteger(flags.k)) throw new UsageError('--k must be an integer');
+      const query: KbQuery = text !== undefined ? text : flags.image !== undefined ? { image: flags.image } : { audio: flags.audio as string };
+      const filter: SearchFilter = { modality: flags.modality, source: flags.source, from: flags.from, to: flags.to, tags: flags.tag };
+      const logger = { warn: (m: string) => io.stderr.write(`warning: ${m}\n`) };
+      const kb = await KnowledgeBase.open(flags.kb, { readonly: true, encoderOptions: { device: flags.device, modelsDir: flags.models, heads: flags.heads, logger } });
+      try {
+        const hits = await kb.search(query, { k: flags.k, ef: flags.ef === undefined ? undefined : Math.round(flags.ef), filter });
+        if (flags.json) return printJson(io, hits.map((h) => ({ score: h.score, distance: h.distance, ...h.item })));
+        if (hits.length === 0) io.stdout.write('no matches\n');
+        for (const h of hits) {
+          const it = h.item;
+          const when = it.start !== null ? ` [${it.start.toFixed(2)}–${(it.end ?? it.start).toFixed(2)} s]` : '';
+          const what = it.text !== null ? JSON.stringify(it.text.length > 80 ? `${it.text.slice(0, 77)}...` : it.text) : (it.path ?? '');
+          io.stdout.write(`${h.score.toFixed(4)}  ${it.modality.padEnd(5)}  ${h.id}${when}  ${what}\n`);
+        }
+      } finally {
+        await kb.close();
+      }
+    });
+};

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import sharp from 'sharp';
+import { runCli } from '../src/cli.js';
+
+// One knowledge base built once with the real (embedded tiny) encoders; the tests below read it.
+let root: string;
+let src: string;
+let kb: string;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d: Buffer) => (stdout += d.toString()));
+  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await runCli(args, { stdout: out, stderr: err });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'mmalign-kbcli-'));
+  src = join(root, 'src');
+  kb = join(root, 'kb');
+  mkdirSync(src);
+  writeFileSync(join(src, 'notes.txt'), 'A red car drives fast.\n\nThe ocean is calm today.\n');
+  cpSync(new URL('../fixtures/video/sample.srt', import.meta.url), join(src, 'talk.srt'));
+  await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toFile(join(src, 'red.png'));
+  const r = await cli(['kb', 'sync', src, '--kb', kb, '--device', 'cpu', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+}, 120_000);
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('mmalign kb / search (real encoders)', () => {
+  it('syncs a folder and reports the counts as JSON', async () => {
+    const r = await cli(['kb', 'sync', src, '--kb', kb, '--device', 'cpu', '--json']);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { version: number; added: number; unchanged: number; encoded: number };
+    expect(result).toMatchObject({ version: 2, added: 0, encoded: 0 });
+    expect(result.unchanged).toBeGreaterThanOrEqual(4);
+  });
+
+  it('finds a paragraph by its own text as the best hit', async () => {
+    const r = await cli(['search', 'The ocean is calm today.', '--kb', kb, '--device', 'cpu', '--k', '3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const hits = JSON.parse(r.stdout) as { id: string; score: number; modality: string }[];
+    expect(hits[0]).toMatchObject({ id: 'notes.txt#part2', modality: 'text' });
+    expect(hits[0].score).toBeGreaterThan(0.999);
+    expect(hits).toHaveLength(3);
+  });
+
+  it('searches with an image and filters by modality and time range', async () => {
+    const img = await cli(['search', '--image', join(src, 'red.png'), '--kb', kb, '--device', 'cpu', '--modality', 'image', '--json']);
+    expect(img.code, img.stderr).toBe(0);
+    expect((JSON.parse(img.stdout) as { id: string }[]).map((h) => h.id)).toEqual(['red.png']);
+    const timed = await cli(['search', 'hello', '--kb', kb, '--device', 'cpu', '--from', '0', '--to', '5', '--json']);
+    const hits = JSON.parse(timed.stdout) as { start: number; end: number }[];
+    expect(hits.length).toBeGreaterThan(0);
+    for (const h of hits) expect(h.start <= 5 && h.end >= 0).toBe(true);
+  });
+
+  it('lists versions and the changes of one version', async () => {
+    const v = await cli(['kb', 'versions', '--kb', kb, '--json']);
+    const versions = JSON.parse(v.stdout) as { version: number; added: number }[];
+    expect(versions[0].version).toBe(1);
+    const c = await cli(['kb', 'changes', '1', '--kb', kb, '--json']);
+    const changes = JSON.parse(c.stdout) as { id: string; change: string }[];
+    expect(changes).toHaveLength(versions[0].added);
+    expect(changes.map((x) => x.id)).toContain('red.png');
+  });
+
+  it('fails verify with exit 1 when the index file is gone, and --repair fixes it', async () => {
+    for (const f of readdirSync(kb).filter((f) => f.endsWith('.hnsw'))) rmSync(join(kb, f));
+    const bad = await cli(['kb', 'verify', '--kb', kb, '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).problems[0].kind).toBe('index-file-missing');
+    const fixed = await cli(['kb', 'verify', '--kb', kb, '--repair']);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toMatch(/repaired\s+index-file-missing/);
+    expect((await cli(['kb', 'verify', '--kb', kb])).code).toBe(0);
+  });
+
+  it('exits 2 when a search gives no query or two', async () => {
+    expect((await cli(['search', '--kb', kb])).code).toBe(2);
+    const two = await cli(['search', 'text', '--image', 'x.png', '--kb', kb]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/exactly one query/);
+  });
+
+  it('exits 1 naming the folder when there is no knowledge base', async () => {
+    const r = await cli(['kb', 'versions', '--kb', join(root, 'nothing')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(join(root, 'nothing'));
+  });
+});
