@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelDownloadError, ModelLoadError, ModelNotFoundError, InvalidOptionError } from '../src/errors.js';
 import type { Modality } from '../src/types.js';
+import type { Dtype } from './types.js';
 import type { ModelFamily } from './onnx/build.js';
 import { EMBEDDED_MODELS_DIR, FAMILY_MODEL_TYPE, getModalitySpec, type ModelConfigJson } from './registry.js';
 
@@ -266,6 +267,18 @@ export function checkOnnxFile(path: string): string | null {
   }
 }
 
+/** ONNX file suffix per dtype, as transformers.js 4.3 names them (its DEFAULT_DTYPE_SUFFIX_MAPPING). */
+const DTYPE_SUFFIX: Readonly<Record<Dtype, string>> = Object.freeze({
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  bnb4: '_bnb4',
+  q4f16: '_q4f16',
+});
+
 /** Files a transformers.js model folder may hold; `required` ones must download. */
 const PULL_FILES: Readonly<Record<ModelFamily | 'common', readonly { file: string; required: boolean }[]>> = Object.freeze({
   common: [
@@ -294,6 +307,8 @@ export interface PullModelOptions {
   remoteHost?: string;
   revision?: string;
   fetch?: typeof fetch;
+  /** Extra ONNX variants to fetch besides fp32 `onnx/model.onnx`, e.g. `['q8']` for `onnx/model_quantized.onnx`. */
+  dtypes?: readonly Dtype[];
   /** Bytes received so far for the file being downloaded. */
   onProgress?: (file: string, received: number, total: number | null) => void;
 }
@@ -320,10 +335,14 @@ export async function pullModel(
     remoteHost = process.env.HF_ENDPOINT || DEFAULT_REMOTE_HOST,
     revision = 'main',
     fetch: fetchImpl = globalThis.fetch,
+    dtypes = [],
     onProgress,
   }: PullModelOptions = {},
 ): Promise<PulledModel> {
   validateModelId(id);
+  for (const d of dtypes) {
+    if (!Object.hasOwn(DTYPE_SUFFIX, d)) throw new InvalidOptionError('dtype', d, `one of ${Object.keys(DTYPE_SUFFIX).join(', ')}`);
+  }
   let host: URL;
   try {
     host = new URL(remoteHost.endsWith('/') ? remoteHost : remoteHost + '/');
@@ -352,7 +371,8 @@ export async function pullModel(
     if (!family) {
       throw new ModelDownloadError(id, configUrl, 200, `model_type ${JSON.stringify(config.model_type)} is not one mmalign encodes (bert, resnet, wav2vec2)`);
     }
-    for (const { file, required } of [...PULL_FILES.common.slice(1), ...PULL_FILES[family]]) {
+    const variants = [...new Set(dtypes)].filter((d) => d !== 'fp32').map((d) => ({ file: `onnx/model${DTYPE_SUFFIX[d]}.onnx`, required: true }));
+    for (const { file, required } of [...PULL_FILES.common.slice(1), ...variants, ...PULL_FILES[family]]) {
       const url = urlOf(file);
       const bytes = await download(id, url, join(staging, ...file.split('/')), required, fetchImpl, (r, t) => onProgress?.(file, r, t));
       if (bytes === null) {

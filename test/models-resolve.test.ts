@@ -236,6 +236,23 @@ describe('pullModel', () => {
     }
   });
 
+  it('fetches requested ONNX variants by their transformers.js file names', async () => {
+    const hubRoot = join(tmp, 'hub');
+    const src = join(hubRoot, 'acme', 'bert');
+    cpSync(tiny('tiny-bert'), src, { recursive: true });
+    cpSync(join(src, 'onnx', 'model.onnx'), join(src, 'onnx', 'model_quantized.onnx'));
+    const hub = await startHub(hubRoot);
+    try {
+      const pulled = await pullModel('acme/bert', { modelsDir: join(tmp, 'models'), remoteHost: hub.url, dtypes: ['q8'] });
+      expect(pulled.files.map((f) => f.file)).toContain('onnx/model_quantized.onnx');
+      const missing = await pullModel('acme/bert', { modelsDir: join(tmp, 'models2'), remoteHost: hub.url, dtypes: ['fp16'] }).catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(ModelDownloadError);
+      expect((missing as Error).message).toMatch(/onnx\/model_fp16\.onnx is missing/);
+    } finally {
+      await stop(hub.server);
+    }
+  });
+
   it('rejects a mirror that is not an http(s) URL', async () => {
     await expect(pullModel('acme/x', { modelsDir: tmp, remoteHost: 'ftp://example.org' })).rejects.toThrow(InvalidOptionError);
   });

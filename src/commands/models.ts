@@ -2,13 +2,14 @@ import { Option, type Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { defaultCacheDir, listModels, pullModel } from '../../encoders/models.js';
 import { buildModels, DEFAULT_SEED, generatedModelId, MODEL_FAMILIES, MODEL_PRESETS, type ModelFamily, type ModelPreset } from '../../encoders/onnx/build.js';
+import type { Dtype } from '../../encoders/types.js';
 import { InvalidOptionError } from '../errors.js';
 import { createProgress, type StageProgress } from '../progress.js';
 import { parseNumberOption, printJson, type CliIo, type RegisterCommand } from './shared.js';
 
 interface ListFlags { json?: boolean; models?: string }
 interface BuildFlags { preset: ModelPreset; only?: ModelFamily[]; seed: number; out: string; json?: boolean }
-interface PullFlags { mirror?: string; models?: string; revision: string; json?: boolean }
+interface PullFlags { mirror?: string; models?: string; revision: string; dtype?: Dtype[]; json?: boolean }
 
 /** `--only bert,resnet` (or repeated `--only`) → validated families. */
 function parseFamilies(raw: string, previous: ModelFamily[] | undefined): ModelFamily[] {
@@ -118,6 +119,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .option('--mirror <url>', 'hub or mirror base URL (default: $HF_ENDPOINT or https://huggingface.co)')
     .option('--models <dir>', 'models folder to pull into (default: $MMALIGN_MODELS, else ~/.cache/mmalign/models)')
     .option('--revision <rev>', 'branch, tag or commit', 'main')
+    .option('--dtype <dtypes>', 'also fetch these ONNX variants (comma-separated, e.g. q8,fp16); fp32 model.onnx always comes', (raw: string, prev: Dtype[] | undefined) => [...(prev ?? []), ...(raw.split(',').map((s) => s.trim()).filter(Boolean) as Dtype[])])
     .option('--json', 'print what was downloaded as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  mmalign models pull Xenova/resnet-50\n  mmalign models pull Xenova/bert-base-uncased --mirror https://hf-mirror.com --models ./models')
     .action(async (id: string, flags: PullFlags) => {
@@ -130,6 +132,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
           modelsDir: flags.models ?? (process.env.MMALIGN_MODELS || defaultCacheDir()),
           remoteHost: flags.mirror ?? (process.env.HF_ENDPOINT || undefined),
           revision: flags.revision,
+          dtypes: flags.dtype,
           onProgress: (file, received, total) => {
             let stage = stages.get(file);
             if (!stage) stages.set(file, (stage = progress.stage(file, total ?? 0)));
