@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { InvalidOptionError, ModelLoadError } from '../src/errors.js';
@@ -78,7 +79,7 @@ export async function createSession(
   const failed: string[] = [];
   const modelFile = typeof model === 'string' ? model : '<model bytes>';
   for (const provider of providers) {
-    const known = providerFailures.get(provider);
+    const known = providerFailures.get(provider) ?? (device === 'auto' ? missingHardware(provider) : undefined);
     if (known !== undefined) {
       failed.push(`${provider} (${known})`);
       continue;
@@ -118,7 +119,34 @@ function warnOnce(logger: Logger, failed: readonly string[], used: ExecutionProv
   const hint = fresh.some((f) => f.startsWith('cuda'))
     ? ' To use an NVIDIA GPU, install onnxruntime-node with its CUDA provider (see the README, "GPU").'
     : '';
-  logger.warn(`execution provider ${fresh.join(', ')} is unavailable; running on ${used} instead.${hint}`);
+  const what = fresh.length === 1 ? `execution provider ${fresh[0]} is` : `execution providers ${fresh.join(', ')} are`;
+  logger.warn(`${what} unavailable; running on ${used} instead.${hint}`);
+}
+
+/**
+ * For `auto` on Linux: a GPU provider cannot work without the kernel's device nodes, so it is not
+ * probed at all (probing WebGPU costs a Vulkan scan and native noise on stderr on every start).
+ * An explicit `cuda`/`webgpu` request is always tried, so its real error is what the user sees.
+ */
+function missingHardware(provider: ExecutionProvider, dev = '/dev'): string | undefined {
+  if (process.platform !== 'linux' || provider === 'cpu') return undefined;
+  const names = (() => {
+    try {
+      return readdirSync(dev);
+    } catch {
+      return null;
+    }
+  })();
+  if (names === null) return undefined;
+  if (provider === 'cuda') return names.some((n) => /^nvidia\d+$/.test(n)) ? undefined : 'no NVIDIA device in /dev';
+  const render = (() => {
+    try {
+      return readdirSync(`${dev}/dri`).some((n) => n.startsWith('renderD'));
+    } catch {
+      return false;
+    }
+  })();
+  return render || names.some((n) => /^nvidia\d+$/.test(n)) ? undefined : 'no GPU render device in /dev/dri';
 }
 
 /** Provider-level failures (missing library, no adapter) rather than problems with this model. */

@@ -72,6 +72,15 @@ describe('provider fallback', () => {
     }
   });
 
+  it('on auto without GPU hardware, skips the GPU providers and names both in one notice', async () => {
+    const { messages, logger } = recorder();
+    const { session, provider } = await createSession(ONNX, { device: 'auto', logger });
+    await session.release();
+    expect(provider).toBe('cpu');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/providers cuda \(.+\), webgpu \(.+\) are unavailable; running on cpu/);
+  });
+
   it('stays silent on cpu', async () => {
     const { messages, logger } = recorder();
     const { session, provider } = await createSession(ONNX, { device: 'cpu', logger });
