@@ -132,6 +132,34 @@ describe('mmalign align-times', () => {
     expect(out.map((m) => m.cue?.index)).toEqual([1, 3]);
   });
 
+  it('lists the frames of each cue with --by-cue', async () => {
+    const r = await cli('align-times', '--frames', frames, '--subs', subs, '--by-cue', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { cue: { index: number }; frames: { frame: number; time: number }[]; distance: number | null }[];
+    expect(out.map((g) => g.cue.index)).toEqual([1, 2, 3]);
+    expect(out[0].frames).toEqual([
+      { frame: 2, time: 1 },
+      { frame: 3, time: 2 },
+      { frame: 4, time: 3 },
+    ]);
+  });
+
+  it('gives each cue the one frame nearest its middle with --by-cue --mode middle', async () => {
+    const r = await cli('align-times', '--frames', frames, '--subs', subs, '--by-cue', '--mode', 'middle', '--json');
+    const out = JSON.parse(r.stdout) as { frames: { time: number }[] }[];
+    expect(out.map((g) => g.frames.map((f) => f.time))).toEqual([[2], [5], [9]]);
+  });
+
+  it('prints a per-cue table with --by-cue', async () => {
+    const r = await cli('align-times', '--frames', frames, '--subs', subs, '--by-cue');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[1]).toMatch(/^#1\s+00:00:01\.000\s+00:00:03\.000\s+0\.000\s+2,3,4\s+Hello, and welcome\.$/);
+  });
+
+  it('exits 2 for --mode without --by-cue', async () => {
+    expect((await cli('align-times', '--frames', frames, '--subs', subs, '--mode', 'middle')).code).toBe(2);
+  });
+
   it('exits 1 naming the frames file when it is not JSON', async () => {
     const f = path.join(dir, 'bad.json');
     await writeFile(f, '[1, 2,');

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { alignByTimestamp } from '../../alignment/align.js';
+import { alignByTimestamp, CUE_FRAMES_MODES, framesForCues, type CueFramesMode } from '../../alignment/align.js';
 import { readSubtitleFile } from '../../alignment/subtitles.js';
-import { InputFileError } from '../errors.js';
-import type { FrameRef } from '../types.js';
+import { InputFileError, UsageError } from '../errors.js';
+import type { Cue, FrameRef } from '../types.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 import { clockTime, oneLine } from './subtitles.js';
 
@@ -13,6 +14,8 @@ interface AlignTimesFlags {
   threshold: number;
   offset: number;
   json?: boolean;
+  byCue?: boolean;
+  mode?: CueFramesMode;
 }
 
 /**
@@ -43,6 +46,35 @@ export async function readFramesFile(file: string): Promise<FrameRef[]> {
   });
 }
 
+function printByCue(io: CliIo, frames: readonly FrameRef[], cues: readonly Cue[], flags: AlignTimesFlags): void {
+  const groups = framesForCues(frames, cues, { threshold: flags.threshold, offset: flags.offset, mode: flags.mode });
+  if (flags.json) {
+    printJson(
+      io,
+      groups.map((g) => {
+        const c = cues[g.cue];
+        return {
+          cue: { index: c.index, start: c.start + flags.offset, end: c.end + flags.offset, text: c.text },
+          frames: g.frames.map((f) => ({ frame: f, time: frames[f].time })),
+          distance: g.distance,
+        };
+      }),
+    );
+    return;
+  }
+  io.stdout.write('cue   start         end           distance  frames  text\n');
+  for (const g of groups) {
+    const c = cues[g.cue];
+    const dist = g.distance === null ? '-' : g.distance.toFixed(3);
+    const list = g.frames.length === 0 ? '-' : g.frames.join(',');
+    io.stdout.write(
+      `${`#${c.index}`.padEnd(5)} ${clockTime(c.start + flags.offset)}  ${clockTime(c.end + flags.offset)}  ${dist.padStart(8)}  ${list.padEnd(6)}  ${oneLine(c.text)}\n`,
+    );
+  }
+  const covered = groups.filter((g) => g.frames.length > 0).length;
+  io.stderr.write(`${covered} of ${groups.length} cue(s) got at least one of ${frames.length} frame(s)\n`);
+}
+
 /** `mmalign align-times`: pairs frame timestamps with subtitle cues, without any model. */
 export const registerAlignTimes: RegisterCommand = (program: Command, io: CliIo) => {
   program
@@ -53,11 +85,21 @@ export const registerAlignTimes: RegisterCommand = (program: Command, io: CliIo)
     .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold', 0), 0.5)
     .option('--offset <seconds>', 'shift every cue by this many seconds first (positive = subtitles late)', parseNumberOption('--offset'), 0)
     .option('--json', 'print a JSON array of {frame,time,cue,distance} on stdout (cue is {index,start,end,text} with --offset applied, or null)')
-    .addHelpText('after', '\nExample:\n  mmalign align-times --frames fixtures/frames.json --subs fixtures/subtitles/basic.srt --threshold 0.5')
+    .option('--by-cue', 'the other direction: for each cue, the frames inside it (or the nearest within --threshold)')
+    .addOption(new Option('--mode <mode>', 'with --by-cue: which frames a cue gets (middle = one frame per cue)').choices([...CUE_FRAMES_MODES]))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mmalign align-times --frames fixtures/frames.json --subs fixtures/subtitles/basic.srt --threshold 0.5\n  mmalign align-times --frames fixtures/frames.json --subs fixtures/subtitles/basic.srt --by-cue --mode middle --json',
+    )
     .action(async (flags: AlignTimesFlags) => {
+      if (flags.mode && !flags.byCue) throw new UsageError('--mode only applies with --by-cue');
       const frames = await readFramesFile(flags.frames);
       const doc = await readSubtitleFile(flags.subs);
       printWarnings(io, doc.warnings);
+      if (flags.byCue) {
+        printByCue(io, frames, doc.cues, flags);
+        return;
+      }
       const matches = alignByTimestamp(frames, doc.cues, { threshold: flags.threshold, offset: flags.offset });
       if (flags.json) {
         printJson(
