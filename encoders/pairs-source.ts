@@ -1,5 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { KnowledgeBase } from '../index/kb.js';
+import { DB_FILE, type IndexedItem } from '../index/vector-index.js';
 import { InputFileError, InvalidOptionError } from '../src/errors.js';
 import { decodeAudio, sliceAudio, type DecodedAudio, type FfmpegBinaries } from '../src/media.js';
 import { MODALITIES, type Modality, type Warning } from '../src/types.js';
@@ -9,7 +12,7 @@ import type { NativePair, NativePairs } from './native-pairs.js';
 /** What a PAIRS argument turned out to be. */
 export type PairsSource =
   | { kind: 'native'; data: NativePairs; warnings: Warning[] }
-  | { kind: 'aligned'; raw: RawPairs; warnings: Warning[] };
+  | { kind: 'aligned' | 'kb'; raw: RawPairs; warnings: Warning[] };
 
 export interface ReadPairsOptions {
   /** Modalities to use from aligned pairs (default all three; audio needs the video's audio track). */
@@ -39,8 +42,9 @@ function parseLines(text: string, file: string): { line: number; obj: Record<str
 }
 
 /**
- * Reads PAIRS for `mmalign heads train|eval`: either the `pairs.jsonl` of `mmalign align` (inputs
- * still to embed) or a native-embeddings JSONL (vectors given, nothing to embed).
+ * Reads PAIRS for `mmalign heads train|eval`: the `pairs.jsonl` of `mmalign align` or a
+ * knowledge-base folder (inputs still to embed; see {@link kbRawPairs}), or a native-embeddings
+ * JSONL (vectors given, nothing to embed).
  *
  * Native-embeddings JSONL: an optional first line `{"modelIds": {"text": "...", "image": "..."}}`,
  * then one line per matched tuple with two or three of `"text"`, `"image"`, `"audio"` as arrays of
@@ -51,6 +55,10 @@ function parseLines(text: string, file: string): { line: number; obj: Record<str
  * if (src.kind === 'aligned') console.log(src.raw.pairs.length);
  */
 export async function readPairsFile(file: string, options: ReadPairsOptions = {}): Promise<PairsSource> {
+  if ((await stat(file).catch(() => null))?.isDirectory()) {
+    if (!existsSync(join(file, DB_FILE))) throw new InputFileError(file, 'a folder but not a knowledge base; give a pairs.jsonl, a native JSONL or a knowledge-base folder');
+    return { kind: 'kb', raw: await kbRawPairs(file, options), warnings: [] };
+  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -174,4 +182,74 @@ async function alignedFromLines(
   if (audioItems.length > 0) items.audio = audioItems;
   if (pairs.length === 0) throw new InputFileError(file, `no ${[...want].join('/')} pairs could be formed from the file`);
   return { kind: 'aligned', raw: { items, pairs }, warnings };
+}
+
+/**
+ * Pairs stored in a knowledge base. Two rules, both within one source:
+ * - items that share a tag `pair:<key>` are paired with each other (any two modalities);
+ * - an image or audio item with times is paired with the text items whose [start, end] holds its
+ *   midpoint (subtitle cues and the frames or clips taken during them).
+ * Items are embedded from their text or file; their stored content hash keys the native cache.
+ *
+ * @example
+ * const raw = await kbRawPairs('./kb', { modalities: ['text', 'image'] });
+ */
+export async function kbRawPairs(dir: string, { modalities = MODALITIES }: ReadPairsOptions = {}): Promise<RawPairs> {
+  const want = new Set(modalities);
+  const kb = await KnowledgeBase.open(dir, { readonly: true });
+  const items: IndexedItem[] = [];
+  try {
+    for (const it of kb.items()) if (want.has(it.modality)) items.push(it);
+  } finally {
+    await kb.close();
+  }
+  const raw: RawPairs = { items: {}, pairs: [] };
+  const pos = new Map<string, number>();
+  const indexOf = (it: IndexedItem): number | null => {
+    const known = pos.get(it.id);
+    if (known !== undefined) return known;
+    const list = ((raw.items[it.modality] as RawItem[] | undefined) ?? []) as RawItem[];
+    const input = it.modality === 'text' ? it.text : it.path;
+    if (input === null || input === undefined) return null;
+    list.push({ key: `kb:${it.contentHash}`, input });
+    (raw.items as Record<Modality, RawItem[]>)[it.modality] = list;
+    pos.set(it.id, list.length - 1);
+    return list.length - 1;
+  };
+  const seen = new Set<string>();
+  const pair = (x: IndexedItem, y: IndexedItem): void => {
+    if (x.modality === y.modality) return;
+    const key = x.id < y.id ? `${x.id}\0${y.id}` : `${y.id}\0${x.id}`;
+    if (seen.has(key)) return;
+    const xi = indexOf(x);
+    const yi = indexOf(y);
+    if (xi === null || yi === null) return;
+    seen.add(key);
+    raw.pairs.push({ a: x.modality, ai: xi, b: y.modality, bi: yi });
+  };
+  const byTag = new Map<string, IndexedItem[]>();
+  for (const it of items) {
+    for (const t of it.tags) {
+      if (!t.startsWith('pair:')) continue;
+      const k = `${it.source}\0${t}`;
+      const group = byTag.get(k);
+      if (group) group.push(it);
+      else byTag.set(k, [it]);
+    }
+  }
+  for (const group of byTag.values()) for (let i = 0; i < group.length; i++) for (let j = i + 1; j < group.length; j++) pair(group[i], group[j]);
+  // Cues sorted by start per source; each timed image/audio item looks up the cues holding its midpoint.
+  const cues = new Map<string, IndexedItem[]>();
+  for (const it of items) {
+    if (it.modality !== 'text' || it.start === null || it.end === null) continue;
+    const list = cues.get(it.source);
+    if (list) list.push(it);
+    else cues.set(it.source, [it]);
+  }
+  for (const it of items) {
+    if (it.modality === 'text' || it.start === null) continue;
+    const mid = it.end === null ? it.start : (it.start + it.end) / 2;
+    for (const c of cues.get(it.source) ?? []) if ((c.start as number) <= mid && mid <= (c.end as number)) pair(c, it);
+  }
+  return raw;
 }

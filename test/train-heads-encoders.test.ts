@@ -10,6 +10,9 @@ import { ProjectionHeads } from '../encoders/heads.js';
 import { embedRawPairs, NativeCache, textKey, type RawPairs } from '../encoders/native-cache.js';
 import type { Encoder } from '../encoders/types.js';
 import type { Modality } from '../src/types.js';
+import { KnowledgeBase } from '../index/kb.js';
+import { kbRawPairs } from '../encoders/pairs-source.js';
+import { fakeEmbedders } from './helpers/fake-embedder.js';
 
 function quietIo() {
   const stdout = new PassThrough();
@@ -122,5 +125,55 @@ describe('heads trained from pairs.jsonl with the real encoders', () => {
     } finally {
       await text.dispose();
     }
+  });
+});
+
+describe('pairs from a knowledge base', () => {
+  let dir = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mmalign-heads-kb-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A manifest of 6 cues and 6 frames taken during them, plus one tagged text/image pair without times. */
+  async function syncManifest(kbDir: string): Promise<void> {
+    const lines: string[] = [];
+    for (let k = 0; k < 6; k++) {
+      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 40 * k, g: 200 - 30 * k, b: 90 } } }).png().toFile(join(dir, `f${k}.png`));
+      lines.push(JSON.stringify({ id: `cue${k}`, modality: 'text', text: `spoken line ${k}`, start: 2 * k, end: 2 * k + 1.5 }));
+      lines.push(JSON.stringify({ id: `frame${k}`, modality: 'image', path: `f${k}.png`, start: 2 * k + 0.5, end: 2 * k + 0.5 }));
+    }
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toFile(join(dir, 'logo.png'));
+    lines.push(JSON.stringify({ id: 'caption', modality: 'text', text: 'the logo', tags: ['pair:logo'] }));
+    lines.push(JSON.stringify({ id: 'logo', modality: 'image', path: 'logo.png', tags: ['pair:logo'] }));
+    await writeFile(join(dir, 'manifest.jsonl'), lines.join('\n') + '\n');
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider });
+    await kb.sync(join(dir, 'manifest.jsonl'));
+    await kb.close();
+  }
+
+  it('pairs timed frames with the cues that hold them, and items that share a pair tag', async () => {
+    const kbDir = join(dir, 'kb');
+    await syncManifest(kbDir);
+    const raw = await kbRawPairs(kbDir);
+    expect(raw.pairs).toHaveLength(7);
+    const texts = raw.items.text!.map((t) => t.input);
+    const images = raw.items.image!.map((t) => t.input as string);
+    const linked = raw.pairs.map((p) => `${texts[p.ai]} -> ${images[p.bi].split('/').pop()}`).sort();
+    expect(linked).toEqual([...Array.from({ length: 6 }, (_, k) => `spoken line ${k} -> f${k}.png`), 'the logo -> logo.png'].sort());
+  });
+
+  it('trains heads from a knowledge-base folder given as PAIRS', async () => {
+    const kbDir = join(dir, 'kb');
+    await syncManifest(kbDir);
+    const out = join(dir, 'heads.safetensors');
+    const c = quietIo();
+    const code = await runCli(['heads', 'train', kbDir, '--out', out, '--device', 'cpu', '--epochs', '2', '--batch', '4', '--val', '0', '--cache', dir, '--json'], c.io);
+    expect(c.err()).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(c.out()).pairs).toEqual({ train: 7, val: 0 });
+    expect((await ProjectionHeads.load(out)).modalities()).toEqual(['text', 'image']);
   });
 });

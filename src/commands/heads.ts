@@ -201,7 +201,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
   const trainCmd = heads
     .command('train')
     .description('Train projection heads contrastively (symmetric InfoNCE, text as anchor) on aligned pairs.')
-    .argument('<pairs>', 'pairs.jsonl of `mmalign align`, or a native-embeddings JSONL')
+    .argument('<pairs>', 'pairs.jsonl of `mmalign align`, a knowledge-base folder, or a native-embeddings JSONL')
     .requiredOption('--out <file>', 'heads file to write (safetensors, atomically)')
     .option('--epochs <n>', 'most epochs (early stopping may end sooner)', intOption('--epochs', 1), 20)
     .option('--batch <n>', 'pairs per contrastive batch', intOption('--batch', 2), 256)
@@ -244,7 +244,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
   const evalCmd = heads
     .command('eval')
     .description('Recall@1/5/10 and mean rank in both directions, next to seeded random heads, on held-out pairs.')
-    .argument('<pairs>', 'held-out pairs: pairs.jsonl of `mmalign align`, or a native-embeddings JSONL')
+    .argument('<pairs>', 'held-out pairs: pairs.jsonl of `mmalign align`, a knowledge-base folder, or a native-embeddings JSONL')
     .requiredOption('--heads <file>', 'heads file to evaluate')
     .option('--seed <n>', 'seed of the random baseline heads', intOption('--seed', 0), 0)
     .option('--kb <dir>', 'record the recall@1 in this knowledge base (for heads watch)')
@@ -276,7 +276,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .description('Apply the retrain rule to the evaluations recorded in a knowledge base, and retrain when it fires.')
     .requiredOption('--kb <dir>', 'knowledge base with recorded evaluations')
     .requiredOption('--heads <file>', 'current heads (replaced atomically when retrained)')
-    .option('--pairs <file>', 'pairs to retrain on (pairs.jsonl or native JSONL); without it, only the decision is printed')
+    .option('--pairs <file>', 'pairs to retrain on (pairs.jsonl, knowledge-base folder or native JSONL); without it, only the decision is printed')
     .option('--window <n>', 'evaluations the slope is fitted to', intOption('--window', 2), 5)
     .option('--slope <x>', 'retrain when the recall@1 slope per evaluation falls below this', (raw: string) => {
       const n = Number(raw);
