@@ -377,7 +377,7 @@ function lookupEachFrame(times: Float64Array, c: RankedCues, threshold: number, 
  * `threshold` (ties: earlier time, then lower frame index). See {@link CueFramesMode}.
  *
  * @example
- * framesForCues([{ time: 0 }, { time: 1 }, { time: 2 }], [{ start: 0.5, end: 2 }, { start: 3.2, end: 4 }]);
+ * framesForCues([{ time: 0 }, { time: 1 }, { time: 2 }], [{ start: 0.5, end: 2 }, { start: 3.2, end: 4 }], { threshold: 1.5 });
  * // [{ cue: 0, frames: [1, 2], distance: 0 }, { cue: 1, frames: [2], distance: 1.2000000000000002 }]
  */
 export function framesForCues(
