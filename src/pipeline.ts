@@ -120,6 +120,8 @@ export interface AlignVideoResult {
   dev: number;
   /** True when the frames from an earlier run in DIR matched and were reused. */
   framesReused: boolean;
+  /** Vectors taken from an earlier run in DIR (same content, model and heads) instead of recomputed. */
+  embeddingsReused: number;
   hasAudio: boolean;
   embedded: boolean;
   warnings: Warning[];
@@ -150,6 +152,7 @@ interface FrameRecord {
   time: number;
   file: string;
   sha1: string;
+  bytes: number;
   jpeg: Buffer | null;
 }
 
@@ -245,7 +248,42 @@ async function loadReusableFrames(framesDir: string, video: FramesManifest['vide
     const st = await stat(path.join(framesDir, f.file)).catch(() => null);
     if (!st || st.size !== f.bytes) return null;
   }
-  return manifest.frames.map((f) => ({ time: f.time, file: path.join(framesDir, f.file), sha1: f.sha1, jpeg: null }));
+  return manifest.frames.map((f) => ({ time: f.time, file: path.join(framesDir, f.file), sha1: f.sha1, bytes: f.bytes, jpeg: null }));
+}
+
+const MODALITY_ORDER: Readonly<Record<Modality, number>> = Object.freeze({ text: 0, image: 1, audio: 2 });
+
+function headsVersion(enc: Encoder): string | null {
+  // Encoders built on BaseEncoder carry their projection heads; others simply record no version.
+  const heads = (enc as unknown as { heads?: { metadata?: { version?: unknown } } }).heads;
+  return typeof heads?.metadata?.version === 'string' ? heads.metadata.version : null;
+}
+
+interface EmbeddingCache {
+  models: Partial<Record<Modality, { model: string; heads: string | null }>>;
+  /** `modality\0key` → vector. */
+  byKey: Map<string, Float32Array>;
+}
+
+/** The vectors of an earlier run in DIR, or null when there are none or they do not read back cleanly. */
+async function loadEmbeddingCache(out: string): Promise<EmbeddingCache | null> {
+  try {
+    const index = JSON.parse(await readFile(path.join(out, 'embeddings.json'), 'utf8')) as {
+      dim: number;
+      models: EmbeddingCache['models'];
+      rows: { modality: Modality; row: number; key?: string }[];
+    };
+    const raw = await readFile(path.join(out, 'embeddings.f32'));
+    if (raw.length !== index.rows.length * index.dim * 4) return null;
+    const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+    const byKey = new Map<string, Float32Array>();
+    for (const r of index.rows) {
+      if (r.key) byKey.set(`${r.modality}\u0000${r.key}`, all.slice(r.row * index.dim, (r.row + 1) * index.dim));
+    }
+    return { models: index.models ?? {}, byKey };
+  } catch {
+    return null;
+  }
 }
 
 /** Removes staging folders an interrupted run left behind. */
@@ -396,7 +434,14 @@ export async function alignVideo(
           signal,
           onFrame: async (f: SampledFrame) => {
             const name = frameFileName(f.time);
-            const rec: FrameRecord = { time: f.time, file: path.join(framesDir, name), sha1: createHash('sha1').update(f.jpeg).digest('hex'), jpeg: f.jpeg };
+            // Keep the bytes only for the image encoder: without embedding, memory stays flat however long the video.
+            const rec: FrameRecord = {
+              time: f.time,
+              file: path.join(framesDir, name),
+              sha1: createHash('sha1').update(f.jpeg).digest('hex'),
+              bytes: f.jpeg.length,
+              jpeg: embed ? f.jpeg : null,
+            };
             records.push(rec);
             await writeFile(path.join(staging, name), f.jpeg);
             bar.tick();
@@ -406,7 +451,7 @@ export async function alignVideo(
           version: MANIFEST_VERSION,
           video: videoId,
           sampling,
-          frames: records.map((r) => ({ time: r.time, file: path.basename(r.file), bytes: r.jpeg!.length, sha1: r.sha1 })),
+          frames: records.map((r) => ({ time: r.time, file: path.basename(r.file), bytes: r.bytes, sha1: r.sha1 })),
         };
         await writeFile(path.join(staging, FRAMES_MANIFEST), JSON.stringify(manifest, null, 1));
         await rm(framesDir, { recursive: true, force: true });
@@ -478,7 +523,8 @@ export async function alignVideo(
     });
 
     // 6. Embeddings: frames, texts and audio of paired cues, in the shared space.
-    const vectors: PipelineVector[] = [];
+    const vectors: (PipelineVector & { key: string })[] = [];
+    let embeddingsReused = 0;
     const models: Partial<Record<Modality, { model: string; heads: string | null; device: string }>> = {};
     if (embed && pairs.length > 0) {
       await timed('embed', async () => {
@@ -488,24 +534,40 @@ export async function alignVideo(
         const audioCues = audio ? cueIds.filter((id) => sliceAudio(audio, cueByIndex.get(id)!.start, cueByIndex.get(id)!.end).length >= 400) : [];
         const bar = progress.stage('embed', cueIds.length + frameList.length + audioCues.length);
         const logger = { warn: (m: string) => warnings.push({ message: m }) };
-        const run = async <T>(modality: Modality, items: readonly T[], ids: readonly string[], toInput: (item: T) => Promise<unknown> | unknown) => {
+        const cache = await loadEmbeddingCache(outAbs);
+        const run = async <T>(
+          modality: Modality,
+          items: readonly T[],
+          ids: readonly string[],
+          keys: readonly string[],
+          toInput: (item: T) => Promise<unknown> | unknown,
+        ) => {
           if (items.length === 0) return;
           const enc = await createEncoder(modality, { modelsDir, device, logger });
           try {
-            models[modality] = {
-              model: enc.modelId,
-              heads: (enc as unknown as { heads?: { metadata?: { version?: string } } }).heads?.metadata?.version ?? null,
-              device: enc.device,
-            };
+            const model = { model: enc.modelId, heads: headsVersion(enc), device: enc.device };
+            models[modality] = model;
+            // Vectors of an earlier run are reused only for the same content, model and heads.
+            const cached = cache?.models[modality]?.model === model.model && cache.models[modality]?.heads === model.heads ? cache.byKey : null;
+            const todo: number[] = [];
+            items.forEach((_, i) => {
+              const hit = cached?.get(`${modality}\u0000${keys[i]}`);
+              if (hit) {
+                vectors.push({ id: ids[i], modality, key: keys[i], vector: hit });
+                embeddingsReused++;
+              } else todo.push(i);
+            });
+            bar.tick(items.length - todo.length);
             const chunk = 32;
-            for (let i = 0; i < items.length; i += chunk) {
+            for (let c = 0; c < todo.length; c += chunk) {
               signal?.throwIfAborted();
-              const slice = items.slice(i, i + chunk);
-              const inputs = await Promise.all(slice.map(toInput));
+              const slice = todo.slice(c, c + chunk);
+              const inputs = await Promise.all(slice.map((i) => toInput(items[i])));
               const outcomes = await enc.embedSettled(inputs as never[]);
               outcomes.forEach((o, j) => {
-                if (o.ok) vectors.push({ id: ids[i + j], modality, vector: o.vector });
-                else warnings.push({ message: `${modality} ${ids[i + j]}: not embedded: ${o.error.message}` });
+                const i = slice[j];
+                if (o.ok) vectors.push({ id: ids[i], modality, key: keys[i], vector: o.vector });
+                else warnings.push({ message: `${modality} ${ids[i]}: not embedded: ${o.error.message}` });
               });
               bar.tick(slice.length);
             }
@@ -513,12 +575,27 @@ export async function alignVideo(
             await enc.dispose();
           }
         };
-        await run('text', cueIds, cueIds.map((id) => `text:${id}`), (id) => cueByIndex.get(id)!.text.trim());
-        await run('image', frameList, frameList.map((f) => `frame:${path.basename(f.file, '.jpg')}`), async (f) => f.jpeg ?? (await readFile(f.file)));
-        await run('audio', audioCues, audioCues.map((id) => `audio:${id}`), (id) => {
-          const c = cueByIndex.get(id)!;
-          return { samples: sliceAudio(audio!, c.start, c.end), sampleRate: audio!.sampleRate, channels: 1 };
-        });
+        const sha1 = (x: string) => createHash('sha1').update(x).digest('hex');
+        const cueText = (id: number) => cueByIndex.get(id)!.text.trim();
+        await run('text', cueIds, cueIds.map((id) => `text:${id}`), cueIds.map((id) => sha1(cueText(id))), cueText);
+        await run(
+          'image',
+          frameList,
+          frameList.map((f) => `frame:${path.basename(f.file, '.jpg')}`),
+          frameList.map((f) => f.sha1),
+          async (f) => f.jpeg ?? (await readFile(f.file)),
+        );
+        await run(
+          'audio',
+          audioCues,
+          audioCues.map((id) => `audio:${id}`),
+          audioCues.map((id) => `${videoId.headSha256}:${videoId.size}:${cueByIndex.get(id)!.start}:${cueByIndex.get(id)!.end}`),
+          (id) => {
+            const c = cueByIndex.get(id)!;
+            return { samples: sliceAudio(audio!, c.start, c.end), sampleRate: audio!.sampleRate, channels: 1 };
+          },
+        );
+        vectors.sort((a, b) => MODALITY_ORDER[a.modality] - MODALITY_ORDER[b.modality]);
         bar.done();
         const byId = new Map(vectors.map((v) => [v.id, v.vector]));
         for (const p of pairs) {
@@ -562,7 +639,7 @@ export async function alignVideo(
           count: vectors.length,
           layout: 'row-major, little-endian; row r starts at byte r * dim * 4',
           models,
-          rows: vectors.map((v, row) => ({ id: v.id, modality: v.modality, row, model: models[v.modality]?.model ?? null, heads: models[v.modality]?.heads ?? null })),
+          rows: vectors.map((v, row) => ({ id: v.id, modality: v.modality, row, model: models[v.modality]?.model ?? null, heads: models[v.modality]?.heads ?? null, key: v.key })),
         };
         await writeFileAtomic(files.embeddingsIndex!, JSON.stringify(index, null, 1) + '\n');
       } else {
@@ -589,6 +666,7 @@ export async function alignVideo(
       train,
       dev,
       framesReused,
+      embeddingsReused,
       hasAudio: info.audio !== null,
       embedded: vectors.length > 0,
       warnings,

@@ -1,32 +1,17 @@
-import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import type { CliIo } from '../src/commands/shared.js';
 import { alignVideo, type EncoderFactory } from '../src/pipeline.js';
 import type { Encoder } from '../encoders/types.js';
 import { EMBED_DIM, type Modality } from '../src/types.js';
-import { SAMPLE_MP4, SAMPLE_SRT, SAMPLE_VTT, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
+import { SAMPLE_MP4, SAMPLE_SRT, SAMPLE_VTT, captureIo, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(() => cleanup());
-
-function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let o = '';
-  let e = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        append(String(chunk));
-        cb();
-      },
-    });
-  return { stdout: sink((s) => (o += s)), stderr: sink((s) => (e += s)), out: () => o, err: () => e };
-}
 
 async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(file, 'utf8');
@@ -252,6 +237,46 @@ describe('embeddings', () => {
     expect(r.embedded).toBe(true);
   });
 
+  it('embeds with the embedded tiny models by default: unit vectors, one row per id, model ids recorded', async () => {
+    const out = path.join(dir, 'out');
+    const r = await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, mode: 'cue', device: 'cpu' });
+    const index = JSON.parse(await readFile(path.join(out, 'embeddings.json'), 'utf8')) as {
+      dim: number;
+      rows: { id: string; modality: string; row: number; model: string; heads: string }[];
+    };
+    expect(index.dim).toBe(EMBED_DIM);
+    expect(new Set(index.rows.map((x) => x.model))).toEqual(new Set(['mmalign/tiny-bert', 'mmalign/tiny-resnet', 'mmalign/tiny-wav2vec2']));
+    expect(index.rows.every((x) => typeof x.heads === 'string')).toBe(true);
+    const raw = await readFile(path.join(out, 'embeddings.f32'));
+    const m = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
+    for (const row of index.rows) {
+      const v = m.subarray(row.row * index.dim, (row.row + 1) * index.dim);
+      expect(Math.hypot(...v)).toBeCloseTo(1, 4);
+    }
+    expect(r.pairs).toBe(5);
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    expect(pairs.every((p) => Math.abs(p.frame_text_similarity as number) <= 1)).toBe(true);
+  });
+
+  it('reuses the vectors of an earlier run for the same content and model instead of embedding again', async () => {
+    const out = path.join(dir, 'out');
+    const embedded: number[] = [];
+    const counting: EncoderFactory = async (modality, o) => {
+      const enc = await fakeEncoders()(modality, o);
+      return { ...enc, embedSettled: async (batch) => (embedded.push(batch.length), enc.embedSettled(batch)) };
+    };
+    const first = await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, createEncoder: counting });
+    const firstCount = embedded.reduce((a, b) => a + b, 0);
+    const before = await readFile(path.join(out, 'embeddings.f32'));
+    embedded.length = 0;
+    const second = await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, createEncoder: counting, format: 'glm41v' });
+    expect(firstCount).toBeGreaterThan(0);
+    expect(embedded.reduce((a, b) => a + b, 0)).toBe(0);
+    expect(second.embeddingsReused).toBe(firstCount);
+    expect(first.embeddingsReused).toBe(0);
+    expect(await readFile(path.join(out, 'embeddings.f32'))).toEqual(before);
+  });
+
   it('aligns a video without audio, with a warning and no audio vectors', async () => {
     const video = path.join(dir, 'mute.mp4');
     ffmpegMake(['-i', SAMPLE_MP4, '-an', '-c:v', 'copy', video]);
@@ -262,88 +287,5 @@ describe('embeddings', () => {
     expect(r.warnings.map((w) => w.message).join('\n')).toMatch(/no audio stream/);
     const index = JSON.parse(await readFile(path.join(out, 'embeddings.json'), 'utf8')) as { rows: { modality: string }[] };
     expect(index.rows.some((x) => x.modality === 'audio')).toBe(false);
-  });
-});
-
-describe('bad input', () => {
-  async function expectFailure(args: string[], out: string, message: RegExp): Promise<void> {
-    const io = captureIo();
-    const code = await runCli(['align', ...args, '--out', out, '--no-embed'], io);
-    expect(code).toBe(1);
-    expect(io.err()).toMatch(message);
-    expect(io.out()).toBe('');
-  }
-
-  it('fails on a missing video, naming it, and writes nothing', async () => {
-    const out = path.join(dir, 'out');
-    const missing = path.join(dir, 'missing.mp4');
-    await expectFailure([missing, SAMPLE_SRT], out, new RegExp(`${missing}: no such file`));
-    expect(existsSync(out)).toBe(false);
-  });
-
-  it('fails on a file that is not a video', async () => {
-    const file = path.join(dir, 'fake.mp4');
-    await writeFile(file, 'hello\n');
-    const out = path.join(dir, 'out');
-    await expectFailure([file, SAMPLE_SRT], out, /fake\.mp4: is not a media file ffmpeg can read/);
-    expect(existsSync(out)).toBe(false);
-  });
-
-  it('fails on a truncated video and removes the output folder it had created', async () => {
-    const file = path.join(dir, 'cut.mp4');
-    const bytes = await readFile(SAMPLE_MP4);
-    await writeFile(file, bytes.subarray(0, Math.floor(bytes.length * 0.4)));
-    const out = path.join(dir, 'out');
-    await expectFailure([file, SAMPLE_SRT], out, /cut\.mp4: is truncated or corrupt/);
-    expect(existsSync(out)).toBe(false);
-  });
-
-  it('fails on an audio-only file', async () => {
-    const file = path.join(dir, 'speech.m4a');
-    ffmpegMake(['-i', SAMPLE_MP4, '-vn', '-c:a', 'copy', file]);
-    const out = path.join(dir, 'out');
-    await expectFailure([file, SAMPLE_SRT], out, /speech\.m4a: has no video stream/);
-    expect(existsSync(out)).toBe(false);
-  });
-
-  it('fails on subtitles that do not parse, naming the file', async () => {
-    const subs = path.join(dir, 'junk.srt');
-    await writeFile(subs, 'this is not\na subtitle file\n');
-    const out = path.join(dir, 'out');
-    await expectFailure([SAMPLE_MP4, subs], out, /junk\.srt/);
-    expect(existsSync(out)).toBe(false);
-  });
-
-  it('fails on subtitles that lie entirely outside the video', async () => {
-    const subs = path.join(dir, 'late.srt');
-    await writeFile(subs, '1\n00:01:00,000 --> 00:01:02,000\nToo late.\n');
-    const out = path.join(dir, 'out');
-    await expectFailure([SAMPLE_MP4, subs], out, /late\.srt: every cue .* lies outside the video/);
-    expect(existsSync(out)).toBe(false);
-  });
-
-  it('fails when --out is a file, leaving the file as it was', async () => {
-    const file = path.join(dir, 'taken');
-    await writeFile(file, 'keep me');
-    await expectFailure([SAMPLE_MP4, SAMPLE_SRT], file, /taken: exists and is not a folder/);
-    expect(await readFile(file, 'utf8')).toBe('keep me');
-  });
-
-  it('fails when --out cannot be written', async () => {
-    // root ignores permission bits, so use a path whose parent is a file (and a read-only folder otherwise).
-    const parent = path.join(dir, 'locked');
-    await mkdir(parent);
-    await chmod(parent, 0o500);
-    const file = path.join(dir, 'plain');
-    await writeFile(file, '');
-    const out = process.getuid?.() === 0 ? path.join(file, 'out') : path.join(parent, 'out');
-    await expectFailure([SAMPLE_MP4, SAMPLE_SRT], out, /cannot be created|not writable/);
-    await chmod(parent, 0o700);
-  });
-
-  it('rejects an unknown --format as usage (exit 2)', async () => {
-    const io = captureIo();
-    expect(await runCli(['align', SAMPLE_MP4, SAMPLE_SRT, '--out', path.join(dir, 'o'), '--format', 'llava'], io)).toBe(2);
-    expect(io.err()).toMatch(/glm4v, glm41v, pairs/);
   });
 });

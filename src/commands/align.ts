@@ -61,6 +61,7 @@ export function alignSummary(r: AlignVideoResult): Record<string, unknown> {
     train: r.train,
     dev: r.dev,
     framesReused: r.framesReused,
+    embeddingsReused: r.embeddingsReused,
     hasAudio: r.hasAudio,
     embedded: r.embedded,
     seconds: r.seconds,
@@ -138,7 +139,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
         `${result.frames} frames${result.framesReused ? ' (reused)' : ''}, ${result.pairs} pairs ` +
           `(${result.train} train / ${result.dev} dev, ${result.format}), ${result.unpairedFrames} unpaired frames, ` +
           `${result.unpairedCues} unpaired cues, dropped ${result.dropped.duplicates} duplicate + ${result.dropped.emptyText} empty-text\n` +
-          `${result.embedded ? 'embeddings: ' + result.files.embeddings + '\n' : ''}` +
+          `${result.embedded ? `embeddings: ${result.files.embeddings}${result.embeddingsReused ? ` (${result.embeddingsReused} reused)` : ''}\n` : ''}` +
           `output: ${result.out}\n` +
           `time: ${total.toFixed(2)} s (${ALIGN_STAGES.filter((k) => s[k] > 0).map((k) => `${k} ${s[k].toFixed(2)}`).join(', ')}), ` +
           `${(result.duration / Math.max(total, 1e-9)).toFixed(1)}x real time\n`,

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench:pipeline`: the whole `alignVideo` pipeline on a generated 10-minute video with
+ * 600 cues, tiny models, 1 fps. Prints wall time and real-time factor per stage, and compares the
+ * media stages against the naive approach measured in the same run (one ffmpeg seek per frame
+ * and per cue, JPEGs re-read from disk). Target: ≥ 20× real time end to end on 2 cores.
+ *
+ * Options: BENCH_MINUTES (default 10), BENCH_SKIP_BASELINE=1.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { alignVideo, ALIGN_STAGES } from '../src/pipeline.js';
+import { cueTargets, defaultBinaries, probeMedia, requireVideo, sampleFrames } from '../src/media.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DATA = path.join(ROOT, 'bench', '.data');
+const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
+const DURATION = MINUTES * 60;
+const CUES = DURATION; // one cue per second: 600 for 10 minutes
+const VIDEO = path.join(DATA, `bench-${MINUTES}min.mp4`);
+const SUBS = path.join(DATA, `bench-${MINUTES}min.srt`);
+const { ffmpeg } = defaultBinaries();
+
+function stamp(t: number): string {
+  const ms = Math.round(t * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(Math.floor(ms / 3_600_000))}:${p(Math.floor(ms / 60_000) % 60)}:${p(Math.floor(ms / 1000) % 60)},${p(ms % 1000, 3)}`;
+}
+
+async function generate(): Promise<void> {
+  await mkdir(DATA, { recursive: true });
+  if (!existsSync(VIDEO)) {
+    process.stdout.write(`generating ${VIDEO} (${MINUTES} min, 320x240, 25 fps, cheap x264) ...\n`);
+    // Cheap settings: it is input for the benchmark, not a fixture.
+    execFileSync(ffmpeg.path, [
+      '-hide_banner', '-loglevel', 'error', '-y',
+      '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${DURATION}`,
+      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=16000:duration=${DURATION}`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '35', '-g', '250', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-b:a', '24k', '-ac', '1',
+      `${VIDEO}.tmp.mp4`,
+    ]);
+    execFileSync('mv', [`${VIDEO}.tmp.mp4`, VIDEO]);
+  }
+  const srt = Array.from({ length: CUES }, (_, k) => `${k + 1}\n${stamp(k + 0.1)} --> ${stamp(k + 0.9)}\nCue ${k + 1}: the pattern keeps moving across the screen.\n`).join('\n');
+  await writeFile(SUBS, srt);
+}
+
+function runQuiet(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpeg.path, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`))));
+  });
+}
+
+/** The naive approach: a fresh ffmpeg per frame (input seek), then every JPEG read back from disk. */
+async function naiveFrames(times: readonly number[], dir: string): Promise<number> {
+  await mkdir(dir, { recursive: true });
+  const t0 = performance.now();
+  let bytes = 0;
+  for (const [i, t] of times.entries()) {
+    const file = path.join(dir, `f${i}.jpg`);
+    await runQuiet(['-nostdin', '-ss', String(t), '-i', VIDEO, '-frames:v', '1', '-q:v', '4', '-y', file]);
+    bytes += (await readFile(file)).length;
+  }
+  if (bytes === 0) throw new Error('naive frames produced nothing');
+  return (performance.now() - t0) / 1000;
+}
+
+/** The naive audio: a fresh ffmpeg per cue, decoding [start, end) to 16 kHz mono f32. */
+async function naiveAudio(spans: readonly { start: number; end: number }[]): Promise<number> {
+  const t0 = performance.now();
+  for (const s of spans) {
+    await runQuiet(['-nostdin', '-ss', String(s.start), '-t', String(s.end - s.start), '-i', VIDEO, '-vn', '-ac', '1', '-ar', '16000', '-f', 'f32le', '-y', '/dev/null']);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+async function main(): Promise<void> {
+  await generate();
+  const out = path.join(DATA, 'out');
+  await rm(out, { recursive: true, force: true });
+  process.stdout.write(`cores: ${cpus().length}; ffmpeg: ${ffmpeg.path} (${ffmpeg.source})\n`);
+
+  const t0 = performance.now();
+  const r = await alignVideo(VIDEO, SUBS, { out, fps: 1, device: 'cpu', format: 'glm4v' });
+  const wall = (performance.now() - t0) / 1000;
+
+  process.stdout.write(`\nalignVideo: ${r.duration.toFixed(0)} s video, ${r.frames} frames, ${r.pairs} pairs, embedded=${r.embedded}\n`);
+  process.stdout.write('stage       seconds   x real time\n');
+  for (const s of ALIGN_STAGES) {
+    const sec = r.seconds[s];
+    process.stdout.write(`${s.padEnd(10)} ${sec.toFixed(2).padStart(8)}   ${sec > 0 ? (r.duration / sec).toFixed(1).padStart(8) : '       -'}\n`);
+  }
+  const rtf = r.duration / wall;
+  process.stdout.write(`${'end to end'.padEnd(10)} ${wall.toFixed(2).padStart(8)}   ${rtf.toFixed(1).padStart(8)}   (target >= 20x: ${rtf >= 20 ? 'met' : 'NOT met'})\n`);
+
+  // Same run, a second way: the frames + audio stages done naively.
+  const oursMedia = r.seconds.frames + r.seconds.audio;
+  if (process.env.BENCH_SKIP_BASELINE !== '1') {
+    const times = Array.from({ length: r.frames }, (_, k) => k);
+    const spans = Array.from({ length: CUES }, (_, k) => ({ start: k + 0.1, end: k + 0.9 }));
+    process.stdout.write(`\nbaseline: ${times.length} ffmpeg seeks for frames + ${spans.length} for cue audio ...\n`);
+    const nf = await naiveFrames(times, path.join(DATA, 'naive'));
+    const na = await naiveAudio(spans);
+    process.stdout.write(
+      `frames: ours ${r.seconds.frames.toFixed(2)} s (one pass) vs naive ${nf.toFixed(2)} s (seek per frame): ${(nf / r.seconds.frames).toFixed(1)}x faster\n` +
+        `audio:  ours ${r.seconds.audio.toFixed(2)} s (one decode) vs naive ${na.toFixed(2)} s (seek per cue): ${(na / Math.max(r.seconds.audio, 1e-3)).toFixed(1)}x faster\n` +
+        `media stages together: ${((nf + na) / oursMedia).toFixed(1)}x faster\n`,
+    );
+
+    // Sparse targets are where per-timestamp seeks can win: 30 cue midpoints spread over the video.
+    const info = requireVideo(await probeMedia(VIDEO));
+    const sparse = Array.from({ length: 30 }, (_, k) => ({ start: (k * DURATION) / 30 + 1, end: (k * DURATION) / 30 + 2 }));
+    const s0 = performance.now();
+    const one = await sampleFrames(VIDEO, info, { mode: 'cue', perCue: 1, cues: sparse });
+    const onePass = (performance.now() - s0) / 1000;
+    const seeks = await naiveFrames(cueTargets(sparse, 1), path.join(DATA, 'naive-sparse'));
+    process.stdout.write(
+      `sparse cue mode (${one.length} frames in ${MINUTES} min): one pass ${onePass.toFixed(2)} s vs seeks ${seeks.toFixed(2)} s ` +
+        `(${onePass < seeks ? 'one pass' : 'seeks'} faster, ${(Math.max(onePass, seeks) / Math.min(onePass, seeks)).toFixed(1)}x)\n`,
+    );
+    await rm(path.join(DATA, 'naive'), { recursive: true, force: true });
+    await rm(path.join(DATA, 'naive-sparse'), { recursive: true, force: true });
+  }
+  process.stdout.write('\nNote: the machine is shared; figures are indicative. Tiny generated models are not semantic.\n');
+}
+
+await main();
