@@ -220,5 +220,10 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 export function describeMedia(input: unknown): string {
   if (typeof input === 'string') return input;
   if (input instanceof Uint8Array) return `<${input.byteLength}-byte buffer>`;
-  return '<raw samples>';
+  if (typeof input === 'object' && input !== null) {
+    const o = input as { width?: unknown; height?: unknown; samples?: { length?: unknown }; sampleRate?: unknown };
+    if (o.width !== undefined) return `<raw ${String(o.width)}×${String(o.height)} image>`;
+    if (o.samples !== undefined) return `<${String(o.samples?.length)} PCM samples at ${String(o.sampleRate)} Hz>`;
+  }
+  return `<${typeof input}>`;
 }
