@@ -215,7 +215,7 @@ export async function headBackward(head: TrainableHead, f: ForwardCache, dz: Flo
 /**
  * Symmetric InfoNCE (CLIP) on `n` matched rows: logits = e^logScale · za·zbᵀ, cross-entropy towards
  * the diagonal over rows and over columns, averaged. Returns the loss and, unless `withGrad` is
- * false, dL/dza, dL/dzb and dL/dlogScale.
+ * false, dL/dza, dL/dzb and dL/dlogScale. `ids` (the rows' item indices) masks duplicates.
  */
 export function contrastiveLoss(
   za: Float32Array,
@@ -224,29 +224,40 @@ export function contrastiveLoss(
   d: number,
   logScale: number,
   withGrad = true,
+  ids: { a: ArrayLike<number>; b: ArrayLike<number> } | null = null,
 ): { loss: number; dza: Float32Array; dzb: Float32Array; dLogScale: number } {
   const s = Math.exp(logScale);
   const sim = matmulABT(za, zb, n, d, n);
   const g = new Float32Array(withGrad ? n * n : 0);
+  // A cue paired with several frames can land twice in one batch; its other copy is not a negative.
+  // Entries that share the a-item or the b-item of the diagonal are left out of both softmaxes.
+  let mask: Uint8Array | null = null;
+  if (ids) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        if (i !== j && (ids.a[i] === ids.a[j] || ids.b[i] === ids.b[j])) (mask ??= new Uint8Array(n * n))[i * n + j] = 1;
+      }
+    }
+  }
   let loss = 0;
   // Row softmax (a→b), then column softmax (b→a); each with max subtraction for stability.
   for (let i = 0; i < n; i++) {
     let max = -Infinity;
-    for (let j = 0; j < n; j++) max = Math.max(max, s * sim[i * n + j]);
+    for (let j = 0; j < n; j++) if (!mask || !mask[i * n + j]) max = Math.max(max, s * sim[i * n + j]);
     let sum = 0;
-    for (let j = 0; j < n; j++) sum += Math.exp(s * sim[i * n + j] - max);
+    for (let j = 0; j < n; j++) if (!mask || !mask[i * n + j]) sum += Math.exp(s * sim[i * n + j] - max);
     const lse = max + Math.log(sum);
     loss += lse - s * sim[i * n + i];
-    if (withGrad) for (let j = 0; j < n; j++) g[i * n + j] += Math.exp(s * sim[i * n + j] - lse);
+    if (withGrad) for (let j = 0; j < n; j++) if (!mask || !mask[i * n + j]) g[i * n + j] += Math.exp(s * sim[i * n + j] - lse);
   }
   for (let j = 0; j < n; j++) {
     let max = -Infinity;
-    for (let i = 0; i < n; i++) max = Math.max(max, s * sim[i * n + j]);
+    for (let i = 0; i < n; i++) if (!mask || !mask[i * n + j]) max = Math.max(max, s * sim[i * n + j]);
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += Math.exp(s * sim[i * n + j] - max);
+    for (let i = 0; i < n; i++) if (!mask || !mask[i * n + j]) sum += Math.exp(s * sim[i * n + j] - max);
     const lse = max + Math.log(sum);
     loss += lse - s * sim[j * n + j];
-    if (withGrad) for (let i = 0; i < n; i++) g[i * n + j] += Math.exp(s * sim[i * n + j] - lse);
+    if (withGrad) for (let i = 0; i < n; i++) if (!mask || !mask[i * n + j]) g[i * n + j] += Math.exp(s * sim[i * n + j] - lse);
   }
   loss /= 2 * n;
   if (!withGrad) return { loss, dza: new Float32Array(0), dzb: new Float32Array(0), dLogScale: 0 };
@@ -279,11 +290,12 @@ export async function pairStep(
   n: number,
   logScale: number,
   kernels: Kernels = jsKernels,
+  ids: { a: ArrayLike<number>; b: ArrayLike<number> } | null = null,
 ): Promise<{ loss: number; dLogScale: number }> {
   const fa = await headForward(headA, xa, n, kernels);
   const fb = await headForward(headB, xb, n, kernels);
   const d = headA.layers[headA.layers.length - 1].outDim;
-  const { loss, dza, dzb, dLogScale } = contrastiveLoss(fa.z, fb.z, n, d, logScale);
+  const { loss, dza, dzb, dLogScale } = contrastiveLoss(fa.z, fb.z, n, d, logScale, true, ids);
   await headBackward(headA, fa, dza, kernels);
   await headBackward(headB, fb, dzb, kernels);
   return { loss, dLogScale };
@@ -542,7 +554,8 @@ export async function trainHeads(
         if (to - from < 2) continue;
         const za = (await headForward(ha, gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to), to - from, kernels)).z;
         const zb = (await headForward(hb, gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to), to - from, kernels)).z;
-        total += contrastiveLoss(za, zb, to - from, d, logScale, false).loss * (to - from);
+        const ids = { a: g.ai.subarray(from, to), b: g.bi.subarray(from, to) };
+        total += contrastiveLoss(za, zb, to - from, d, logScale, false, ids).loss * (to - from);
         count += to - from;
       }
     }
@@ -572,7 +585,8 @@ export async function trainHeads(
       const hb = heads.get(g.b) as TrainableHead;
       const xa = gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to);
       const xb = gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to);
-      const { loss, dLogScale } = await pairStep(ha, xa, hb, xb, n, logScale, kernels);
+      const ids = { a: g.ai.subarray(from, to), b: g.bi.subarray(from, to) };
+      const { loss, dLogScale } = await pairStep(ha, xa, hb, xb, n, logScale, kernels, ids);
       stepHead(ha, cfg);
       stepHead(hb, cfg);
       temp.t++;

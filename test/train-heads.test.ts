@@ -186,6 +186,36 @@ for (const backend of ['js', 'onnx'] as const) {
   });
 }
 
+describe('duplicate items in a batch', () => {
+  // Rows 0 and 1 are one cue with two frames: same text vector and id, identical frame vectors.
+  const e = (k: number) => Float32Array.from({ length: 3 }, (_, i) => (i === k ? 1 : 0));
+  const cat = (...v: Float32Array[]) => Float32Array.from(v.flatMap((x) => Array.from(x)));
+  const za = cat(e(0), e(0), e(1));
+  const zb = cat(e(0), e(0), e(1));
+
+  it('counts the other copy as a negative without ids', () => {
+    expect(contrastiveLoss(za, zb, 3, 3, Math.log(100), false).loss).toBeGreaterThan(0.4);
+  });
+
+  it('leaves it out of the softmax with ids, so a perfect match costs nothing', () => {
+    const ids = { a: [7, 7, 8], b: [0, 1, 2] };
+    expect(contrastiveLoss(za, zb, 3, 3, Math.log(100), false, ids).loss).toBeLessThan(1e-3);
+  });
+
+  it('matches finite differences with duplicates masked', () => {
+    const ids = { a: [7, 7, 8], b: [0, 1, 2] };
+    const lossAt = (v: Float32Array) => contrastiveLoss(v, zb, 3, 3, 2, false, ids).loss;
+    const { dza } = contrastiveLoss(za, zb, 3, 3, 2, true, ids);
+    for (let i = 0; i < 9; i++) {
+      const up = za.slice();
+      up[i] += 1e-3;
+      const down = za.slice();
+      down[i] -= 1e-3;
+      expect(dza[i]).toBeCloseTo((lossAt(up) - lossAt(down)) / 2e-3, 3);
+    }
+  });
+});
+
 describe('bad training input', () => {
   it('rejects a vector of the wrong width, naming the modality and the item', async () => {
     const text = [new Float32Array(8), new Float32Array(8), new Float32Array(7)];
