@@ -269,7 +269,7 @@ describe('VectorIndex', () => {
 
   it('sees commits made through another handle on the next search', () => {
     const writer = VectorIndex.open(dir);
-    const reader = VectorIndex.open(dir);
+    const reader = VectorIndex.open(dir, { refreshIntervalMs: 0 });
     writer.upsert([rec('late')]);
     expect(reader.search(vectorFor('late'), { k: 1 })[0]?.id).toBe('late');
     writer.close();
