@@ -543,30 +543,45 @@ export async function sampleFrames(
 /** Sample rate every audio encoder in mmalign takes (Wav2Vec2's). */
 export const AUDIO_SAMPLE_RATE = 16_000;
 
-/** Decoded mono audio; `samples[i]` plays at `i / sampleRate` s from the video's start. */
+/** Decoded mono audio; `samples[i]` plays at `start + i / sampleRate` s from the video's start. */
 export interface DecodedAudio {
   samples: Float32Array;
   sampleRate: number;
+  /** Time of sample 0 in seconds (0 unless a window was decoded). */
+  start?: number;
+}
+
+export interface DecodeAudioOptions {
+  binaries?: FfmpegBinaries;
+  sampleRate?: number;
+  /** Decode only a window: from `start` seconds... */
+  start?: number;
+  /** ...for `duration` seconds (default: to the end). */
+  duration?: number;
+  signal?: AbortSignal;
 }
 
 /**
- * Decodes a file's first audio stream to mono Float32 at 16 kHz in one pass into memory. The
- * stream is padded or trimmed so sample 0 is time 0 (`aresample async first_pts=0`), which keeps
- * slices aligned with subtitle times even when audio starts late. About 64 KB per second: an hour
- * is 230 MB, so very long inputs should be cut first.
+ * Decodes a file's first audio stream (or a window of it) to mono Float32 at 16 kHz in one pass
+ * into memory. The stream is padded or trimmed so sample 0 is exactly `start` (`aresample async
+ * first_pts=0`), which keeps slices aligned with subtitle times even when audio starts late.
+ * About 64 KB per second of audio: decode long inputs in windows.
  *
  * @example
  * const audio = await decodeAudio('talk.mp4');
  * const cue = sliceAudio(audio, 12.5, 15.0); // Float32Array of 40 000 samples
+ * const window = await decodeAudio('film.mkv', { start: 600, duration: 600 });
  */
 export async function decodeAudio(
   file: string,
-  { binaries = defaultBinaries(), sampleRate = AUDIO_SAMPLE_RATE, signal }: { binaries?: FfmpegBinaries; sampleRate?: number; signal?: AbortSignal } = {},
+  { binaries = defaultBinaries(), sampleRate = AUDIO_SAMPLE_RATE, start = 0, duration, signal }: DecodeAudioOptions = {},
 ): Promise<DecodedAudio> {
   const chunks: Buffer[] = [];
   let total = 0;
   const args = [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+error',
+    ...(start > 0 ? ['-ss', String(start)] : []),
+    ...(duration !== undefined ? ['-t', String(duration)] : []),
     '-i', file,
     '-map', '0:a:0', '-vn', '-sn', '-dn',
     '-af', `aresample=${sampleRate}:async=1:first_pts=0`,
@@ -588,19 +603,20 @@ export async function decodeAudio(
   // Copy into a fresh, aligned buffer: Buffer.concat's pool offset need not be a multiple of 4.
   const samples = new Float32Array(Math.floor(bytes.length / 4));
   new Uint8Array(samples.buffer).set(bytes.subarray(0, samples.length * 4));
-  return { samples, sampleRate };
+  return { samples, sampleRate, start };
 }
 
 /**
- * The samples for [start, end) seconds, clamped to the decoded audio (a view, not a copy).
+ * The samples for [start, end) seconds of the video's timeline, clamped to what was decoded (a view, not a copy).
  *
  * @example
  * sliceAudio({ samples, sampleRate: 16000 }, 1, 2).length; // 16000
  */
 export function sliceAudio(audio: DecodedAudio, start: number, end: number): Float32Array {
   const n = audio.samples.length;
-  const a = Math.min(n, Math.max(0, Math.round(start * audio.sampleRate)));
-  const b = Math.min(n, Math.max(a, Math.round(end * audio.sampleRate)));
+  const origin = audio.start ?? 0;
+  const a = Math.min(n, Math.max(0, Math.round((start - origin) * audio.sampleRate)));
+  const b = Math.min(n, Math.max(a, Math.round((end - origin) * audio.sampleRate)));
   return audio.samples.subarray(a, b);
 }
 

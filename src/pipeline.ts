@@ -21,6 +21,7 @@ import {
   type ExportFormat,
 } from './export.js';
 import {
+  AUDIO_SAMPLE_RATE,
   cueTargets,
   decodeAudio,
   defaultBinaries,
@@ -138,6 +139,8 @@ export interface AlignVideoResult {
 }
 
 const FRAMES_MANIFEST = '.mmalign-frames.json';
+/** Audio is decoded in windows this long (16 kHz f32: about 38 MB each). */
+const AUDIO_WINDOW_SECONDS = 600;
 const MANIFEST_VERSION = 1;
 
 interface FramesManifest {
@@ -513,14 +516,23 @@ export async function alignVideo(
       warnings.push({ file: subsAbs, message: `no frame lies within ${threshold} s of any cue: the dataset is empty (raise --threshold or sample more frames)` });
     }
 
-    // 5. Audio: one decode of the whole track, sliced per cue; only needed to embed it.
-    const audio: DecodedAudio | null = await timed('audio', async () => {
-      if (!embed || !info.audio || pairs.length === 0) return null;
-      const bar = progress.stage('audio', 1);
-      const decoded = await decodeAudio(videoAbs, { binaries, signal });
-      bar.done();
-      return decoded;
-    });
+    // 5. Audio: decoded lazily while embedding walks the cues in time order, one window of
+    // AUDIO_WINDOW_SECONDS at a time: a single decode for a short video, bounded memory for a long one.
+    let audioWindow: DecodedAudio | null = null;
+    let audioWindowEnd = 0;
+    let audioSeconds = 0;
+    const audioFor = async (start: number, end: number): Promise<Float32Array> => {
+      if (!audioWindow || start < (audioWindow.start ?? 0) || end > audioWindowEnd) {
+        const t0 = now();
+        const from = Math.max(0, start);
+        const length = Math.max(AUDIO_WINDOW_SECONDS, end - from);
+        audioWindow = null; // let the previous window go before decoding the next
+        audioWindow = await decodeAudio(videoAbs, { binaries, signal, start: from, duration: length });
+        audioWindowEnd = from + length;
+        audioSeconds += (now() - t0) / 1000;
+      }
+      return sliceAudio(audioWindow, start, end);
+    };
 
     // 6. Embeddings: frames, texts and audio of paired cues, in the shared space.
     const vectors: (PipelineVector & { key: string })[] = [];
@@ -531,7 +543,15 @@ export async function alignVideo(
         const cueByIndex = new Map(cues.map((c) => [c.index, c]));
         const cueIds = [...new Set(pairs.map((p) => p.cue_index))];
         const frameList = [...new Map(pairFrames.map((f) => [f.file, f])).values()];
-        const audioCues = audio ? cueIds.filter((id) => sliceAudio(audio, cueByIndex.get(id)!.start, cueByIndex.get(id)!.end).length >= 400) : [];
+        // Cues too short for the audio model (< 25 ms) or past the end of the track are skipped; time order keeps windows sequential.
+        const audioCues = info.audio
+          ? cueIds
+              .filter((id) => {
+                const c = cueByIndex.get(id)!;
+                return Math.min(c.end, info.duration) - Math.max(c.start, 0) >= 0.025;
+              })
+              .sort((a, b) => cueByIndex.get(a)!.start - cueByIndex.get(b)!.start)
+          : [];
         const bar = progress.stage('embed', cueIds.length + frameList.length + audioCues.length);
         const logger = { warn: (m: string) => warnings.push({ message: m }) };
         const cache = await loadEmbeddingCache(outAbs);
@@ -590,9 +610,9 @@ export async function alignVideo(
           audioCues,
           audioCues.map((id) => `audio:${id}`),
           audioCues.map((id) => `${videoId.headSha256}:${videoId.size}:${cueByIndex.get(id)!.start}:${cueByIndex.get(id)!.end}`),
-          (id) => {
+          async (id) => {
             const c = cueByIndex.get(id)!;
-            return { samples: sliceAudio(audio!, c.start, c.end), sampleRate: audio!.sampleRate, channels: 1 };
+            return { samples: await audioFor(c.start, c.end), sampleRate: AUDIO_SAMPLE_RATE, channels: 1 };
           },
         );
         vectors.sort((a, b) => MODALITY_ORDER[a.modality] - MODALITY_ORDER[b.modality]);
@@ -606,6 +626,9 @@ export async function alignVideo(
           if (t && a) p.audio_text_similarity = round6(similarity(a, t));
         }
       });
+      // Audio decoding ran inside the embed stage (lazily, per window): report it as its own stage.
+      seconds.audio += audioSeconds;
+      seconds.embed -= audioSeconds;
     }
 
     if (sink) await sink({ video: videoAbs, pairs, vectors });

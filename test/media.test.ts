@@ -188,9 +188,31 @@ describe('decodeAudio', () => {
     expect(rms(sliceAudio(audio, 9.5, 12.0))).toBeLessThan(0.002);
   });
 
+  it('decodes a window whose samples line up with the same times in a full decode', async () => {
+    const full = await decodeAudio(SAMPLE_MP4);
+    const window = await decodeAudio(SAMPLE_MP4, { start: 12, duration: 4 });
+    expect(window.samples.length).toBe(4 * 16000);
+    const a = sliceAudio(full, 12.5, 15);
+    const b = sliceAudio(window, 12.5, 15);
+    const corr = (lag: number) => {
+      let ab = 0;
+      let aa = 0;
+      let bb = 0;
+      for (let i = 400; i < a.length - 400; i++) {
+        ab += a[i] * b[i + lag];
+        aa += a[i] * a[i];
+        bb += b[i + lag] * b[i + lag];
+      }
+      return ab / Math.sqrt(aa * bb);
+    };
+    expect(corr(0)).toBeGreaterThan(0.95);
+    expect(corr(0)).toBeGreaterThan(corr(80)); // 5 ms off already correlates worse
+  });
+
   it('slices by seconds and clamps to the track', () => {
     const audio = { samples: new Float32Array(16000 * 2), sampleRate: 16000 };
     expect(sliceAudio(audio, 0.5, 1).length).toBe(8000);
+    expect(sliceAudio({ ...audio, start: 10 }, 10.5, 11).length).toBe(8000);
     expect(sliceAudio(audio, 1.5, 9).length).toBe(8000);
     expect(sliceAudio(audio, 5, 6).length).toBe(0);
   });
