@@ -212,23 +212,41 @@ export async function headBackward(head: TrainableHead, f: ForwardCache, dz: Flo
   }
 }
 
-/**
- * Symmetric InfoNCE (CLIP) on `n` matched rows: logits = e^logScale · za·zbᵀ, cross-entropy towards
- * the diagonal over rows and over columns, averaged. Returns the loss and, unless `withGrad` is
- * false, dL/dza, dL/dzb and dL/dlogScale. `ids` (the rows' item indices) masks duplicates.
- */
-export function contrastiveLoss(
-  za: Float32Array,
-  zb: Float32Array,
+/** Row (or column) of a softmax over unmasked entries: fills `out` with probabilities, returns log-sum-exp. */
+function softmaxLine(
+  logits: Float32Array,
+  first: number,
+  stride: number,
   n: number,
-  d: number,
+  mask: Uint8Array | null,
+  out: Float64Array,
+): number {
+  let max = -Infinity;
+  for (let t = 0, at = first; t < n; t++, at += stride) if (!mask || !mask[at]) max = Math.max(max, logits[at]);
+  let sum = 0;
+  for (let t = 0, at = first; t < n; t++, at += stride) {
+    const e = !mask || !mask[at] ? Math.exp(logits[at] - max) : 0;
+    out[t] = e;
+    sum += e;
+  }
+  for (let t = 0; t < n; t++) out[t] /= sum;
+  return max + Math.log(sum);
+}
+
+/**
+ * The InfoNCE part that needs no matrix product: from the similarity matrix `sim` (n×n, za·zbᵀ) to
+ * the loss, dL/dsim and dL/dlogScale.
+ */
+function infoNce(
+  sim: Float32Array,
+  n: number,
   logScale: number,
-  withGrad = true,
-  ids: { a: ArrayLike<number>; b: ArrayLike<number> } | null = null,
-): { loss: number; dza: Float32Array; dzb: Float32Array; dLogScale: number } {
+  withGrad: boolean,
+  ids: { a: ArrayLike<number>; b: ArrayLike<number> } | null,
+): { loss: number; dSim: Float32Array; dLogScale: number } {
   const s = Math.exp(logScale);
-  const sim = matmulABT(za, zb, n, d, n);
-  const g = new Float32Array(withGrad ? n * n : 0);
+  const logits = new Float32Array(n * n);
+  for (let i = 0; i < logits.length; i++) logits[i] = s * sim[i];
   // A cue paired with several frames can land twice in one batch; its other copy is not a negative.
   // Entries that share the a-item or the b-item of the diagonal are left out of both softmaxes.
   let mask: Uint8Array | null = null;
@@ -239,40 +257,52 @@ export function contrastiveLoss(
       }
     }
   }
+  // dL/dlogits = (P + Q − 2I) / 2n, P the row softmax (a→b), Q the column softmax (b→a).
+  const g = new Float32Array(withGrad ? n * n : 0);
+  const p = new Float64Array(n);
   let loss = 0;
-  // Row softmax (a→b), then column softmax (b→a); each with max subtraction for stability.
   for (let i = 0; i < n; i++) {
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) if (!mask || !mask[i * n + j]) max = Math.max(max, s * sim[i * n + j]);
-    let sum = 0;
-    for (let j = 0; j < n; j++) if (!mask || !mask[i * n + j]) sum += Math.exp(s * sim[i * n + j] - max);
-    const lse = max + Math.log(sum);
-    loss += lse - s * sim[i * n + i];
-    if (withGrad) for (let j = 0; j < n; j++) if (!mask || !mask[i * n + j]) g[i * n + j] += Math.exp(s * sim[i * n + j] - lse);
+    loss += softmaxLine(logits, i * n, 1, n, mask, p) - logits[i * n + i];
+    if (withGrad) for (let j = 0; j < n; j++) g[i * n + j] += p[j];
   }
   for (let j = 0; j < n; j++) {
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) if (!mask || !mask[i * n + j]) max = Math.max(max, s * sim[i * n + j]);
-    let sum = 0;
-    for (let i = 0; i < n; i++) if (!mask || !mask[i * n + j]) sum += Math.exp(s * sim[i * n + j] - max);
-    const lse = max + Math.log(sum);
-    loss += lse - s * sim[j * n + j];
-    if (withGrad) for (let i = 0; i < n; i++) if (!mask || !mask[i * n + j]) g[i * n + j] += Math.exp(s * sim[i * n + j] - lse);
+    loss += softmaxLine(logits, j, n, n, mask, p) - logits[j * n + j];
+    if (withGrad) for (let i = 0; i < n; i++) g[i * n + j] += p[i];
   }
   loss /= 2 * n;
-  if (!withGrad) return { loss, dza: new Float32Array(0), dzb: new Float32Array(0), dLogScale: 0 };
-  // dL/dlogits = (P + Q − 2I) / 2n; logits = s·sim, so dL/dsim = s·that and dL/dlogScale = Σ dL/dlogits ⊙ logits.
+  if (!withGrad) return { loss, dSim: g, dLogScale: 0 };
+  // logits = s·sim, so dL/dsim = s·dL/dlogits and dL/dlogScale = Σ dL/dlogits ⊙ logits.
   let dLogScale = 0;
   const k = 1 / (2 * n);
-  for (let i = 0; i < n; i++) {
-    g[i * n + i] -= 2;
-    for (let j = 0; j < n; j++) {
-      const gl = g[i * n + j] * k;
-      dLogScale += gl * s * sim[i * n + j];
-      g[i * n + j] = gl * s;
-    }
+  for (let i = 0; i < n; i++) g[i * n + i] -= 2;
+  for (let i = 0; i < g.length; i++) {
+    const gl = g[i] * k;
+    dLogScale += gl * logits[i];
+    g[i] = gl * s;
   }
-  return { loss, dza: matmul(g, zb, n, n, d), dzb: matmulATB(g, za, n, n, d), dLogScale };
+  return { loss, dSim: g, dLogScale };
+}
+
+/**
+ * Symmetric InfoNCE (CLIP) on `n` matched rows: logits = e^logScale · za·zbᵀ, cross-entropy towards
+ * the diagonal over rows and over columns, averaged. Returns the loss and, unless `withGrad` is
+ * false, dL/dza, dL/dzb and dL/dlogScale. `ids` (the rows' item indices) masks duplicates.
+ *
+ * @example
+ * const { loss, dza, dzb } = contrastiveLoss(za, zb, batch, 256, Math.log(1 / 0.07));
+ */
+export function contrastiveLoss(
+  za: Float32Array,
+  zb: Float32Array,
+  n: number,
+  d: number,
+  logScale: number,
+  withGrad = true,
+  ids: { a: ArrayLike<number>; b: ArrayLike<number> } | null = null,
+): { loss: number; dza: Float32Array; dzb: Float32Array; dLogScale: number } {
+  const { loss, dSim, dLogScale } = infoNce(matmulABT(za, zb, n, d, n), n, logScale, withGrad, ids);
+  if (!withGrad) return { loss, dza: new Float32Array(0), dzb: new Float32Array(0), dLogScale: 0 };
+  return { loss, dza: matmul(dSim, zb, n, n, d), dzb: matmulATB(dSim, za, n, n, d), dLogScale };
 }
 
 /**
@@ -295,7 +325,9 @@ export async function pairStep(
   const fa = await headForward(headA, xa, n, kernels);
   const fb = await headForward(headB, xb, n, kernels);
   const d = headA.layers[headA.layers.length - 1].outDim;
-  const { loss, dza, dzb, dLogScale } = contrastiveLoss(fa.z, fb.z, n, d, logScale, true, ids);
+  const { loss, dSim, dLogScale } = infoNce(await kernels.abt(fa.z, fb.z, n, d, n), n, logScale, true, ids);
+  const dza = await kernels.ab(dSim, fb.z, n, n, d);
+  const dzb = await kernels.atb(dSim, fa.z, n, n, d);
   await headBackward(headA, fa, dza, kernels);
   await headBackward(headB, fb, dzb, kernels);
   return { loss, dLogScale };
@@ -555,7 +587,7 @@ export async function trainHeads(
         const za = (await headForward(ha, gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to), to - from, kernels)).z;
         const zb = (await headForward(hb, gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to), to - from, kernels)).z;
         const ids = { a: g.ai.subarray(from, to), b: g.bi.subarray(from, to) };
-        total += contrastiveLoss(za, zb, to - from, d, logScale, false, ids).loss * (to - from);
+        total += infoNce(await kernels.abt(za, zb, to - from, d, to - from), to - from, logScale, false, ids).loss * (to - from);
         count += to - from;
       }
     }

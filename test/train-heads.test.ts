@@ -175,13 +175,14 @@ for (const backend of ['js', 'onnx'] as const) {
     }
 
     it('matches finite differences for the temperature', async () => {
-      const fd = ((await lossAt(logScale + 1e-4)) - (await lossAt(logScale - 1e-4))) / 2e-4;
+      // Wide step: the onnx path accumulates in float32, and the loss is smooth in the temperature.
+      const fd = ((await lossAt(logScale + 1e-2)) - (await lossAt(logScale - 1e-2))) / 2e-2;
       expect(Math.abs(fd)).toBeGreaterThan(1e-3);
-      expect(analytic.dLogScale).toBeCloseTo(fd, 4);
+      expect(analytic.dLogScale).toBeCloseTo(fd, 3);
     });
 
     it('returns the loss the forward pass computes', async () => {
-      expect(analytic.loss).toBeCloseTo(await lossAt(), 10);
+      expect(analytic.loss).toBeCloseTo(await lossAt(), 6);
     });
   });
 }
