@@ -37,6 +37,8 @@ export interface BaseEncoderParams<M extends Modality> {
   exactSizeBatches: boolean;
   /** How many inputs of a chunk are prepared at once (decoders are processes or thread pools). */
   prepareConcurrency: number;
+  /** Decode the next chunk while the model runs the current one (else strictly in turn). */
+  overlap: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export abstract class BaseEncoder<M extends Modality, P> implements Encoder<M> {
   readonly #prepareMode: 'all' | 'chunk';
   readonly #exact: boolean;
   readonly #concurrency: number;
+  readonly #overlap: boolean;
   #disposed = false;
 
   constructor(p: BaseEncoderParams<M>) {
@@ -67,6 +70,7 @@ export abstract class BaseEncoder<M extends Modality, P> implements Encoder<M> {
     this.#prepareMode = p.prepareMode;
     this.#exact = p.exactSizeBatches;
     this.#concurrency = p.prepareConcurrency;
+    this.#overlap = p.overlap;
   }
 
   /** Turns one input into units; throws {@link EncodeInputError} naming the input when it cannot. */
@@ -133,8 +137,9 @@ export abstract class BaseEncoder<M extends Modality, P> implements Encoder<M> {
     let pending: Promise<Unit<P>[][]> | null = n > 0 ? prepareChunk(0) : null;
     for (let start = 0; pending; start += chunk) {
       const prepared = await pending;
-      // Start decoding the next chunk now, so it overlaps this chunk's model runs.
-      pending = start + chunk < n ? prepareChunk(start + chunk) : null;
+      const next = start + chunk < n ? start + chunk : null;
+      // Start decoding the next chunk now, so it overlaps this chunk's model runs (or after them).
+      pending = next !== null && this.#overlap ? prepareChunk(next) : null;
       const flat: { item: number; slot: number; unit: Unit<P> }[] = [];
       prepared.forEach((units, k) => {
         const item = start + k;
@@ -153,6 +158,7 @@ export abstract class BaseEncoder<M extends Modality, P> implements Encoder<M> {
           for (const g of group) errors[g.item] ??= new EncodeInputError(this.describe(batch[g.item]), this.modality, `model run failed: ${e.message}`, { index: g.item, cause: e });
         }
       }
+      if (next !== null && !this.#overlap) pending = prepareChunk(next);
     }
     return batch.map((_, i) => {
       const error = errors[i];

@@ -47,6 +47,11 @@ export interface EncoderOptions {
   maxTokens?: number;
   /** Audio only: seconds per window for long audio (default 10). */
   windowSeconds?: number;
+  /**
+   * Decode the next batch of images/audio while the model runs the current one (default true). Off
+   * means decode, then run, strictly in turn; kept for measuring what the overlap buys (bench:encoders).
+   */
+  overlapDecode?: boolean;
   /** Audio only: the ffmpeg binary (default: `$FFMPEG_PATH`, `$PATH`, then `@ffmpeg-installer/ffmpeg`). */
   ffmpeg?: string;
 }
@@ -88,6 +93,7 @@ export async function createEncoder<M extends Modality>(
     maxTokens,
     windowSeconds = 10,
     ffmpeg,
+    overlapDecode = true,
   }: EncoderOptions = {},
 ): Promise<EncoderOf[M]> {
   if (!MODALITIES.includes(modality)) throw new InvalidOptionError('modality', modality, MODALITIES.join(' | '));
@@ -110,7 +116,7 @@ export async function createEncoder<M extends Modality>(
   if (textPre && maxTokens !== undefined) textPre.window = Math.min(textPre.window, maxTokens);
 
   const { session, provider } = await createSession(onnxFile, { device, threads, logger, modelName: located.id });
-  const common = { modelId: located.id, device: provider, session, nativeDims, heads: projection, batchSize };
+  const common = { modelId: located.id, device: provider, session, nativeDims, heads: projection, batchSize, overlap: overlapDecode };
   switch (modality) {
     case 'text':
       return new TextEncoder({ ...common, preprocessor: textPre! }) as unknown as EncoderOf[M];

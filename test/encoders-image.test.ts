@@ -155,6 +155,17 @@ describe('image encoder', () => {
     }
   });
 
+  it('gives the same vectors whether decoding overlaps inference or not', async () => {
+    const inputs = [img.jpeg, img.webp, img.gray, img.png, img.rgba];
+    const inTurn = await createEncoder('image', { model: MODEL, modelsDir: MODELS, device: 'cpu', logger: quiet, batchSize: 2, overlapDecode: false });
+    try {
+      const [a, b] = [await inTurn.embed(inputs), await enc.embed(inputs)];
+      a.forEach((v, i) => expect(maxDiff(v, b[i])).toBeLessThan(1e-5));
+    } finally {
+      await inTurn.dispose();
+    }
+  });
+
   it('names a missing file in its error', async () => {
     const missing = join(dir, 'nope.jpg');
     const [o] = await enc.embedSettled([missing]);
