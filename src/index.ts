@@ -42,6 +42,8 @@ export {
   KnowledgeBase,
   defaultEmbedders,
   incomingWins,
+  alignedSink,
+  type IngestItem,
   type VectorIndexOptions,
   type VectorRecord,
   type IndexedItem,
