@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Modality, Warning } from '../src/types.js';
@@ -183,11 +184,33 @@ interface ExistingRow {
   modality: Modality;
 }
 
+/** An item offered by a source, with the model version its vector has (or will have). */
+type PlanItem = SourceItem & { modelVersion: string };
+
 type Plan =
-  | { kind: 'add' | 'update'; item: SourceItem; priority: number; existing?: ExistingRow; reason?: string }
-  | { kind: 'unchanged'; item: SourceItem }
-  | { kind: 'skip'; item: SourceItem; reason: string }
+  | { kind: 'add' | 'update'; item: PlanItem; priority: number; existing?: ExistingRow; reason?: string }
+  | { kind: 'unchanged'; item: PlanItem }
+  | { kind: 'skip'; item: PlanItem; reason: string }
   | { kind: 'delete'; existing: ExistingRow };
+
+/** An item with its vector already computed (e.g. by the align pipeline), for {@link KnowledgeBase.ingest}. */
+export interface IngestItem {
+  id: string;
+  modality: Modality;
+  vector: ArrayLike<number>;
+  /** Model + heads version of the vector. */
+  modelVersion: string;
+  /** Hash of what was embedded; unchanged hash + version on a re-ingest leaves the item alone. */
+  contentHash: string;
+  text?: string | null;
+  path?: string | null;
+  start?: number | null;
+  end?: number | null;
+  tags?: readonly string[];
+  /** ms since epoch (default: now). */
+  timestamp?: number;
+  priority?: number;
+}
 
 /**
  * Conflict rule between an item a source offers and the copy another source put there: the newer
@@ -337,40 +360,7 @@ export class KnowledgeBase {
       const versions = new Map<Modality, string>();
       for (const m of new Set(scan.items.map((i) => i.modality))) versions.set(m, (await this.#embedder(m)).version);
 
-      const findStmt = db.prepare('SELECT id, source, content_hash, model_version, timestamp, priority, path, start, end, text, tags, modality FROM items WHERE id = ?');
-      const plans: Plan[] = [];
-      const offered = new Set<string>();
-      for (const item of scan.items) {
-        offered.add(item.id);
-        const existing = findStmt.get(item.id) as ExistingRow | undefined;
-        const itemPriority = item.priority ?? sourcePriority;
-        if (!existing) {
-          plans.push({ kind: 'add', item, priority: itemPriority });
-          continue;
-        }
-        if (existing.source !== name) {
-          if (!incomingWins({ timestamp: item.timestamp, priority: itemPriority }, existing)) {
-            plans.push({ kind: 'skip', item, reason: `kept the copy from ${existing.source} (newer, or same time and priority ≥ ${itemPriority})` });
-            continue;
-          }
-          plans.push({ kind: 'update', item, priority: itemPriority, existing, reason: `replaced the copy from ${existing.source}` });
-          continue;
-        }
-        const same =
-          existing.content_hash === item.contentHash &&
-          existing.model_version === versions.get(item.modality) &&
-          existing.modality === item.modality &&
-          existing.path === item.path &&
-          existing.start === item.start &&
-          existing.end === item.end &&
-          existing.text === item.text &&
-          existing.timestamp === item.timestamp &&
-          existing.priority === itemPriority &&
-          existing.tags === JSON.stringify([...new Set(item.tags)].sort());
-        plans.push(same ? { kind: 'unchanged', item } : { kind: 'update', item, priority: itemPriority, existing });
-      }
-      const owned = db.prepare('SELECT id, source, content_hash, model_version, timestamp, priority, path, start, end, text, tags, modality FROM items WHERE source = ?').all(name) as ExistingRow[];
-      for (const existing of owned) if (!offered.has(existing.id)) plans.push({ kind: 'delete', existing });
+      const plans = this.#plan(name, scan.items.map((it) => ({ ...it, modelVersion: versions.get(it.modality) as string })), sourcePriority);
 
       // Vectors: the embedding cache first (covers metadata-only changes and moved/duplicated content), then the encoders.
       const vectors = new Map<string, Float32Array>(); // key: hash \0 version
@@ -417,70 +407,170 @@ export class KnowledgeBase {
       }
 
       onProgress?.('commit', 0, 1);
-      const counts = { added: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 };
-      const version = this.index.transaction((w) => {
-        const now = w.now;
-        const v = ((db.prepare('SELECT coalesce(max(version), 0) FROM versions').pluck().get() as number) ?? 0) + 1;
-        const changes: Omit<KbChange, 'version'>[] = [];
-        for (const p of plans) {
-          switch (p.kind) {
-            case 'unchanged':
-              counts.unchanged++;
-              break;
-            case 'skip':
-              counts.skipped++;
-              changes.push({ id: p.item.id, change: 'skipped', modality: p.item.modality, source: name, contentHash: p.item.contentHash, reason: p.reason });
-              break;
-            case 'delete':
-              w.delete(p.existing.id);
-              counts.deleted++;
-              changes.push({ id: p.existing.id, change: 'deleted', modality: p.existing.modality, source: name, contentHash: p.existing.content_hash, reason: null });
-              break;
-            case 'add':
-            case 'update': {
-              const mv = versions.get(p.item.modality) as string;
-              const vec = vectors.get(`${p.item.contentHash}\0${mv}`);
-              if (!vec) break; // encoder failed for it: reported as a warning, old copy (if any) kept
-              const kind = w.upsert({
-                id: p.item.id,
-                vector: vec,
-                modality: p.item.modality,
-                source: name,
-                path: p.item.path,
-                start: p.item.start,
-                end: p.item.end,
-                text: p.item.text,
-                contentHash: p.item.contentHash,
-                modelVersion: mv,
-                tags: p.item.tags,
-                timestamp: p.item.timestamp,
-                priority: p.priority,
-              });
-              counts[kind]++;
-              changes.push({ id: p.item.id, change: kind, modality: p.item.modality, source: name, contentHash: p.item.contentHash, reason: p.reason ?? null });
-              break;
-            }
-            default:
-              throw new Error(`unknown plan ${(p as { kind: string }).kind}`);
-          }
-        }
-        const putCache = db.prepare('INSERT OR REPLACE INTO embed_cache (content_hash, model_version, vector, created_at) VALUES (?, ?, ?, ?)');
-        for (const f of fresh.values()) putCache.run(f.hash, f.version, vectorToBlob(f.vector), now);
-        const anyIndexChange = counts.added + counts.updated + counts.deleted > 0;
-        const generation = Number(getMeta(db, 'generation') ?? 0) + (anyIndexChange ? 1 : 0);
-        db.prepare('INSERT INTO versions (version, created_at, kind, source, added, updated, deleted, skipped, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-          v, now, 'sync', name, counts.added, counts.updated, counts.deleted, counts.skipped, generation,
-        );
-        const putChange = db.prepare('INSERT INTO changes (version, id, change, modality, source, content_hash, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
-        for (const c of changes) putChange.run(v, c.id, c.change, c.modality, c.source, c.contentHash, c.reason);
-        db.prepare('INSERT INTO sources (name, location, priority, last_version) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET location = excluded.location, priority = excluded.priority, last_version = excluded.last_version').run(
-          name, scan.location, sourcePriority, v,
-        );
-        return v;
-      });
+      const { version, counts } = this.#commit(name, scan.location, sourcePriority, plans, (it) => vectors.get(`${it.contentHash}\0${it.modelVersion}`), [...fresh.values()]);
       onProgress?.('commit', 1, 1);
       return { version, source: name, ...counts, encoded: fresh.size, warnings };
     });
+  }
+
+  /**
+   * Brings a source in line with items whose vectors are already computed (no encoder is called): the
+   * same add / replace / delete / conflict rules and one version, like {@link sync}. What `mmalign align
+   * --kb` uses through {@link alignedSink}.
+   *
+   * @example
+   * await kb.ingest([{ id: 'clip.mp4#text:1', modality: 'text', vector, modelVersion: 'bert@h1', contentHash: 'h', text: 'Hi', start: 1, end: 2 }],
+   *   { sourceName: '/videos/clip.mp4' });
+   */
+  async ingest(items: readonly IngestItem[], { sourceName, priority, location = sourceName }: { sourceName: string; priority?: number; location?: string }): Promise<SyncResult> {
+    if (typeof sourceName !== 'string' || sourceName.trim() === '') throw new InvalidOptionError('sourceName', sourceName, 'a non-empty name');
+    if (priority !== undefined && !Number.isInteger(priority)) throw new InvalidOptionError('priority', priority, 'an integer');
+    const seen = new Set<string>();
+    for (const it of items) {
+      if (seen.has(it.id)) throw new InvalidOptionError('items', it.id, 'unique ids (this one is given twice)');
+      seen.add(it.id);
+      checkVector(it.vector, this.index.dims, it.id);
+    }
+    return this.#withLock(`ingest ${sourceName}`, async () => {
+      const storedPriority = this.#db.prepare('SELECT priority FROM sources WHERE name = ?').pluck().get(sourceName) as number | undefined;
+      const sourcePriority = priority ?? storedPriority ?? 0;
+      const now = this.#clock();
+      const vectors = new Map<string, Float32Array>();
+      const planItems: PlanItem[] = items.map((it) => {
+        vectors.set(it.id, Float32Array.from(it.vector));
+        return {
+          id: it.id,
+          modality: it.modality,
+          path: it.path ?? null,
+          text: it.text ?? null,
+          start: it.start ?? null,
+          end: it.end ?? null,
+          tags: [...(it.tags ?? [])],
+          timestamp: Math.round(it.timestamp ?? now),
+          priority: it.priority ?? null,
+          contentHash: it.contentHash,
+          modelVersion: it.modelVersion,
+        };
+      });
+      const plans = this.#plan(sourceName, planItems, sourcePriority);
+      const { version, counts } = this.#commit(sourceName, location, sourcePriority, plans, (it) => vectors.get(it.id), []);
+      return { version, source: sourceName, ...counts, encoded: 0, warnings: [] };
+    });
+  }
+
+  /** Decides, per offered item, add / update / unchanged / skip (conflict rule), and what this source no longer offers. */
+  #plan(name: string, items: readonly PlanItem[], sourcePriority: number): Plan[] {
+    const db = this.#db;
+    const cols = 'id, source, content_hash, model_version, timestamp, priority, path, start, end, text, tags, modality';
+    const findStmt = db.prepare(`SELECT ${cols} FROM items WHERE id = ?`);
+    const plans: Plan[] = [];
+    const offered = new Set<string>();
+    for (const item of items) {
+      offered.add(item.id);
+      const existing = findStmt.get(item.id) as ExistingRow | undefined;
+      const itemPriority = item.priority ?? sourcePriority;
+      if (!existing) {
+        plans.push({ kind: 'add', item, priority: itemPriority });
+        continue;
+      }
+      if (existing.source !== name) {
+        if (!incomingWins({ timestamp: item.timestamp, priority: itemPriority }, existing)) {
+          plans.push({ kind: 'skip', item, reason: `kept the copy from ${existing.source} (newer, or same time and priority ≥ ${itemPriority})` });
+          continue;
+        }
+        plans.push({ kind: 'update', item, priority: itemPriority, existing, reason: `replaced the copy from ${existing.source}` });
+        continue;
+      }
+      const same =
+        existing.content_hash === item.contentHash &&
+        existing.model_version === item.modelVersion &&
+        existing.modality === item.modality &&
+        existing.path === item.path &&
+        existing.start === item.start &&
+        existing.end === item.end &&
+        existing.text === item.text &&
+        existing.timestamp === item.timestamp &&
+        existing.priority === itemPriority &&
+        existing.tags === JSON.stringify([...new Set(item.tags)].sort());
+      plans.push(same ? { kind: 'unchanged', item } : { kind: 'update', item, priority: itemPriority, existing });
+    }
+    const owned = db.prepare(`SELECT ${cols} FROM items WHERE source = ?`).all(name) as ExistingRow[];
+    for (const existing of owned) if (!offered.has(existing.id)) plans.push({ kind: 'delete', existing });
+    return plans;
+  }
+
+  /** Applies plans as one version in one transaction (items, cache, version row, change list, source row). */
+  #commit(
+    name: string,
+    location: string,
+    sourcePriority: number,
+    plans: readonly Plan[],
+    vectorOf: (item: PlanItem) => Float32Array | undefined,
+    fresh: readonly { hash: string; version: string; vector: Float32Array }[],
+  ): { version: number; counts: { added: number; updated: number; deleted: number; unchanged: number; skipped: number } } {
+    const db = this.#db;
+    const counts = { added: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 };
+    const version = this.index.transaction((w) => {
+      const now = w.now;
+      const v = ((db.prepare('SELECT coalesce(max(version), 0) FROM versions').pluck().get() as number) ?? 0) + 1;
+      const changes: Omit<KbChange, 'version'>[] = [];
+      for (const p of plans) {
+        switch (p.kind) {
+          case 'unchanged':
+            counts.unchanged++;
+            break;
+          case 'skip':
+            counts.skipped++;
+            changes.push({ id: p.item.id, change: 'skipped', modality: p.item.modality, source: name, contentHash: p.item.contentHash, reason: p.reason });
+            break;
+          case 'delete':
+            w.delete(p.existing.id);
+            counts.deleted++;
+            changes.push({ id: p.existing.id, change: 'deleted', modality: p.existing.modality, source: name, contentHash: p.existing.content_hash, reason: null });
+            break;
+          case 'add':
+          case 'update': {
+            const mv = p.item.modelVersion;
+            const vec = vectorOf(p.item);
+            if (!vec) break; // encoder failed for it: reported as a warning, old copy (if any) kept
+            const kind = w.upsert({
+              id: p.item.id,
+              vector: vec,
+              modality: p.item.modality,
+              source: name,
+              path: p.item.path,
+              start: p.item.start,
+              end: p.item.end,
+              text: p.item.text,
+              contentHash: p.item.contentHash,
+              modelVersion: mv,
+              tags: p.item.tags,
+              timestamp: p.item.timestamp,
+              priority: p.priority,
+            });
+            counts[kind]++;
+            changes.push({ id: p.item.id, change: kind, modality: p.item.modality, source: name, contentHash: p.item.contentHash, reason: p.reason ?? null });
+            break;
+          }
+          default:
+            throw new Error(`unknown plan ${(p as { kind: string }).kind}`);
+        }
+      }
+      const putCache = db.prepare('INSERT OR REPLACE INTO embed_cache (content_hash, model_version, vector, created_at) VALUES (?, ?, ?, ?)');
+      for (const f of fresh) putCache.run(f.hash, f.version, vectorToBlob(f.vector), now);
+      const anyIndexChange = counts.added + counts.updated + counts.deleted > 0;
+      const generation = Number(getMeta(db, 'generation') ?? 0) + (anyIndexChange ? 1 : 0);
+      db.prepare('INSERT INTO versions (version, created_at, kind, source, added, updated, deleted, skipped, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+        v, now, 'sync', name, counts.added, counts.updated, counts.deleted, counts.skipped, generation,
+      );
+      const putChange = db.prepare('INSERT INTO changes (version, id, change, modality, source, content_hash, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      for (const c of changes) putChange.run(v, c.id, c.change, c.modality, c.source, c.contentHash, c.reason);
+      db.prepare('INSERT INTO sources (name, location, priority, last_version) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET location = excluded.location, priority = excluded.priority, last_version = excluded.last_version').run(
+        name, location, sourcePriority, v,
+      );
+      return v;
+    });
+    return { version, counts };
   }
 
   /** Embeds a batch; when the batch fails, retries one by one so one bad file costs only itself. */
@@ -806,3 +896,50 @@ export class KnowledgeBase {
   }
 }
 
+
+/** The batch the align pipeline hands to its sink (structurally `AlignedSink`'s argument in src/pipeline.ts). */
+export interface AlignedBatch {
+  video: string;
+  pairs: readonly { frame: string; frame_time: number; cue_index: number; start: number; end: number; text: string }[];
+  vectors: readonly { id: string; modality: Modality; vector: Float32Array }[];
+}
+
+/**
+ * A sink for `alignVideo` that ingests a video's aligned output as one knowledge-base version, source =
+ * the video's path: one text item per cue (`<video>#text:<cue>` with its times), one image item per frame
+ * (`<video>#frame:t…`, the frame file, tagged `cue:<n>` when paired) and one audio item per cue
+ * (`<video>#audio:<cue>`). Re-aligning the same video replaces what changed and deletes what is gone.
+ *
+ * @example
+ * await alignVideo('talk.mp4', 'talk.srt', { out: 'out', sink: alignedSink(kb, { modelVersion: 'tiny@seeded' }) });
+ */
+export function alignedSink(
+  kb: KnowledgeBase,
+  { modelVersion = 'align', priority }: { modelVersion?: string | Partial<Record<Modality, string>>; priority?: number } = {},
+): (batch: AlignedBatch) => Promise<void> {
+  const versionOf = (m: Modality): string => (typeof modelVersion === 'string' ? modelVersion : (modelVersion[m] ?? 'align'));
+  return async ({ video, pairs, vectors }) => {
+    const cues = new Map<number, { start: number; end: number; text: string }>();
+    const frameCue = new Map<string, number>();
+    for (const p of pairs) {
+      cues.set(p.cue_index, { start: p.start, end: p.end, text: p.text });
+      frameCue.set(p.frame_time.toFixed(3), p.cue_index);
+    }
+    const framePath = new Map(pairs.map((p) => [p.frame_time.toFixed(3), p.frame]));
+    const items: IngestItem[] = [];
+    for (const v of vectors) {
+      const [kind, key] = v.id.split(':', 2);
+      const hash = createHash('sha256').update(new Uint8Array(v.vector.buffer, v.vector.byteOffset, v.vector.byteLength)).digest('hex');
+      const base = { id: `${video}#${v.id}`, modality: v.modality, vector: v.vector, modelVersion: versionOf(v.modality), contentHash: hash };
+      if (kind === 'frame') {
+        const t = Number(key.replace(/^t/, ''));
+        const cue = frameCue.get(t.toFixed(3));
+        items.push({ ...base, path: framePath.get(t.toFixed(3)) ?? null, start: t, end: t, tags: cue === undefined ? [] : [`cue:${cue}`] });
+      } else {
+        const cue = cues.get(Number(key));
+        items.push({ ...base, path: video, text: kind === 'text' ? (cue?.text ?? null) : null, start: cue?.start ?? null, end: cue?.end ?? null, tags: [`cue:${key}`] });
+      }
+    }
+    await kb.ingest(items, { sourceName: video, priority });
+  };
+}

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputFileError, KbLockedError, KnowledgeBase, incomingWins } from 'mmalign';
+import { InputFileError, KbLockedError, KnowledgeBase, alignedSink, incomingWins } from 'mmalign';
 import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
 
 let root: string;
@@ -186,6 +186,41 @@ describe('KnowledgeBase.sync', () => {
     expect((err as Error).message).toMatch(/modality/);
     expect(kb.currentVersion).toBe(0);
     expect(kb.size).toBe(0);
+    await kb.close();
+  });
+});
+
+describe('KnowledgeBase.ingest', () => {
+  it('stores precomputed vectors as a version and replaces or deletes on the next ingest, without encoding', async () => {
+    const fake = fakeEmbedders();
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fake.provider, clock });
+    const item = (id: string, hash: string) => ({ id, modality: 'text' as const, vector: vectorFor(hash), modelVersion: 'pipe@1', contentHash: hash, text: id });
+    expect(await kb.ingest([item('a', 'h1'), item('b', 'h2')], { sourceName: 'clip' })).toMatchObject({ version: 1, added: 2 });
+    const r = await kb.ingest([item('a', 'h1'), item('b', 'h3')], { sourceName: 'clip' });
+    expect(r).toMatchObject({ version: 2, unchanged: 1, updated: 1 });
+    expect(await kb.ingest([item('a', 'h1')], { sourceName: 'clip' })).toMatchObject({ deleted: 1 });
+    expect((await kb.search({ vector: vectorFor('h1') }, { k: 1 }))[0].id).toBe('a');
+    expect(fake.calls).toBe(0);
+    await kb.close();
+  });
+
+  it('turns an aligned video batch into cue text, frame and audio items', async () => {
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    const sink = alignedSink(kb, { modelVersion: { text: 'bert@h', image: 'resnet@h', audio: 'w2v@h' } });
+    await sink({
+      video: '/v/clip.mp4',
+      pairs: [{ frame: '/out/frames/t000001.500.jpg', frame_time: 1.5, cue_index: 1, start: 1, end: 2.5, text: 'Hello there.' }],
+      vectors: [
+        { id: 'frame:t000001.500', modality: 'image', vector: vectorFor('f') },
+        { id: 'text:1', modality: 'text', vector: vectorFor('t') },
+        { id: 'audio:1', modality: 'audio', vector: vectorFor('a') },
+      ],
+    });
+    expect(kb.index.get('/v/clip.mp4#text:1')).toMatchObject({ text: 'Hello there.', start: 1, end: 2.5, modelVersion: 'bert@h', source: '/v/clip.mp4' });
+    expect(kb.index.get('/v/clip.mp4#frame:t000001.500')).toMatchObject({ modality: 'image', path: '/out/frames/t000001.500.jpg', start: 1.5, tags: ['cue:1'] });
+    expect(kb.index.get('/v/clip.mp4#audio:1')).toMatchObject({ modality: 'audio', start: 1, end: 2.5 });
+    const hits = await kb.search({ vector: vectorFor('t') }, { k: 3, filter: { tags: ['cue:1'], modality: 'image' } });
+    expect(hits.map((h) => h.id)).toEqual(['/v/clip.mp4#frame:t000001.500']);
     await kb.close();
   });
 });
