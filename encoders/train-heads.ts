@@ -58,7 +58,7 @@ export interface TrainHeadsOptions {
    * blocked TypeScript kernels), or `auto` (onnx when onnxruntime loads, else js).
    */
   backend?: 'auto' | 'onnx' | 'js';
-  /** Threads for the onnx backend. */
+  /** Threads for the onnx backend. Same seed and thread count, same bits; another count may differ in the last bits. */
   threads?: number;
 }
 
@@ -91,6 +91,9 @@ export interface HeadsTrainingRecord {
   hidden: number;
   valFraction: number;
   standardize: boolean;
+  /** Where the products ran; onnx with several threads may differ from one thread in the last bits. */
+  backend: 'onnx' | 'js';
+  threads: number;
   history: { epoch: number; trainLoss: number; valLoss: number | null }[];
 }
 
@@ -574,81 +577,81 @@ export async function trainHeads(
 
   const kernels = await loadKernels(backend, threads);
   try {
-  const lossOf = async (groups: PairGroup[]): Promise<number | null> => {
-    let total = 0;
-    let count = 0;
-    for (const g of groups) {
-      const ha = heads.get(g.a) as TrainableHead;
-      const hb = heads.get(g.b) as TrainableHead;
-      const d = outputDim;
-      for (let from = 0; from < g.ai.length; from += batchSize) {
-        const to = Math.min(g.ai.length, from + batchSize);
-        if (to - from < 2) continue;
-        const za = (await headForward(ha, gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to), to - from, kernels)).z;
-        const zb = (await headForward(hb, gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to), to - from, kernels)).z;
-        const ids = { a: g.ai.subarray(from, to), b: g.bi.subarray(from, to) };
-        total += infoNce(await kernels.abt(za, zb, to - from, d, to - from), to - from, logScale, false, ids).loss * (to - from);
-        count += to - from;
+    const lossOf = async (groups: PairGroup[]): Promise<number | null> => {
+      let total = 0;
+      let count = 0;
+      for (const g of groups) {
+        const ha = heads.get(g.a) as TrainableHead;
+        const hb = heads.get(g.b) as TrainableHead;
+        const d = outputDim;
+        for (let from = 0; from < g.ai.length; from += batchSize) {
+          const to = Math.min(g.ai.length, from + batchSize);
+          if (to - from < 2) continue;
+          const za = (await headForward(ha, gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to), to - from, kernels)).z;
+          const zb = (await headForward(hb, gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to), to - from, kernels)).z;
+          const ids = { a: g.ai.subarray(from, to), b: g.bi.subarray(from, to) };
+          total += infoNce(await kernels.abt(za, zb, to - from, d, to - from), to - from, logScale, false, ids).loss * (to - from);
+          count += to - from;
+        }
       }
-    }
-    return count > 0 ? total / count : null;
-  };
+      return count > 0 ? total / count : null;
+    };
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    // Every kind's pairs are shuffled and cut into batches; batches of all kinds are interleaved so
-    // no head drifts while another kind's epoch runs.
-    const batches: { g: PairGroup; idx: Int32Array; from: number; to: number }[] = [];
-    for (const g of split.train) {
-      const order = shuffle(Array.from(g.ai, (_, n) => n), rng);
-      const perm = { ai: Int32Array.from(order, (n) => g.ai[n]), bi: Int32Array.from(order, (n) => g.bi[n]) };
-      for (let from = 0; from < order.length; from += batchSize) {
-        const to = Math.min(order.length, from + batchSize);
-        // A one-pair batch has no negatives; its pair will be in another batch next epoch.
-        if (to - from >= 2) batches.push({ g: { ...g, ai: perm.ai, bi: perm.bi }, idx: perm.ai, from, to });
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      // Every kind's pairs are shuffled and cut into batches; batches of all kinds are interleaved so
+      // no head drifts while another kind's epoch runs.
+      const batches: { g: PairGroup; from: number; to: number }[] = [];
+      for (const g of split.train) {
+        const order = shuffle(Array.from(g.ai, (_, n) => n), rng);
+        const perm = { ai: Int32Array.from(order, (n) => g.ai[n]), bi: Int32Array.from(order, (n) => g.bi[n]) };
+        for (let from = 0; from < order.length; from += batchSize) {
+          const to = Math.min(order.length, from + batchSize);
+          // A one-pair batch has no negatives; its pair will be in another batch next epoch.
+          if (to - from >= 2) batches.push({ g: { ...g, ai: perm.ai, bi: perm.bi }, from, to });
+        }
+      }
+      shuffle(batches, rng);
+      let lossSum = 0;
+      let lossCount = 0;
+      let steps = 0;
+      for (const { g, from, to } of batches) {
+        const n = to - from;
+        const ha = heads.get(g.a) as TrainableHead;
+        const hb = heads.get(g.b) as TrainableHead;
+        const xa = gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to);
+        const xb = gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to);
+        const ids = { a: g.ai.subarray(from, to), b: g.bi.subarray(from, to) };
+        const { loss, dLogScale } = await pairStep(ha, xa, hb, xb, n, logScale, kernels, ids);
+        stepHead(ha, cfg);
+        stepHead(hb, cfg);
+        temp.t++;
+        temp.m = cfg.beta1 * temp.m + (1 - cfg.beta1) * dLogScale;
+        temp.v = cfg.beta2 * temp.v + (1 - cfg.beta2) * dLogScale * dLogScale;
+        logScale -= (lr * (temp.m / (1 - cfg.beta1 ** temp.t))) / (Math.sqrt(temp.v / (1 - cfg.beta2 ** temp.t)) + cfg.eps);
+        // CLIP clamps the logit scale at 100; the floor of 1 keeps the softmax from going flat.
+        logScale = Math.min(maxLog, Math.max(0, logScale));
+        lossSum += loss * n;
+        lossCount += n;
+        steps++;
+      }
+      const valLoss = await lossOf(split.val);
+      const report: EpochReport = { epoch, trainLoss: lossSum / Math.max(lossCount, 1), valLoss, temperature: Math.exp(-logScale), steps };
+      history.push(report);
+      onEpoch?.(report);
+      if (valLoss === null) {
+        best = snapshot();
+        bestEpoch = epoch;
+        continue;
+      }
+      if (valLoss < bestVal - minDelta) {
+        bestVal = valLoss;
+        best = snapshot();
+        bestEpoch = epoch;
+        sinceBest = 0;
+      } else if (++sinceBest >= patience) {
+        break;
       }
     }
-    shuffle(batches, rng);
-    let lossSum = 0;
-    let lossCount = 0;
-    let steps = 0;
-    for (const { g, from, to } of batches) {
-      const n = to - from;
-      const ha = heads.get(g.a) as TrainableHead;
-      const hb = heads.get(g.b) as TrainableHead;
-      const xa = gatherRows(inputs.get(g.a) as Matrix, g.ai, from, to);
-      const xb = gatherRows(inputs.get(g.b) as Matrix, g.bi, from, to);
-      const ids = { a: g.ai.subarray(from, to), b: g.bi.subarray(from, to) };
-      const { loss, dLogScale } = await pairStep(ha, xa, hb, xb, n, logScale, kernels, ids);
-      stepHead(ha, cfg);
-      stepHead(hb, cfg);
-      temp.t++;
-      temp.m = cfg.beta1 * temp.m + (1 - cfg.beta1) * dLogScale;
-      temp.v = cfg.beta2 * temp.v + (1 - cfg.beta2) * dLogScale * dLogScale;
-      logScale -= (lr * (temp.m / (1 - cfg.beta1 ** temp.t))) / (Math.sqrt(temp.v / (1 - cfg.beta2 ** temp.t)) + cfg.eps);
-      // CLIP clamps the logit scale at 100; the floor of 1 keeps the softmax from going flat.
-      logScale = Math.min(maxLog, Math.max(0, logScale));
-      lossSum += loss * n;
-      lossCount += n;
-      steps++;
-    }
-    const valLoss = await lossOf(split.val);
-    const report: EpochReport = { epoch, trainLoss: lossSum / Math.max(lossCount, 1), valLoss, temperature: Math.exp(-logScale), steps };
-    history.push(report);
-    onEpoch?.(report);
-    if (valLoss === null) {
-      best = snapshot();
-      bestEpoch = epoch;
-      continue;
-    }
-    if (valLoss < bestVal - minDelta) {
-      bestVal = valLoss;
-      best = snapshot();
-      bestEpoch = epoch;
-      sinceBest = 0;
-    } else if (++sinceBest >= patience) {
-      break;
-    }
-  }
   } finally {
     await kernels.dispose();
   }
@@ -683,6 +686,8 @@ export async function trainHeads(
     hidden,
     valFraction,
     standardize,
+    backend: kernels.name,
+    threads,
     history: history.map(({ epoch, trainLoss, valLoss }) => ({ epoch, trainLoss, valLoss })),
   };
   const result = new ProjectionHeads(defs, {

@@ -65,6 +65,12 @@ describe('mmalign heads', () => {
     expect(heads.get('image')?.modelId).toBe('synthetic/image-64');
   });
 
+  it('train runs on the TypeScript kernels with --backend js', async () => {
+    const c = captureIo();
+    expect(await runCli(['heads', 'train', trainFile, '--out', join(dir, 'h.safetensors'), '--epochs', '1', '--backend', 'js', '--json'], c.io)).toBe(0);
+    expect(JSON.parse(c.out()).backend).toBe('js');
+  });
+
   it('eval prints trained and seeded retrieval side by side', async () => {
     const out = join(dir, 'heads.safetensors');
     expect(await runCli(['heads', 'train', trainFile, '--out', out, ...fast, '--json'], captureIo().io)).toBe(0);

@@ -31,6 +31,8 @@ interface EncoderFlags {
 
 interface TrainFlags extends EncoderFlags {
   out: string;
+  threads: number;
+  backend: 'auto' | 'onnx' | 'js';
   epochs: number;
   batch: number;
   lr: number;
@@ -52,6 +54,8 @@ interface EvalFlags extends EncoderFlags {
 
 interface WatchFlags extends EncoderFlags {
   kb: string;
+  threads: number;
+  backend: 'auto' | 'onnx' | 'js';
   heads: string;
   pairs?: string;
   window: number;
@@ -164,6 +168,8 @@ async function train(
     valFraction: flags.val,
     patience: flags.patience,
     weightDecay: flags.weightDecay,
+    threads: flags.threads,
+    backend: flags.backend,
     source: file,
     onEpoch: (e) => {
       bar.tick();
@@ -211,6 +217,8 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--seed <n>', 'seed for initialisation, split and batch order', intOption('--seed', 0), 0)
     .option('--val <f>', 'share of anchor items held out for early stopping and metrics', fractionOption('--val'), 0.1)
     .option('--patience <n>', 'epochs without held-out improvement before stopping', intOption('--patience', 1), 3)
+    .option('--threads <n>', 'threads for the matrix products (1 keeps results bit-identical across machines)', intOption('--threads', 1), 1)
+    .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default('auto'))
     .option('--kb <dir>', 'record the held-out recall@1 in this knowledge base (for heads watch)')
     .option('--json', 'print the training report as JSON on stdout');
   addEncoderOptions(trainCmd)
@@ -291,6 +299,8 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--hidden <n>', 'hidden width when retraining (default: as the current heads)', intOption('--hidden', 0))
     .option('--seed <n>', 'seed when retraining', intOption('--seed', 0), 0)
     .option('--val <f>', 'held-out share when retraining', fractionOption('--val'), 0.1)
+    .option('--threads <n>', 'threads for the matrix products (1 keeps results bit-identical across machines)', intOption('--threads', 1), 1)
+    .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default('auto'))
     .option('--json', 'print the decision (and training report) as JSON on stdout');
   addEncoderOptions(watchCmd)
     .addHelpText('after', '\nExamples:\n  mmalign heads watch --kb ./kb --heads heads.safetensors --dry-run\n  mmalign heads watch --kb ./kb --heads heads.safetensors --pairs out/pairs.jsonl')
@@ -349,6 +359,7 @@ function report(io: CliIo, json: boolean | undefined, file: string, heads: Proje
       epochs: r.history.length,
       bestEpoch: r.bestEpoch,
       temperature: r.temperature,
+      backend: r.backend,
       modelIds: (heads.metadata.training as { modelIds?: unknown }).modelIds,
       validation: r.validation,
       history: r.history,
