@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmbeddingDimensionError, InputFileError } from '../src/errors.js';
 import { silentProgress, type Progress } from '../src/progress.js';
@@ -97,6 +97,7 @@ export class NativeCache {
     if (this.#pending.length === 0) return;
     const total = this.#pending.reduce((s, p) => s + p.vector.length, 0);
     const chunk = new Float32Array(total);
+    await mkdir(this.dir, { recursive: true });
     const fh = await open(join(this.dir, DATA_FILE), 'a+');
     try {
       // The file may hold unindexed bytes from a crashed run: offsets start at its real end.

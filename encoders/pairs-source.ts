@@ -6,7 +6,11 @@ import { DB_FILE, type IndexedItem } from '../index/vector-index.js';
 import { InputFileError, InvalidOptionError } from '../src/errors.js';
 import { decodeAudio, sliceAudio, type DecodedAudio, type FfmpegBinaries } from '../src/media.js';
 import { MODALITIES, type Modality, type Warning } from '../src/types.js';
-import { bytesKey, textKey, type RawItem, type RawPairs } from './native-cache.js';
+import { silentProgress, type Progress } from '../src/progress.js';
+import { createEncoder } from './encoder.js';
+import type { Logger } from './device.js';
+import { bytesKey, embedRawPairs, NativeCache, textKey, type RawItem, type RawPairs } from './native-cache.js';
+import type { Device, Encoder } from './types.js';
 import type { NativePair, NativePairs } from './native-pairs.js';
 
 /** What a PAIRS argument turned out to be. */
@@ -252,4 +256,48 @@ export async function kbRawPairs(dir: string, { modalities = MODALITIES }: ReadP
     for (const c of cues.get(it.source) ?? []) if ((c.start as number) <= mid && mid <= (c.end as number)) pair(c, it);
   }
   return raw;
+}
+
+export interface NativePairsFromFileOptions extends ReadPairsOptions {
+  /** Model id or folder per modality (default: each modality's default model). */
+  models?: Partial<Record<Modality, string>>;
+  modelsDir?: string;
+  device?: Device;
+  /** Folder of the native-embedding cache; default: next to PAIRS (a knowledge base: its `native-cache/`); null: no cache. */
+  cacheDir?: string | null;
+  progress?: Progress;
+  logger?: Logger;
+}
+
+/**
+ * Native embeddings for training or evaluating heads from PAIRS (pairs.jsonl, a knowledge-base
+ * folder, or a native JSONL): inputs are embedded once with the encoders' `embedNative` and cached.
+ *
+ * @example
+ * const { data } = await nativePairsFromFile('out/pairs.jsonl', { device: 'cpu' });
+ * const { heads } = await trainHeads(data, { epochs: 20 });
+ * await heads.save('heads.safetensors');
+ */
+export async function nativePairsFromFile(
+  file: string,
+  { models = {}, modelsDir, device = 'auto', cacheDir, progress = silentProgress, logger, ...read }: NativePairsFromFileOptions = {},
+): Promise<{ data: NativePairs; warnings: Warning[] }> {
+  const src = await readPairsFile(file, read);
+  if (src.kind === 'native') return { data: src.data, warnings: src.warnings };
+  const encoders = new Map<Modality, Promise<Encoder>>();
+  const encoder = (m: Modality): Promise<Encoder> => {
+    let e = encoders.get(m);
+    if (!e) {
+      e = createEncoder(m, { model: models[m], modelsDir, device, ...(logger ? { logger } : {}) }) as Promise<Encoder>;
+      encoders.set(m, e);
+    }
+    return e;
+  };
+  const dir = cacheDir === null ? null : resolve(cacheDir ?? (src.kind === 'kb' ? join(file, 'native-cache') : dirname(resolve(file))));
+  try {
+    const cache = dir ? await NativeCache.open(dir) : null;
+    return { data: await embedRawPairs(src.raw, { encoder, cache, progress }), warnings: src.warnings };
+  } finally {
+    for (const e of encoders.values()) await (await e.catch(() => null))?.dispose();
+  }
 }

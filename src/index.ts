@@ -35,6 +35,7 @@ export {
   type RetrievalScores,
 } from '../encoders/eval-heads.js';
 export type { NativePairs, NativePair, NativeVectors, PairKind } from '../encoders/native-pairs.js';
+export { nativePairsFromFile, type NativePairsFromFileOptions } from '../encoders/pairs-source.js';
 export type { Matrix } from '../encoders/linalg.js';
 export { shouldRetrain, type RetrainPolicy, type RetrainDecision, type EvaluationPoint } from '../encoders/retrain.js';
 export {
@@ -44,6 +45,7 @@ export {
   incomingWins,
   alignedSink,
   type IngestItem,
+  type AlignVideoFn,
   type VectorIndexOptions,
   type VectorRecord,
   type IndexedItem,
@@ -126,29 +128,3 @@ export {
   type DecodedAudio,
   type FfmpegBinaries,
 } from './media.js';
-export {
-  resolveModel,
-  pullModel,
-  listModels,
-  checkOnnxFile,
-  defaultCacheDir,
-  type ResolvedModel,
-  type ResolveModelOptions,
-  type ModelSource,
-  type PullModelOptions,
-  type PulledModel,
-  type ModelListing,
-} from '../encoders/models.js';
-export { MODALITY_REGISTRY, getModalitySpec, EMBEDDED_MODELS_DIR, type ModalitySpec, type ModelConfigJson } from '../encoders/registry.js';
-export {
-  buildModel,
-  buildModels,
-  generatedModelId,
-  MODEL_FAMILIES,
-  MODEL_PRESETS,
-  type ModelFamily,
-  type ModelPreset,
-  type BuildModelOptions,
-  type BuildModelsOptions,
-  type BuiltModel,
-} from '../encoders/onnx/build.js';

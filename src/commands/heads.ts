@@ -1,15 +1,12 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { createEncoder } from '../../encoders/encoder.js';
 import { evaluateHeads, type HeadsEvaluation } from '../../encoders/eval-heads.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
-import { embedRawPairs, NativeCache } from '../../encoders/native-cache.js';
 import type { NativePairs } from '../../encoders/native-pairs.js';
-import { readPairsFile } from '../../encoders/pairs-source.js';
+import { nativePairsFromFile, readPairsFile } from '../../encoders/pairs-source.js';
 import { shouldRetrain, type RetrainDecision } from '../../encoders/retrain.js';
 import { trainHeads, type HeadsTrainingRecord, type TrainHeadsResult } from '../../encoders/train-heads.js';
-import type { Device, Encoder } from '../../encoders/types.js';
+import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase } from '../../index/kb.js';
 import { InvalidOptionError, UsageError } from '../errors.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -106,36 +103,27 @@ function addEncoderOptions(cmd: Command): Command {
     .option('--no-cache', 'do not read or write the native-embedding cache');
 }
 
-/**
- * Native embeddings for PAIRS: read as given (native JSONL), or embedded once with the encoders'
- * `embedNative` and cached next to the file (pairs.jsonl of `mmalign align`).
- */
-export async function loadNativePairs(
+/** Native embeddings for PAIRS with the CLI's encoder flags; see {@link nativePairsFromFile}. */
+async function loadNativePairs(
   file: string,
   flags: EncoderFlags,
   progress: Progress,
+  io: CliIo,
   models: Partial<Record<Modality, string>> = {},
 ): Promise<{ data: NativePairs; warnings: Warning[] }> {
-  const src = await readPairsFile(file, { modalities: flags.modalities });
-  if (src.kind === 'native') return { data: src.data, warnings: src.warnings };
-  const encoders = new Map<Modality, Promise<Encoder>>();
-  const explicit: Partial<Record<Modality, string | undefined>> = { text: flags.textModel, image: flags.imageModel, audio: flags.audioModel };
-  const encoder = (m: Modality): Promise<Encoder> => {
-    let e = encoders.get(m);
-    if (!e) {
-      e = createEncoder(m, { model: explicit[m] ?? models[m], modelsDir: flags.modelsDir, device: flags.device, logger: { warn: () => {} } }) as Promise<Encoder>;
-      encoders.set(m, e);
-    }
-    return e;
-  };
-  const cacheDir = flags.cache === false ? null : resolve(flags.cache ?? dirname(resolve(file)));
-  try {
-    const cache = cacheDir ? await NativeCache.open(cacheDir) : null;
-    const data = await embedRawPairs(src.raw, { encoder, cache, progress });
-    return { data, warnings: src.warnings };
-  } finally {
-    for (const e of encoders.values()) await (await e.catch(() => null))?.dispose();
-  }
+  return nativePairsFromFile(file, {
+    models: { ...models, ...definedOnly({ text: flags.textModel, image: flags.imageModel, audio: flags.audioModel }) },
+    modelsDir: flags.modelsDir,
+    device: flags.device,
+    modalities: flags.modalities,
+    cacheDir: flags.cache === false ? null : flags.cache,
+    progress,
+    logger: { warn: (message: string) => io.stderr.write(`warning: ${message}\n`) },
+  });
+}
+
+function definedOnly<T>(r: Partial<Record<Modality, T | undefined>>): Partial<Record<Modality, T>> {
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as Partial<Record<Modality, T>>;
 }
 
 function summary(e: HeadsEvaluation): string {
@@ -155,9 +143,10 @@ async function train(
   file: string,
   flags: Omit<TrainFlags, 'out' | 'kb' | 'json'>,
   progress: Progress,
+  io: CliIo,
   log: (s: string) => void,
 ): Promise<{ result: TrainHeadsResult; warnings: Warning[] }> {
-  const { data, warnings } = await loadNativePairs(file, flags, progress);
+  const { data, warnings } = await loadNativePairs(file, flags, progress, io);
   const bar = progress.stage('train', flags.epochs);
   const result = await trainHeads(data, {
     epochs: flags.epochs,
@@ -227,7 +216,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
       const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
       const log = flags.json || io.stderr.isTTY ? () => {} : (s: string) => io.stderr.write(`${s}\n`);
       try {
-        const { result, warnings } = await train(file, flags, progress, log);
+        const { result, warnings } = await train(file, flags, progress, io, log);
         printWarnings(io, warnings);
         let out = result.heads;
         if (flags.kb) {
@@ -264,7 +253,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
       try {
         const loaded = await ProjectionHeads.load(flags.heads);
         const models = Object.fromEntries(loaded.modalities().map((m) => [m, loaded.get(m)?.modelId]));
-        const { data, warnings } = await loadNativePairs(file, flags, progress, models);
+        const { data, warnings } = await loadNativePairs(file, flags, progress, io, models);
         printWarnings(io, warnings);
         const evaluation = evaluateHeads(loaded, data, { seed: flags.seed, source: file });
         if (flags.kb) await record(flags.kb, evaluation.heads.mean.r1, data.pairs.length, loaded.metadata.version);
@@ -330,7 +319,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
         if (decision.retrain && !flags.dryRun) {
           if (!flags.pairs) throw new UsageError(`retrain rule fired (${decision.reason}) but no --pairs to train on; add --pairs FILE or --dry-run`);
           const hidden = flags.hidden ?? (training?.hidden ?? 0);
-          const { result, warnings } = await train(flags.pairs, { ...flags, hidden, patience: 3, weightDecay: 0.01 }, progress, () => {});
+          const { result, warnings } = await train(flags.pairs, { ...flags, hidden, patience: 3, weightDecay: 0.01 }, progress, io, () => {});
           printWarnings(io, warnings);
           const out = withKbVersion(result.heads, await currentKbVersion(flags.kb));
           await out.save(flags.heads);
