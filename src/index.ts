@@ -46,6 +46,7 @@ export {
   alignedSink,
   type IngestItem,
   type AlignVideoFn,
+  type AlignVideoFn,
   type VectorIndexOptions,
   type VectorRecord,
   type IndexedItem,
