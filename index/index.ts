@@ -19,6 +19,7 @@ export {
   alignedSink,
   type IngestItem,
   type AlignedBatch,
+  type AlignVideoFn,
   type Embedder,
   type EmbedderProvider,
   type KnowledgeBaseOptions,

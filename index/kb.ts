@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Modality, Warning } from '../src/types.js';
 import { InputFileError, InvalidOptionError, MmalignError } from '../src/errors.js';
 import type { EncoderOptions } from '../encoders/encoder.js';
 import { blobToVector, getMeta, vectorToBlob, type Db } from './store.js';
 import { acquireLock, type HeldLock } from './lock.js';
-import { contentHashOfFile, scanSource, type SourceItem } from './sources.js';
+import { contentHashOfFile, scanSource, type ScannedVideo, type SourceItem } from './sources.js';
 import {
   checkVector,
   DB_FILE,
@@ -59,8 +60,23 @@ export interface SyncOptions {
   /** Name the source's items are recorded under (default: its absolute path). */
   sourceName?: string;
   /** Called as work advances (for progress bars). */
-  onProgress?: (stage: 'scan' | 'encode' | 'commit', done: number, total: number) => void;
+  onProgress?: (stage: 'scan' | 'align' | 'encode' | 'commit', done: number, total: number) => void;
+  /**
+   * Videos with sidecar subtitles: `cues` (default) indexes each cue as a text item with its times;
+   * `align` runs the align pipeline (`alignVideo`, cue mode, real encoders) and indexes per cue its text,
+   * its frame and its audio. An aligned video whose file and subtitles are unchanged is not re-aligned.
+   */
+  videos?: 'cues' | 'align';
+  /** Runs the align pipeline for `videos: 'align'` (injectable for tests; default: `alignVideo`). */
+  alignVideo?: AlignVideoFn;
 }
+
+/** What sync needs from the align pipeline: run it into `out`, handing pairs and vectors to `sink`. */
+export type AlignVideoFn = (
+  video: string,
+  subtitles: string,
+  options: { out: string; sink: (batch: AlignedBatch) => Promise<void>; device?: EncoderOptions['device']; modelsDir?: string },
+) => Promise<{ warnings: Warning[]; files: { embeddingsIndex: string | null } }>;
 
 export type ChangeKind = 'added' | 'updated' | 'deleted' | 'skipped';
 
@@ -245,9 +261,19 @@ export class KnowledgeBase {
   #embedders = new Map<Modality, Promise<Embedder>>();
   #lockTimeoutMs: number;
   #batchSize: number;
+  #encoderOptions: EncoderOptions;
   #closed = false;
 
-  private constructor(dir: string, index: VectorIndex, clock: () => number, provider: EmbedderProvider, lockTimeoutMs: number, batchSize: number) {
+  private constructor(
+    dir: string,
+    index: VectorIndex,
+    clock: () => number,
+    provider: EmbedderProvider,
+    lockTimeoutMs: number,
+    batchSize: number,
+    encoderOptions: EncoderOptions,
+  ) {
+    this.#encoderOptions = encoderOptions;
     this.dir = dir;
     this.index = index;
     this.#clock = clock;
@@ -275,7 +301,7 @@ export class KnowledgeBase {
       throw new InputFileError(dir, 'no knowledge base here; create one with `mmalign kb sync SOURCE --kb DIR`');
     }
     const index = VectorIndex.open(abs, { clock, readonly, ef, persistRebuild: false });
-    const kb = new KnowledgeBase(abs, index, clock, encoders ?? defaultEmbedders(encoderOptions), lockTimeoutMs, batchSize);
+    const kb = new KnowledgeBase(abs, index, clock, encoders ?? defaultEmbedders(encoderOptions), lockTimeoutMs, batchSize, encoderOptions ?? {});
     if (!readonly && repairOnOpen) {
       let lock: HeldLock | null = null;
       try {
@@ -344,7 +370,8 @@ export class KnowledgeBase {
    * const r = await kb.sync('./notes', { sourceName: 'notes', priority: 2 });
    * console.log(`v${r.version}: +${r.added} ~${r.updated} -${r.deleted}`);
    */
-  async sync(source: string, { priority, sourceName, onProgress }: SyncOptions = {}): Promise<SyncResult> {
+  async sync(source: string, { priority, sourceName, onProgress, videos = 'cues', alignVideo }: SyncOptions = {}): Promise<SyncResult> {
+    if (videos !== 'cues' && videos !== 'align') throw new InvalidOptionError('videos', videos, "'cues' or 'align'");
     if (priority !== undefined && !Number.isInteger(priority)) throw new InvalidOptionError('priority', priority, 'an integer');
     if (sourceName !== undefined && sourceName.trim() === '') throw new InvalidOptionError('sourceName', sourceName, 'a non-empty name');
     return this.#withLock(`sync ${source}`, async () => {
@@ -356,21 +383,49 @@ export class KnowledgeBase {
       const storedPriority = db.prepare('SELECT priority FROM sources WHERE name = ?').pluck().get(name) as number | undefined;
       const sourcePriority = priority ?? storedPriority ?? 0;
 
+      const warnings: Warning[] = [...scan.warnings];
+      const vectors = new Map<string, Float32Array>(); // key: hash \0 version
+      let items = scan.items;
+      const aligned: PlanItem[] = [];
+      const fingerprints: { file: string; value: string }[] = [];
+      if (videos === 'align' && scan.videos.length > 0) {
+        let done = 0;
+        onProgress?.('align', 0, scan.videos.length);
+        for (const v of scan.videos) {
+          const r = await this.#alignedItems(v, name, alignVideo);
+          items = items.filter((it) => !it.id.startsWith(`${v.id}#cue`));
+          warnings.push(...r.warnings);
+          for (const it of r.items) {
+            aligned.push(it.item);
+            if (it.vector) vectors.set(`${it.item.contentHash}\0${it.item.modelVersion}`, it.vector);
+          }
+          fingerprints.push(r.fingerprint);
+          onProgress?.('align', ++done, scan.videos.length);
+        }
+      }
+
       // Versions of the encoders this scan needs: they decide "unchanged" and key the cache.
       const versions = new Map<Modality, string>();
-      for (const m of new Set(scan.items.map((i) => i.modality))) versions.set(m, (await this.#embedder(m)).version);
+      for (const m of new Set(items.map((i) => i.modality))) versions.set(m, (await this.#embedder(m)).version);
 
-      const plans = this.#plan(name, scan.items.map((it) => ({ ...it, modelVersion: versions.get(it.modality) as string })), sourcePriority);
+      const plans = this.#plan(name, [...items.map((it) => ({ ...it, modelVersion: versions.get(it.modality) as string })), ...aligned], sourcePriority);
 
       // Vectors: the embedding cache first (covers metadata-only changes and moved/duplicated content), then the encoders.
-      const vectors = new Map<string, Float32Array>(); // key: hash \0 version
       const cacheStmt = db.prepare('SELECT vector FROM embed_cache WHERE content_hash = ? AND model_version = ?').pluck();
-      const todo = new Map<Modality, Map<string, SourceItem>>();
+      const todo = new Map<Modality, Map<string, PlanItem>>();
       for (const p of plans) {
         if (p.kind !== 'add' && p.kind !== 'update') continue;
-        const version = versions.get(p.item.modality) as string;
+        const version = p.item.modelVersion;
         const key = `${p.item.contentHash}\0${version}`;
         if (vectors.has(key)) continue;
+        if (p.existing && p.existing.content_hash === p.item.contentHash && p.existing.model_version === version) {
+          // Metadata-only change (tags, times, owner): the stored vector is still right.
+          const stored = this.index.getVector(p.item.id);
+          if (stored) {
+            vectors.set(key, stored);
+            continue;
+          }
+        }
         const cached = cacheStmt.get(p.item.contentHash, version) as Buffer | undefined;
         if (cached && cached.byteLength === this.index.dims * 4) {
           vectors.set(key, blobToVector(cached));
@@ -380,7 +435,6 @@ export class KnowledgeBase {
         if (!byModality) todo.set(p.item.modality, (byModality = new Map()));
         byModality.set(key, p.item);
       }
-      const warnings: Warning[] = [...scan.warnings];
       const failed = new Set<string>();
       const fresh = new Map<string, { hash: string; version: string; vector: Float32Array }>();
       const total = [...todo.values()].reduce((n, m) => n + m.size, 0);
@@ -399,7 +453,7 @@ export class KnowledgeBase {
               return;
             }
             vectors.set(key, v);
-            fresh.set(key, { hash: it.contentHash, version: versions.get(modality) as string, vector: v });
+            fresh.set(key, { hash: it.contentHash, version: (it as PlanItem).modelVersion, vector: v });
           });
           done += batch.length;
           onProgress?.('encode', done, total);
@@ -408,6 +462,8 @@ export class KnowledgeBase {
 
       onProgress?.('commit', 0, 1);
       const { version, counts } = this.#commit(name, scan.location, sourcePriority, plans, (it) => vectors.get(`${it.contentHash}\0${it.modelVersion}`), [...fresh.values()]);
+      // Only after the commit: a crash before it must make the next sync align again.
+      for (const f of fingerprints) await writeFile(f.file, f.value);
       onProgress?.('commit', 1, 1);
       return { version, source: name, ...counts, encoded: fresh.size, warnings };
     });
@@ -456,6 +512,58 @@ export class KnowledgeBase {
       const { version, counts } = this.#commit(sourceName, location, sourcePriority, plans, (it) => vectors.get(it.id), []);
       return { version, source: sourceName, ...counts, encoded: 0, warnings: [] };
     });
+  }
+
+  /**
+   * A video's items from the align pipeline: per cue its text, frame and audio, ids `<video id>#text:3`,
+   * `#frame:t000012.500`, `#audio:3`. When the video and subtitles match the fingerprint of the last
+   * aligned sync, the stored items are offered again as they are (nothing re-aligned or re-encoded).
+   */
+  async #alignedItems(
+    v: ScannedVideo,
+    sourceName: string,
+    alignFn: AlignVideoFn | undefined,
+  ): Promise<{ items: { item: PlanItem; vector?: Float32Array }[]; warnings: Warning[]; fingerprint: { file: string; value: string } }> {
+    const out = join(this.dir, 'aligned', createHash('sha256').update(v.video).digest('hex').slice(0, 16));
+    const [vs, ss] = await Promise.all([stat(v.video), stat(v.subtitles)]);
+    const value = JSON.stringify({ video: v.video, size: vs.size, mtime: vs.mtimeMs, subtitles: await contentHashOfFile('text', v.subtitles), mode: 'cue' });
+    const fingerprint = { file: join(out, 'kb-fingerprint.json'), value };
+    const timestamp = Math.round(Math.max(vs.mtimeMs, ss.mtimeMs));
+    const previous = await readFile(fingerprint.file, 'utf8').catch(() => null);
+    if (previous === value) {
+      const rows = this.#db
+        .prepare("SELECT id, modality, path, text, start, end, tags, timestamp, priority, content_hash, model_version FROM items WHERE source = ? AND id LIKE ? ESCAPE '\\'")
+        .all(sourceName, `${v.id.replace(/[\\%_]/g, (c) => `\\${c}`)}#%`) as {
+        id: string; modality: Modality; path: string | null; text: string | null; start: number | null; end: number | null; tags: string;
+        timestamp: number | null; priority: number; content_hash: string; model_version: string;
+      }[];
+      const reused = rows.filter((r) => /#(text|frame|audio):/.test(r.id));
+      if (reused.length > 0) {
+        return {
+          items: reused.map((r) => ({
+            item: { id: r.id, modality: r.modality, path: r.path, text: r.text, start: r.start, end: r.end, tags: JSON.parse(r.tags) as string[],
+              timestamp: r.timestamp ?? timestamp, priority: null, contentHash: r.content_hash, modelVersion: r.model_version },
+          })),
+          warnings: [],
+          fingerprint,
+        };
+      }
+    }
+    let batch: AlignedBatch | null = null;
+    const run = alignFn ?? (async (video, subtitles, options) => (await import('../src/pipeline.js')).alignVideo(video, subtitles, { ...options, mode: 'cue' }));
+    const { device, modelsDir } = this.#encoderOptions;
+    const result = await run(v.video, v.subtitles, { out, device, modelsDir, sink: async (b) => void (batch = b) });
+    if (batch === null) return { items: [], warnings: [...result.warnings, { file: v.video, message: 'alignment produced no vectors; video skipped' }], fingerprint };
+    const models = result.files.embeddingsIndex
+      ? ((JSON.parse(await readFile(result.files.embeddingsIndex, 'utf8')) as { models?: Partial<Record<Modality, { model: string; heads: string }>> }).models ?? {})
+      : {};
+    const versionOf = (m: Modality): string => (models[m] ? `${models[m]?.model}@${models[m]?.heads}` : 'align');
+    const items = alignedToItems(batch, v.id, versionOf).map((it) => ({
+      item: { id: it.id, modality: it.modality, path: it.path ?? null, text: it.text ?? null, start: it.start ?? null, end: it.end ?? null,
+        tags: [...(it.tags ?? [])], timestamp, priority: null, contentHash: it.contentHash, modelVersion: it.modelVersion },
+      vector: Float32Array.from(it.vector),
+    }));
+    return { items, warnings: result.warnings, fingerprint };
   }
 
   /** Decides, per offered item, add / update / unchanged / skip (conflict rule), and what this source no longer offers. */
@@ -918,28 +1026,33 @@ export function alignedSink(
   { modelVersion = 'align', priority }: { modelVersion?: string | Partial<Record<Modality, string>>; priority?: number } = {},
 ): (batch: AlignedBatch) => Promise<void> {
   const versionOf = (m: Modality): string => (typeof modelVersion === 'string' ? modelVersion : (modelVersion[m] ?? 'align'));
-  return async ({ video, pairs, vectors }) => {
-    const cues = new Map<number, { start: number; end: number; text: string }>();
-    const frameCue = new Map<string, number>();
-    for (const p of pairs) {
-      cues.set(p.cue_index, { start: p.start, end: p.end, text: p.text });
-      frameCue.set(p.frame_time.toFixed(3), p.cue_index);
-    }
-    const framePath = new Map(pairs.map((p) => [p.frame_time.toFixed(3), p.frame]));
-    const items: IngestItem[] = [];
-    for (const v of vectors) {
-      const [kind, key] = v.id.split(':', 2);
-      const hash = createHash('sha256').update(new Uint8Array(v.vector.buffer, v.vector.byteOffset, v.vector.byteLength)).digest('hex');
-      const base = { id: `${video}#${v.id}`, modality: v.modality, vector: v.vector, modelVersion: versionOf(v.modality), contentHash: hash };
-      if (kind === 'frame') {
-        const t = Number(key.replace(/^t/, ''));
-        const cue = frameCue.get(t.toFixed(3));
-        items.push({ ...base, path: framePath.get(t.toFixed(3)) ?? null, start: t, end: t, tags: cue === undefined ? [] : [`cue:${cue}`] });
-      } else {
-        const cue = cues.get(Number(key));
-        items.push({ ...base, path: video, text: kind === 'text' ? (cue?.text ?? null) : null, start: cue?.start ?? null, end: cue?.end ?? null, tags: [`cue:${key}`] });
-      }
-    }
-    await kb.ingest(items, { sourceName: video, priority });
+  return async (batch) => {
+    const items = alignedToItems(batch, batch.video, versionOf);
+    await kb.ingest(items, { sourceName: batch.video, priority });
   };
+}
+
+/** Items of an aligned batch, ids `<prefix>#<pipeline id>`; content hash = hash of the vector. */
+function alignedToItems({ video, pairs, vectors }: AlignedBatch, prefix: string, versionOf: (m: Modality) => string): IngestItem[] {
+  const cues = new Map<number, { start: number; end: number; text: string }>();
+  const frames = new Map<string, { cue: number; path: string }>();
+  for (const p of pairs) {
+    cues.set(p.cue_index, { start: p.start, end: p.end, text: p.text });
+    frames.set(p.frame_time.toFixed(3), { cue: p.cue_index, path: p.frame });
+  }
+  const items: IngestItem[] = [];
+  for (const v of vectors) {
+    const [kind, key] = v.id.split(':', 2);
+    const hash = createHash('sha256').update(new Uint8Array(v.vector.buffer, v.vector.byteOffset, v.vector.byteLength)).digest('hex');
+    const base = { id: `${prefix}#${v.id}`, modality: v.modality, vector: v.vector, modelVersion: versionOf(v.modality), contentHash: hash };
+    if (kind === 'frame') {
+      const t = Number(key.replace(/^t/, ''));
+      const f = frames.get(t.toFixed(3));
+      items.push({ ...base, path: f?.path ?? null, start: t, end: t, tags: f === undefined ? [] : [`cue:${f.cue}`] });
+    } else {
+      const cue = cues.get(Number(key));
+      items.push({ ...base, path: video, text: kind === 'text' ? (cue?.text ?? null) : null, start: cue?.start ?? null, end: cue?.end ?? null, tags: [`cue:${key}`] });
+    }
+  }
+  return items;
 }

@@ -38,8 +38,17 @@ export interface SourceItem {
   contentHash: string;
 }
 
+/** A video with its chosen sidecar subtitles (its cues are also in `items` as text items). */
+export interface ScannedVideo {
+  /** Id prefix of the video's items: its path relative to the folder. */
+  id: string;
+  video: string;
+  subtitles: string;
+}
+
 export interface ScanResult {
   kind: 'folder' | 'manifest';
+  videos: ScannedVideo[];
   /** Absolute path of the folder or manifest. */
   location: string;
   items: SourceItem[];
@@ -104,11 +113,12 @@ async function scanFolder(root: string, exclude: readonly string[]): Promise<Sca
   const items: SourceItem[] = [];
   const warnings: Warning[] = [];
   const ext = (f: string): string => extname(f).toLowerCase();
-  const videos = files.filter((f) => SOURCE_EXTENSIONS.video.includes(ext(f)));
+  const videoFiles = files.filter((f) => SOURCE_EXTENSIONS.video.includes(ext(f)));
   const subtitleFiles = files.filter((f) => SOURCE_EXTENSIONS.subtitles.includes(ext(f)));
   const usedSubtitles = new Set<string>();
+  const videos: ScannedVideo[] = [];
 
-  for (const video of videos) {
+  for (const video of videoFiles) {
     const stem = basename(video, extname(video));
     const sidecars = subtitleFiles.filter((s) => {
       if (dirname(s) !== dirname(video)) return false;
@@ -124,6 +134,7 @@ async function scanFolder(root: string, exclude: readonly string[]): Promise<Sca
     const chosen = sidecars[0];
     for (const s of sidecars) usedSubtitles.add(s);
     if (sidecars.length > 1) warnings.push({ file: video, message: `several subtitle files; using ${basename(chosen)}` });
+    videos.push({ id: relId(root, video), video, subtitles: chosen });
     items.push(...(await cueItems(relId(root, video), video, chosen, warnings)));
   }
   for (const s of subtitleFiles) {
@@ -156,7 +167,7 @@ async function scanFolder(root: string, exclude: readonly string[]): Promise<Sca
       });
     }
   }
-  return { kind: 'folder', location: root, items, warnings };
+  return { kind: 'folder', location: root, items, warnings, videos };
 }
 
 /** Cues of a subtitle file as text items `<id>#cueN` (N = position in the file, 1-based) with their times. */
@@ -339,7 +350,7 @@ async function scanManifest(file: string): Promise<ScanResult> {
       contentHash,
     });
   }
-  return { kind: 'manifest', location: file, items, warnings: [] };
+  return { kind: 'manifest', location: file, items, warnings: [], videos: [] };
 }
 
 /** Hash of an item's file content, as a sync computes it (used by `verify` to spot files changed since). */

@@ -132,7 +132,7 @@ export interface IndexWriter {
 }
 
 type Op =
-  | { kind: 'put'; label: number; id: string; vector: number[]; oldLabel: number | null }
+  | { kind: 'put'; label: number; id: string; vector: Float32Array; oldLabel: number | null }
   | { kind: 'del'; label: number; id: string }
   | { kind: 'meta' };
 
@@ -526,7 +526,8 @@ export class VectorIndex {
       db,
       now,
       upsert: (rec) => {
-        const vector = this.#checkRecord(rec);
+        // Kept as float32 until applied: a 100k-item transaction would otherwise hold 100k boxed arrays at once.
+        const vector = blobToVector(vectorToBlob(this.#checkRecord(rec)));
         const tags = [...new Set(rec.tags ?? [])].sort();
         const existing = stmts.find.get(rec.id) as { label: number; created_at: number } | undefined;
         const row = {
@@ -542,7 +543,7 @@ export class VectorIndex {
           tags: JSON.stringify(tags),
           timestamp: rec.timestamp == null ? null : Math.round(rec.timestamp),
           priority: Math.round(rec.priority ?? 0),
-          vector: vectorToBlob(vector),
+          vector: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
           updatedAt: now,
         };
         if (existing) {
@@ -619,7 +620,7 @@ export class VectorIndex {
         case 'put':
           if (op.oldLabel !== null) drop(op.oldLabel);
           if (hnsw.getCurrentCount() >= hnsw.getMaxElements()) hnsw.resizeIndex(Math.max(16, hnsw.getMaxElements() * 2));
-          hnsw.addPoint(op.vector, op.label, false);
+          hnsw.addPoint(Array.from(op.vector), op.label, false);
           this.#labelToId[op.label] = op.id;
           this.#live++;
           break;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputFileError, KbLockedError, KnowledgeBase, alignedSink, incomingWins } from 'mmalign';
+import { InputFileError, KbLockedError, KnowledgeBase, alignedSink, incomingWins, type AlignVideoFn } from 'mmalign';
 import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
 
 let root: string;
@@ -221,6 +221,53 @@ describe('KnowledgeBase.ingest', () => {
     expect(kb.index.get('/v/clip.mp4#audio:1')).toMatchObject({ modality: 'audio', start: 1, end: 2.5 });
     const hits = await kb.search({ vector: vectorFor('t') }, { k: 3, filter: { tags: ['cue:1'], modality: 'image' } });
     expect(hits.map((h) => h.id)).toEqual(['/v/clip.mp4#frame:t000001.500']);
+    await kb.close();
+  });
+});
+
+describe('videos aligned on sync', () => {
+  /** Stands in for alignVideo: one frame per cue, text/frame/audio vectors, an embeddings.json naming the models. */
+  function fakeAlign(calls: string[]): AlignVideoFn {
+    return async (video, subtitles, { out, sink }) => {
+      calls.push(video);
+      mkdirSync(out, { recursive: true });
+      const cues = [
+        { i: 1, start: 1, end: 2.5, text: 'Hello there.' },
+        { i: 2, start: 3, end: 4, text: 'General Kenobi.' },
+      ];
+      const pairs = cues.map((c) => ({ frame: join(out, `f${c.i}.jpg`), frame_time: (c.start + c.end) / 2, cue_index: c.i, start: c.start, end: c.end, text: c.text }));
+      const vectors = cues.flatMap((c) => [
+        { id: `text:${c.i}`, modality: 'text' as const, vector: vectorFor(`t${c.i}`) },
+        { id: `frame:t${((c.start + c.end) / 2).toFixed(3).padStart(10, '0')}`, modality: 'image' as const, vector: vectorFor(`f${c.i}`) },
+        { id: `audio:${c.i}`, modality: 'audio' as const, vector: vectorFor(`a${c.i}`) },
+      ]);
+      await sink({ video, pairs, vectors });
+      const index = join(out, 'embeddings.json');
+      writeFileSync(index, JSON.stringify({ models: { text: { model: 'tb', heads: 'h1' }, image: { model: 'tr', heads: 'h2' }, audio: { model: 'tw', heads: 'h3' } } }));
+      return { warnings: [], files: { embeddingsIndex: index } };
+    };
+  }
+
+  it('indexes each cue\'s text, frame and audio, and does not re-align an unchanged video', async () => {
+    write('clip.mp4', Buffer.from('video bytes'));
+    write('clip.srt', SRT);
+    const calls: string[] = [];
+    const fake = fakeEmbedders();
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fake.provider, clock });
+    const r = await kb.sync(src, { videos: 'align', alignVideo: fakeAlign(calls) });
+    expect(r).toMatchObject({ added: 6, encoded: 0 });
+    expect(calls).toEqual([join(src, 'clip.mp4')]);
+    expect(kb.index.get('clip.mp4#text:2')).toMatchObject({ text: 'General Kenobi.', start: 3, end: 4, modelVersion: 'tb@h1' });
+    expect(kb.index.get('clip.mp4#frame:t000001.750')).toMatchObject({ modality: 'image', start: 1.75, tags: ['cue:1'] });
+    expect(kb.index.get('clip.mp4#audio:1')).toMatchObject({ modality: 'audio', start: 1, end: 2.5, modelVersion: 'tw@h3' });
+    expect(kb.index.get('clip.mp4#cue1')).toBeUndefined();
+    const again = await kb.sync(src, { videos: 'align', alignVideo: fakeAlign(calls) });
+    expect(again).toMatchObject({ added: 0, updated: 0, deleted: 0, unchanged: 6 });
+    expect(calls).toHaveLength(1);
+    expect(fake.calls).toBe(0);
+    write('clip.srt', SRT.replace('Kenobi', 'Grievous'), T0 + 5000);
+    await kb.sync(src, { videos: 'align', alignVideo: fakeAlign(calls) });
+    expect(calls).toHaveLength(2);
     await kb.close();
   });
 });

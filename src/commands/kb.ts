@@ -18,6 +18,7 @@ interface SyncFlags extends KbFlags {
   models?: string;
   heads?: string;
   lockTimeout: number;
+  alignVideos?: boolean;
 }
 
 function parseInteger(name: string): (raw: string) => number {
@@ -60,6 +61,7 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--models <dir>', 'a folder of <org>/<name> model folders (default: the embedded tiny models)')
     .option('--heads <file>', 'projection heads file (default: seeded heads; cross-modal scores mean nothing until trained)')
     .option('--lock-timeout <ms>', 'how long to wait for another writer', parseNumberOption('--lock-timeout', 0), 10_000)
+    .option('--align-videos', 'run the align pipeline on videos with sidecar subtitles: per cue its text, frame and audio (default: cue texts only)')
     .option('--json', 'print the sync result as JSON')
     .addHelpText(
       'after',
@@ -79,6 +81,7 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
         const r = await base.sync(source, {
           priority: flags.priority,
           sourceName: flags.sourceName,
+          videos: flags.alignVideos ? 'align' : 'cues',
           onProgress: (stage, done, total) => {
             let s = stages.get(stage);
             if (!s) stages.set(stage, (s = { bar: progress.stage(stage, total), done: 0 }));
