@@ -25,7 +25,8 @@ async function gemmModel(variant: Variant, dir: string): Promise<Uint8Array> {
 /**
  * The trainer's matrix products on onnxruntime's CPU Gemm (MLAS: SIMD and cache blocking that
  * plain JavaScript cannot reach). The bench measures it against the TypeScript kernels; it is the
- * default backend when onnxruntime loads. Same inputs and thread count give the same bits.
+ * default backend when onnxruntime loads. Same inputs and thread count on one machine give the same
+ * bits (another CPU may pick other SIMD kernels and differ in the last bits).
  *
  * @example
  * const k = await onnxKernels({ threads: 2 });

@@ -485,7 +485,8 @@ function positive(name: string, v: number, allowZero = false): void {
  * pairs train the text head jointly with the others, so every modality lands in one text-anchored
  * space; image↔audio pairs, when given, add their own loss term. AdamW on mini-batches, early
  * stopping on a held-out split of anchor items, and the best epoch's weights are returned.
- * Deterministic: the same data, options and seed give byte-identical weights.
+ * Deterministic: the same data, options and seed give byte-identical weights (onnx backend: on the
+ * same CPU and thread count; js backend: anywhere).
  *
  * @example
  * const { heads, validation } = await trainHeads(

@@ -206,7 +206,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--seed <n>', 'seed for initialisation, split and batch order', intOption('--seed', 0), 0)
     .option('--val <f>', 'share of anchor items held out for early stopping and metrics', fractionOption('--val'), 0.1)
     .option('--patience <n>', 'epochs without held-out improvement before stopping', intOption('--patience', 1), 3)
-    .option('--threads <n>', 'threads for the matrix products (1 keeps results bit-identical across machines)', intOption('--threads', 1), 1)
+    .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', intOption('--threads', 1), 1)
     .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default('auto'))
     .option('--kb <dir>', 'record the held-out recall@1 in this knowledge base (for heads watch)')
     .option('--json', 'print the training report as JSON on stdout');
@@ -288,7 +288,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--hidden <n>', 'hidden width when retraining (default: as the current heads)', intOption('--hidden', 0))
     .option('--seed <n>', 'seed when retraining', intOption('--seed', 0), 0)
     .option('--val <f>', 'held-out share when retraining', fractionOption('--val'), 0.1)
-    .option('--threads <n>', 'threads for the matrix products (1 keeps results bit-identical across machines)', intOption('--threads', 1), 1)
+    .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', intOption('--threads', 1), 1)
     .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default('auto'))
     .option('--json', 'print the decision (and training report) as JSON on stdout');
   addEncoderOptions(watchCmd)
