@@ -610,6 +610,11 @@ export class VectorIndex {
       this.#deleted++;
       this.#live--;
     };
+    // Grow once for the whole batch (doubling) rather than reallocating the graph several times inside it.
+    const puts = ops.reduce((n, op) => n + (op.kind === 'put' ? 1 : 0), 0);
+    let capacity = hnsw.getMaxElements();
+    while (hnsw.getCurrentCount() + puts > capacity) capacity = Math.max(16, capacity * 2);
+    if (capacity !== hnsw.getMaxElements()) hnsw.resizeIndex(capacity);
     for (const op of ops) {
       switch (op.kind) {
         case 'meta':
