@@ -87,6 +87,29 @@ describe('mmalign kb / search (real encoders)', () => {
     expect((await cli(['kb', 'verify', '--kb', kb])).code).toBe(0);
   });
 
+  it('aligns a video with its sidecar subtitles into cue text, frame and audio items, and finds a frame by image', async () => {
+    const videos = join(root, 'videos');
+    const vkb = join(root, 'vkb');
+    mkdirSync(videos);
+    cpSync(new URL('../fixtures/video/sample.mp4', import.meta.url), join(videos, 'sample.mp4'));
+    cpSync(new URL('../fixtures/video/sample.srt', import.meta.url), join(videos, 'sample.srt'));
+    const r = await cli(['kb', 'sync', videos, '--kb', vkb, '--device', 'cpu', '--align-videos', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { added: number };
+    const ids = (JSON.parse((await cli(['kb', 'changes', '1', '--kb', vkb, '--json'])).stdout) as { id: string }[]).map((c) => c.id);
+    const kinds = new Set(ids.map((id) => /#(text|frame|audio):/.exec(id)?.[1]));
+    expect(kinds).toEqual(new Set(['text', 'frame', 'audio']));
+    expect(ids).toHaveLength(result.added);
+    const frame = readdirSync(join(vkb, 'aligned'), { recursive: true }).map(String).find((f) => f.endsWith('.jpg')) as string;
+    const hit = await cli(['search', '--image', join(vkb, 'aligned', frame), '--kb', vkb, '--device', 'cpu', '--modality', 'image', '--k', '1', '--json']);
+    expect(hit.code, hit.stderr).toBe(0);
+    const [best] = JSON.parse(hit.stdout) as { id: string; score: number; path: string }[];
+    expect(best.path).toBe(join(vkb, 'aligned', frame));
+    expect(best.score).toBeGreaterThan(0.999);
+    const again = await cli(['kb', 'sync', videos, '--kb', vkb, '--device', 'cpu', '--align-videos', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, updated: 0, deleted: 0, unchanged: result.added });
+  }, 120_000);
+
   it('exits 2 when a search gives no query or two', async () => {
     expect((await cli(['search', '--kb', kb])).code).toBe(2);
     const two = await cli(['search', 'text', '--image', 'x.png', '--kb', kb]);
