@@ -190,15 +190,17 @@ async function alignedFromLines(
 
 /**
  * Pairs stored in a knowledge base. Two rules, both within one source:
- * - items that share a tag `pair:<key>` are paired with each other (any two modalities);
+ * - items that share a tag `pair:<key>` or `cue:<n>` (what `mmalign align --kb` stores) are paired
+ *   with each other (any two modalities);
  * - an image or audio item with times is paired with the text items whose [start, end] holds its
  *   midpoint (subtitle cues and the frames or clips taken during them).
- * Items are embedded from their text or file; their stored content hash keys the native cache.
+ * Items are embedded from their text or file (a timed audio item from its [start, end] of the file);
+ * their stored content hash keys the native cache.
  *
  * @example
  * const raw = await kbRawPairs('./kb', { modalities: ['text', 'image'] });
  */
-export async function kbRawPairs(dir: string, { modalities = MODALITIES }: ReadPairsOptions = {}): Promise<RawPairs> {
+export async function kbRawPairs(dir: string, { modalities = MODALITIES, binaries, decode }: ReadPairsOptions = {}): Promise<RawPairs> {
   const want = new Set(modalities);
   const kb = await KnowledgeBase.open(dir, { readonly: true });
   const items: IndexedItem[] = [];
@@ -208,6 +210,7 @@ export async function kbRawPairs(dir: string, { modalities = MODALITIES }: ReadP
     await kb.close();
   }
   const raw: RawPairs = { items: {}, pairs: [] };
+  const clips: { item: number; file: string; start: number; end: number }[] = [];
   const pos = new Map<string, number>();
   const indexOf = (it: IndexedItem): number | null => {
     const known = pos.get(it.id);
@@ -215,7 +218,10 @@ export async function kbRawPairs(dir: string, { modalities = MODALITIES }: ReadP
     const list = ((raw.items[it.modality] as RawItem[] | undefined) ?? []) as RawItem[];
     const input = it.modality === 'text' ? it.text : it.path;
     if (input === null || input === undefined) return null;
-    list.push({ key: `kb:${it.contentHash}`, input });
+    // A timed audio item is a cue's span of a longer file: cut out below, once per file.
+    const span = it.modality === 'audio' && it.start !== null && it.end !== null && it.end > it.start;
+    if (span) clips.push({ item: list.length, file: input, start: it.start as number, end: it.end as number });
+    list.push({ key: span ? `kb:${it.contentHash}:${it.start}-${it.end}` : `kb:${it.contentHash}`, input });
     (raw.items as Record<Modality, RawItem[]>)[it.modality] = list;
     pos.set(it.id, list.length - 1);
     return list.length - 1;
@@ -234,7 +240,7 @@ export async function kbRawPairs(dir: string, { modalities = MODALITIES }: ReadP
   const byTag = new Map<string, IndexedItem[]>();
   for (const it of items) {
     for (const t of it.tags) {
-      if (!t.startsWith('pair:')) continue;
+      if (!t.startsWith('pair:') && !t.startsWith('cue:')) continue;
       const k = `${it.source}\0${t}`;
       const group = byTag.get(k);
       if (group) group.push(it);
@@ -242,7 +248,7 @@ export async function kbRawPairs(dir: string, { modalities = MODALITIES }: ReadP
     }
   }
   for (const group of byTag.values()) for (let i = 0; i < group.length; i++) for (let j = i + 1; j < group.length; j++) pair(group[i], group[j]);
-  // Cues sorted by start per source; each timed image/audio item looks up the cues holding its midpoint.
+  // Timed image/audio items pair with the cues of their source that hold their midpoint.
   const cues = new Map<string, IndexedItem[]>();
   for (const it of items) {
     if (it.modality !== 'text' || it.start === null || it.end === null) continue;
@@ -254,6 +260,18 @@ export async function kbRawPairs(dir: string, { modalities = MODALITIES }: ReadP
     if (it.modality === 'text' || it.start === null) continue;
     const mid = it.end === null ? it.start : (it.start + it.end) / 2;
     for (const c of cues.get(it.source) ?? []) if ((c.start as number) <= mid && mid <= (c.end as number)) pair(c, it);
+  }
+  if (clips.length > 0) {
+    const decoded = new Map<string, DecodedAudio>();
+    const audio = raw.items.audio as RawItem<'audio'>[];
+    for (const c of clips) {
+      let d = decoded.get(c.file);
+      if (!d) {
+        d = await (decode ?? ((v: string) => decodeAudio(v, binaries ? { binaries } : {})))(c.file);
+        decoded.set(c.file, d);
+      }
+      audio[c.item].input = { samples: sliceAudio(d, c.start, c.end).slice(), sampleRate: d.sampleRate };
+    }
   }
   return raw;
 }

@@ -165,6 +165,28 @@ describe('pairs from a knowledge base', () => {
     expect(linked).toEqual([...Array.from({ length: 6 }, (_, k) => `spoken line ${k} -> f${k}.png`), 'the logo -> logo.png'].sort());
   });
 
+  it('cuts timed audio items out of their file and pairs items that share a cue tag', async () => {
+    const kbDir = join(dir, 'kb');
+    await writeFile(join(dir, 'talk.wav'), Buffer.alloc(64, 1)); // only hashed by the sync; decoding is injected
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toFile(join(dir, 'late.png'));
+    const lines = [
+      { id: 'cue3', modality: 'text', text: 'third line', start: 4, end: 6, tags: ['cue:3'] },
+      { id: 'clip3', modality: 'audio', path: 'talk.wav', start: 4, end: 6, tags: ['cue:3'] },
+      // Outside the cue's time but paired by the aligner (within its threshold): the tag says so.
+      { id: 'frame3', modality: 'image', path: 'late.png', start: 6.3, end: 6.3, tags: ['cue:3'] },
+    ];
+    await writeFile(join(dir, 'manifest.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider });
+    await kb.sync(join(dir, 'manifest.jsonl'));
+    await kb.close();
+    const samples = Float32Array.from({ length: 16_000 * 10 }, (_, i) => i);
+    const raw = await kbRawPairs(kbDir, { decode: async () => ({ samples, sampleRate: 16_000 }) });
+    expect(raw.pairs.map((p) => [p.a, p.b].sort().join('-')).sort()).toEqual(['audio-image', 'audio-text', 'image-text']);
+    const clip = raw.items.audio![0].input as { samples: Float32Array; sampleRate: number };
+    expect(clip.samples.length).toBe(2 * 16_000);
+    expect(clip.samples[0]).toBe(4 * 16_000);
+  });
+
   it('trains heads from a knowledge-base folder given as PAIRS', async () => {
     const kbDir = join(dir, 'kb');
     await syncManifest(kbDir);
