@@ -158,29 +158,44 @@ function wav2vec2Flops(config: Record<string, number | number[]>, samples: numbe
 
 // ---------------------------------------------------------------- MatMul peak
 
-async function matmulPeak(): Promise<number> {
-  const n = 1024;
-  const file = join(DATA, `matmul-${n}.onnx`);
-  if (!existsSync(file)) {
-    const g = new GraphBuilder('matmul_peak');
-    g.input('A', DataType.FLOAT, [n, n]);
-    g.input('B', DataType.FLOAT, [n, n]);
-    g.op1('MatMul', ['A', 'B'], {}, 'Y');
-    g.output('Y', DataType.FLOAT, [n, n]);
-    await g.write(file, { seed: 0 });
+const peakSamples: number[] = [];
+let peakSession: ort.InferenceSession | null = null;
+let peakFeeds: Record<string, ort.Tensor> = {};
+const PEAK_N = 1536;
+
+/**
+ * Best MatMul GFLOP/s onnxruntime reaches here with the encoders' thread count. Measured several times
+ * during the run (the best sample counts): on a shared machine a single early sample can land in a
+ * busy moment and make the encoders look faster than "peak".
+ */
+async function samplePeak(): Promise<number> {
+  const n = PEAK_N;
+  if (!peakSession) {
+    const file = join(DATA, `matmul-${n}.onnx`);
+    if (!existsSync(file)) {
+      const g = new GraphBuilder('matmul_peak');
+      g.input('A', DataType.FLOAT, [n, n]);
+      g.input('B', DataType.FLOAT, [n, n]);
+      g.op1('MatMul', ['A', 'B'], {}, 'Y');
+      g.output('Y', DataType.FLOAT, [n, n]);
+      await g.write(file, { seed: 0 });
+    }
+    peakSession = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 });
+    peakFeeds = {
+      A: new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => Math.sin(i)), [n, n]),
+      B: new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => Math.cos(i)), [n, n]),
+    };
+    await peakSession.run(peakFeeds); // warm up
   }
-  const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 });
-  const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => Math.sin(i)), [n, n]);
-  const b = new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => Math.cos(i)), [n, n]);
   let best = Infinity;
-  for (let r = 0; r < (quick ? 4 : 8); r++) {
+  for (let r = 0; r < 4; r++) {
     const t0 = performance.now();
-    await session.run({ A: a, B: b });
-    const ms = performance.now() - t0;
-    if (r > 0) best = Math.min(best, ms); // first run warms up
+    await peakSession.run(peakFeeds);
+    best = Math.min(best, performance.now() - t0);
   }
-  await session.release();
-  return (2 * n ** 3) / (best / 1000) / 1e9;
+  const gflops = (2 * n ** 3) / (best / 1000) / 1e9;
+  peakSamples.push(gflops);
+  return gflops;
 }
 
 // ---------------------------------------------------------------- runs
@@ -192,12 +207,10 @@ async function timed<T>(f: () => Promise<T>): Promise<{ s: number; value: T }> {
 }
 
 /**
- * Times baseline and ours on the same items in alternating rounds (A B B A ...), each round a few
- * batches, and sums each side: on a shared machine the load drifts, and alternating spreads the
+ * Times baseline and ours on the same items in alternating rounds (A B B A ...) and sums each side: on a shared machine the load drifts, and alternating spreads the
  * drift over both sides instead of handing it to whichever ran second.
  */
-async function interleaved<T, K extends string>(items: readonly T[], batch: number, run: Record<K, (slice: T[]) => Promise<void>>): Promise<Record<K, { s: number }>> {
-  const roundSize = batch * (quick ? 1 : 4);
+async function interleaved<T, K extends string>(items: readonly T[], roundSize: number, run: Record<K, (slice: T[]) => Promise<void>>): Promise<Record<K, { s: number }>> {
   const sides = Object.keys(run) as K[];
   const total = Object.fromEntries(sides.map((k) => [k, { s: 0 }])) as Record<K, { s: number }>;
   for (let start = 0, r = 0; start < items.length; start += roundSize, r++) {
@@ -213,14 +226,15 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-async function benchText(peak: number) {
+async function benchText() {
   const id = generatedModelId('bert', 'base');
   const config = JSON.parse(await readFile(join(MODELS, id, 'config.json'), 'utf8'));
   const sentences = await makeSentences(N_TEXT);
   const enc = await createEncoder('text', { model: id, modelsDir: MODELS, device: 'cpu', batchSize: TEXT_BATCH, logger: quiet });
   env.localModelPath = MODELS + '/';
   env.allowRemoteModels = false;
-  const extractor = await pipeline('feature-extraction', id, { dtype: 'fp32', device: 'cpu' });
+  // Same intra-op thread count as ours, so the ratio measures the encoder, not a thread setting.
+  const extractor = await pipeline('feature-extraction', id, { dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: threads } });
   const tokenizer = extractor.tokenizer;
   const tokens = sentences.map((t) => tokenizer.encode(t).length);
   // Warm up both, and check they compute the same thing.
@@ -230,7 +244,8 @@ async function benchText(peak: number) {
   const agree = Math.max(...oursProbe.map((v, i) => maxAbsDiff(v, (refProbe.data as Float32Array).subarray(i * h, (i + 1) * h))));
 
   log(`text: ${sentences.length} sentences, ${tokens.reduce((a, b) => a + b, 0)} tokens (max ${Math.max(...tokens)}) ...`);
-  const { base, ours } = await interleaved(sentences, TEXT_BATCH, {
+  // Rounds of 8 batches: enough for length sorting to matter as it does in one big call.
+  const { base, ours } = await interleaved(sentences, TEXT_BATCH * 8, {
     base: async (slice) => {
       for (let i = 0; i < slice.length; i += TEXT_BATCH) (await extractor(slice.slice(i, i + TEXT_BATCH), { pooling: 'mean', normalize: false })).dispose?.();
     },
@@ -245,12 +260,11 @@ async function benchText(peak: number) {
     basePerSec: sentences.length / base.s,
     ratio: base.s / ours.s,
     gflops: flops / ours.s / 1e9,
-    pctPeak: (100 * flops) / ours.s / 1e9 / peak,
     maxNativeDiff: agree,
   };
 }
 
-async function benchImage(peak: number) {
+async function benchImage() {
   const id = generatedModelId('resnet', 'base');
   const config = JSON.parse(await readFile(join(MODELS, id, 'config.json'), 'utf8'));
   const files = await makeImages(N_IMAGES);
@@ -258,12 +272,12 @@ async function benchImage(peak: number) {
   const inTurn = await createEncoder('image', { model: id, modelsDir: MODELS, device: 'cpu', batchSize: IMAGE_BATCH, logger: quiet, overlapDecode: false });
   env.localModelPath = MODELS + '/';
   env.allowRemoteModels = false;
-  const extractor = await pipeline('image-feature-extraction', id, { dtype: 'fp32', device: 'cpu' });
+  const extractor = await pipeline('image-feature-extraction', id, { dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: threads } });
   await enc.embed(files.slice(0, 2));
   await inTurn.embed(files.slice(0, 2));
   await extractor(files.slice(0, 2));
   log(`image: ${files.length} JPEGs ...`);
-  const { base, ours, noOverlap } = await interleaved(files, IMAGE_BATCH, {
+  const { base, ours, noOverlap } = await interleaved(files, IMAGE_BATCH * (quick ? 1 : 4), {
     base: async (slice) => {
       for (let i = 0; i < slice.length; i += IMAGE_BATCH) (await extractor(slice.slice(i, i + IMAGE_BATCH))).dispose?.();
     },
@@ -282,11 +296,10 @@ async function benchImage(peak: number) {
     ratio: base.s / ours.s,
     overlapGain: noOverlap.s / ours.s,
     gflops: flops === null ? null : flops / ours.s / 1e9,
-    pctPeak: flops === null ? null : (100 * flops) / ours.s / 1e9 / peak,
   };
 }
 
-async function benchAudio(peak: number) {
+async function benchAudio() {
   const id = generatedModelId('wav2vec2', 'base');
   const config = JSON.parse(await readFile(join(MODELS, id, 'config.json'), 'utf8'));
   const file = await makeAudio(AUDIO_SECONDS);
@@ -297,7 +310,7 @@ async function benchAudio(peak: number) {
   await enc.dispose();
   const windows = Math.floor(AUDIO_SECONDS / 10);
   const flops = windows * wav2vec2Flops(config, 160_000) + (AUDIO_SECONDS % 10 ? wav2vec2Flops(config, (AUDIO_SECONDS % 10) * 16_000) : 0);
-  return { seconds: AUDIO_SECONDS, s: ours.s, rtf: ours.s / AUDIO_SECONDS, gflops: flops / ours.s / 1e9, pctPeak: (100 * flops) / ours.s / 1e9 / peak };
+  return { seconds: AUDIO_SECONDS, s: ours.s, rtf: ours.s / AUDIO_SECONDS, gflops: flops / ours.s / 1e9 };
 }
 
 // ---------------------------------------------------------------- main
@@ -305,10 +318,16 @@ async function benchAudio(peak: number) {
 await mkdir(DATA, { recursive: true });
 await ensureModels();
 log(`measuring MatMul peak (${threads} threads) ...`);
-const peak = await matmulPeak();
-const text = await benchText(peak);
-const image = await benchImage(peak);
-const audio = await benchAudio(peak);
+await samplePeak();
+const text = await benchText();
+await samplePeak();
+const image = await benchImage();
+await samplePeak();
+const audio = await benchAudio();
+await samplePeak();
+await (peakSession as ort.InferenceSession | null)?.release();
+const peak = Math.max(...peakSamples);
+const pct = (g: number | null) => (g === null ? null : (100 * g) / peak);
 
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 const f = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d));
@@ -318,16 +337,16 @@ const rows = [
   [`image (${image.items} JPEGs/s)`, f(image.oursPerSec, 2), f(image.basePerSec, 2), `${f(image.ratio)}×`, '≥ 1.3×', verdict(image.ratio >= 1.3)],
   [`image: decode/inference overlap`, `${f(image.overlapGain)}×`, 'in turn', '-', '-', '-'],
   [`audio RTF (${audio.seconds} s)`, f(audio.rtf, 3), '-', '-', '≤ 0.15', verdict(audio.rtf <= 0.15)],
-  [`MatMul peak GFLOP/s`, f(peak, 1), '-', '-', '-', '-'],
-  [`text GFLOP/s (% of peak)`, `${f(text.gflops, 1)} (${f(text.pctPeak, 0)}%)`, '-', '-', '-', '-'],
-  [`image GFLOP/s (% of peak)`, `${f(image.gflops, 1)} (${f(image.pctPeak, 0)}%)`, '-', '-', '-', '-'],
-  [`audio GFLOP/s (% of peak)`, `${f(audio.gflops, 1)} (${f(audio.pctPeak, 0)}%)`, '-', '-', '-', '-'],
+  [`MatMul peak GFLOP/s (best of ${peakSamples.length})`, f(peak, 1), '-', '-', '-', '-'],
+  [`text GFLOP/s (% of peak)`, `${f(text.gflops, 1)} (${f(pct(text.gflops), 0)}%)`, '-', '-', '-', '-'],
+  [`image GFLOP/s (% of peak)`, `${f(image.gflops, 1)} (${f(pct(image.gflops), 0)}%)`, '-', '-', '-', '-'],
+  [`audio GFLOP/s (% of peak)`, `${f(audio.gflops, 1)} (${f(pct(audio.gflops), 0)}%)`, '-', '-', '-', '-'],
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 const load = loadavg().map((x) => x.toFixed(2)).join(' ');
-const header = `mmalign encoders benchmark${quick ? ' (--quick)' : ''} — ${cpus()[0]?.model ?? 'cpu'} × ${threads}, load avg ${load}; base-size generated models, cpu provider`;
+const header = `mmalign encoders benchmark${quick ? ' (--quick)' : ''} — ${cpus()[0]?.model ?? 'cpu'} × ${threads}, load avg ${load}; base-size generated models, cpu provider, ${threads} intra-op threads on both sides`;
 if (values.json) {
-  process.stdout.write(JSON.stringify({ quick, threads, loadavg: loadavg(), peakGflops: peak, text, image, audio }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ quick, threads, loadavg: loadavg(), peakGflops: peak, peakSamples, text, image, audio }, null, 2) + '\n');
 } else {
   process.stdout.write(`${header}\n`);
   for (const r of rows) process.stdout.write(`| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |\n`);
