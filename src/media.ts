@@ -254,6 +254,11 @@ export interface SampleFramesOptions {
   jpegQuality?: number;
   /** Called per frame as it arrives, e.g. to write it and tick a progress bar. */
   onFrame?: (frame: SampledFrame, index: number) => void | Promise<void>;
+  /**
+   * Keep each frame's JPEG in the returned array (default true). Streaming callers that consume
+   * frames in `onFrame` pass false, so memory does not grow with the length of the video.
+   */
+  keepJpeg?: boolean;
   signal?: AbortSignal;
 }
 
@@ -390,6 +395,7 @@ export class JpegStreamSplitter {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
 const SHOWINFO = /Parsed_showinfo_\d+ @ [^\]]*\] (?:\[info\] )?n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[\d.e+-]+)/;
 // Messages that mean the input is damaged, not merely unusual.
 const DAMAGE = /partial file|Invalid data found|Error while decoding|corrupt|truncat|moov atom not found|error reading header/i;
@@ -461,7 +467,7 @@ export async function sampleFrames(
   video: string,
   info: MediaInfo,
   plan: SamplingPlan,
-  { binaries = defaultBinaries(), jpegQuality = 90, onFrame, signal }: SampleFramesOptions = {},
+  { binaries = defaultBinaries(), jpegQuality = 90, onFrame, keepJpeg = true, signal }: SampleFramesOptions = {},
 ): Promise<SampledFrame[]> {
   validatePlan(plan);
   if (!(Number.isInteger(jpegQuality) && jpegQuality >= 1 && jpegQuality <= 100)) {
@@ -501,7 +507,8 @@ export async function sampleFrames(
     while (frames.length < Math.min(times.length, jpegs.length)) {
       const i = frames.length;
       const frame = { time: times[i], jpeg: jpegs[i] };
-      frames.push(frame);
+      jpegs[i] = EMPTY;
+      frames.push(keepJpeg ? frame : { time: frame.time, jpeg: EMPTY });
       if (onFrame) pendingWork.push(Promise.resolve(onFrame(frame, i)));
     }
   };

@@ -435,6 +435,7 @@ export async function alignVideo(
           binaries,
           jpegQuality,
           signal,
+          keepJpeg: false,
           onFrame: async (f: SampledFrame) => {
             const name = frameFileName(f.time);
             // Keep the bytes only for the image encoder: without embedding, memory stays flat however long the video.
@@ -518,20 +519,19 @@ export async function alignVideo(
 
     // 5. Audio: decoded lazily while embedding walks the cues in time order, one window of
     // AUDIO_WINDOW_SECONDS at a time: a single decode for a short video, bounded memory for a long one.
-    let audioWindow: DecodedAudio | null = null;
-    let audioWindowEnd = 0;
+    // The embed stage asks for a chunk of cues at once: they share one pending decode, never start their own.
+    let audioWindow: { from: number; to: number; audio: Promise<DecodedAudio> } | null = null;
     let audioSeconds = 0;
     const audioFor = async (start: number, end: number): Promise<Float32Array> => {
-      if (!audioWindow || start < (audioWindow.start ?? 0) || end > audioWindowEnd) {
+      if (!audioWindow || start < audioWindow.from || end > audioWindow.to) {
         const t0 = now();
         const from = Math.max(0, start);
         const length = Math.max(AUDIO_WINDOW_SECONDS, end - from);
-        audioWindow = null; // let the previous window go before decoding the next
-        audioWindow = await decodeAudio(videoAbs, { binaries, signal, start: from, duration: length });
-        audioWindowEnd = from + length;
-        audioSeconds += (now() - t0) / 1000;
+        const audio = decodeAudio(videoAbs, { binaries, signal, start: from, duration: length });
+        void audio.then(() => (audioSeconds += (now() - t0) / 1000)).catch(() => {});
+        audioWindow = { from, to: from + length, audio };
       }
-      return sliceAudio(audioWindow, start, end);
+      return sliceAudio(await audioWindow.audio, start, end);
     };
 
     // 6. Embeddings: frames, texts and audio of paired cues, in the shared space.

@@ -277,6 +277,17 @@ describe('embeddings', () => {
     expect(await readFile(path.join(out, 'embeddings.f32'))).toEqual(before);
   });
 
+  it('decodes the audio track once for all cues of a short video', async () => {
+    const log = path.join(dir, 'ffmpeg-calls.log');
+    const wrapper = path.join(dir, 'ffmpeg');
+    await writeFile(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec ffmpeg "$@"\n`, { mode: 0o755 });
+    const binaries = { ffmpeg: { path: wrapper, source: 'env' as const }, ffprobe: { path: 'ffprobe', source: 'path' as const } };
+    await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out: path.join(dir, 'out'), createEncoder: fakeEncoders(), binaries });
+    const calls = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(calls.filter((c) => c.includes('f32le'))).toHaveLength(1);
+    expect(calls.filter((c) => c.includes('image2pipe'))).toHaveLength(1);
+  });
+
   it('aligns a video without audio, with a warning and no audio vectors', async () => {
     const video = path.join(dir, 'mute.mp4');
     ffmpegMake(['-i', SAMPLE_MP4, '-an', '-c:v', 'copy', video]);
