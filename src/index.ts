@@ -46,7 +46,6 @@ export {
   alignedSink,
   type IngestItem,
   type AlignVideoFn,
-  type AlignVideoFn,
   type VectorIndexOptions,
   type VectorRecord,
   type IndexedItem,
