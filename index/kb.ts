@@ -435,7 +435,6 @@ export class KnowledgeBase {
         if (!byModality) todo.set(p.item.modality, (byModality = new Map()));
         byModality.set(key, p.item);
       }
-      const failed = new Set<string>();
       const fresh = new Map<string, { hash: string; version: string; vector: Float32Array }>();
       const total = [...todo.values()].reduce((n, m) => n + m.size, 0);
       let done = 0;
@@ -448,12 +447,9 @@ export class KnowledgeBase {
           const results = await this.#embedBatch(embedder, batch.map(([, it]) => it), warnings);
           batch.forEach(([key, it], j) => {
             const v = results[j];
-            if (v === null) {
-              failed.add(key);
-              return;
-            }
+            if (v === null) return; // reported as a warning; the item keeps its old copy, if any
             vectors.set(key, v);
-            fresh.set(key, { hash: it.contentHash, version: (it as PlanItem).modelVersion, vector: v });
+            fresh.set(key, { hash: it.contentHash, version: it.modelVersion, vector: v });
           });
           done += batch.length;
           onProgress?.('encode', done, total);

@@ -4,11 +4,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KnowledgeBase } from 'mmalign';
+import { KnowledgeBase, VectorIndex } from 'mmalign';
 import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
 import { manifestItems, writeManifests } from './helpers/crash-manifests.js';
 
 const WRITER = fileURLToPath(new URL('./helpers/kb-writer.ts', import.meta.url));
+const INDEX_WRITER = fileURLToPath(new URL('./helpers/index-writer.ts', import.meta.url));
 const VERSIONS = 24;
 
 let root: string;
@@ -105,4 +106,39 @@ describe('crash safety', () => {
     expect(killed).toBe(false);
     expect(await expectConsistent(kbDir)).toBe(VERSIONS);
   }, 120_000);
+
+  it('shows readers one whole generation at a time while another process writes', async () => {
+    const dir = join(root, 'idx');
+    const ITEMS = 300;
+    const first = VectorIndex.open(dir);
+    first.close();
+    const child = spawn(process.execPath, ['--import', 'tsx', INDEX_WRITER, dir, String(ITEMS), '15'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let exited = false;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exited = true), resolve(code))));
+    let checks = 0;
+    const rounds = new Set<number>();
+    while (!exited) {
+      const reader = VectorIndex.open(dir, { readonly: true, persistRebuild: false });
+      try {
+        // The graph and the id map were loaded from one generation: every item answers to that round's vector.
+        const round = Number(reader.get('i0')?.text ?? 0);
+        if (reader.size > 0 && reader.generation === round) {
+          rounds.add(round);
+          for (const i of [0, 57, 123, 299]) expect(reader.search(vectorFor(`${i}:${round}`), { k: 1 })[0]?.id).toBe(`i${i}`);
+          checks++;
+        }
+      } finally {
+        reader.close();
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await done, stderr).toBe(0);
+    expect(checks).toBeGreaterThan(0);
+    expect(rounds.size).toBeGreaterThan(1); // the reader really saw several generations go by
+    const last = VectorIndex.open(dir);
+    expect(last.generation).toBe(15);
+    last.close();
+  }, 60_000);
 });
