@@ -78,6 +78,15 @@ describe('trainHeads on pairs with a hidden shared latent', () => {
   });
 });
 
+describe('heads with a hidden layer', () => {
+  it('learn the hidden relation too', async () => {
+    const data = syntheticPairs({ count: 800, noise: 0.2, seed: 12 });
+    const result = await trainHeads(data, { ...quick, hidden: 64, seed: 2, valFraction: 0.25 });
+    expect(result.heads.get('image')?.layers.map((l) => [l.inDim, l.outDim])).toEqual([[64, 64], [64, 32]]);
+    expect(result.validation?.mean.r1).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
 describe('trainHeads determinism', () => {
   const data = syntheticPairs({ count: 300, seed: 2 });
 
