@@ -114,6 +114,13 @@ export interface VectorIndexOptions {
    * search). The check is a SQLite read that costs about as much as 5-10% of a fast search.
    */
   refreshIntervalMs?: number;
+  /**
+   * A filter that lets at most this many items through is answered by an exact scan of those items
+   * (default 1024; 0 = always HNSW with the filter callback). hnswlib's filtered search has to walk most of
+   * the graph when few items pass (measured: 10.5 ms vs 0.17 ms per query for 50 of 20k items); the scan is
+   * exact and far cheaper there.
+   */
+  exactFilterMax?: number;
 }
 
 /** Why the in-memory HNSW graph was rebuilt from SQLite instead of read from its file, if it was. */
@@ -129,6 +136,15 @@ export interface IndexWriter {
   readonly db: Db;
   /** Time of this transaction (the injected clock, read once). */
   readonly now: number;
+}
+
+/** Labels a filter allows; for small sets also their unit vectors, for an exact scan. */
+interface FilterEntry {
+  key: string;
+  generation: number;
+  allowed: Uint8Array;
+  count: number;
+  exact: { labels: number[]; vectors: Float32Array } | null;
 }
 
 type Op =
@@ -225,7 +241,8 @@ export class VectorIndex {
   #live = 0;
   #deleted = 0;
   #rebuilt: RebuildReason | null = null;
-  #filterCache: { key: string; generation: number; allowed: Uint8Array; count: number } | null = null;
+  #filterCache: FilterEntry | null = null;
+  #exactFilterMax: number;
   #closed = false;
   #refreshIntervalMs: number;
   #lastRefresh = -Infinity;
@@ -233,7 +250,12 @@ export class VectorIndex {
     generation: { get(): unknown };
   };
 
-  private constructor(dir: string, db: Db, opts: Required<Omit<VectorIndexOptions, 'initialCapacity' | 'persistRebuild' | 'refreshIntervalMs'>> & { initialCapacity: number; persistRebuild: boolean; refreshIntervalMs: number }) {
+  private constructor(dir: string, db: Db, opts: Required<Omit<VectorIndexOptions, 'initialCapacity' | 'persistRebuild' | 'refreshIntervalMs' | 'exactFilterMax'>> & {
+      initialCapacity: number;
+      persistRebuild: boolean;
+      refreshIntervalMs: number;
+      exactFilterMax: number;
+    }) {
     this.dir = dir;
     this.#db = db;
     this.#clock = opts.clock;
@@ -244,6 +266,7 @@ export class VectorIndex {
     this.seed = opts.seed;
     this.#ef = opts.ef;
     this.#refreshIntervalMs = opts.refreshIntervalMs;
+    this.#exactFilterMax = opts.exactFilterMax;
     this.#stmts = { generation: db.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck() };
   }
 
@@ -266,10 +289,12 @@ export class VectorIndex {
       readonly = false,
       persistRebuild = true,
       refreshIntervalMs = 50,
+      exactFilterMax = 1024,
     }: VectorIndexOptions = {},
   ): VectorIndex {
     positiveInt('ef', ef);
     positiveInt('initialCapacity', initialCapacity);
+    if (!Number.isInteger(exactFilterMax) || exactFilterMax < 0) throw new InvalidOptionError('exactFilterMax', exactFilterMax, 'an integer >= 0');
     if (!(refreshIntervalMs >= 0)) throw new InvalidOptionError('refreshIntervalMs', refreshIntervalMs, 'milliseconds >= 0');
     if (dims !== undefined) positiveInt('dims', dims);
     if (m !== undefined) positiveInt('m', m, 2);
@@ -308,7 +333,7 @@ export class VectorIndex {
           setMeta(db, 'next_label', 0);
         }).immediate();
       }
-      const index = new VectorIndex(dir, db, { ...shape, ef, initialCapacity, clock, readonly, persistRebuild, refreshIntervalMs });
+      const index = new VectorIndex(dir, db, { ...shape, ef, initialCapacity, clock, readonly, persistRebuild, refreshIntervalMs, exactFilterMax });
       index.#load(initialCapacity);
       if (index.#rebuilt !== null && persistRebuild && !readonly) index.save();
       return index;
@@ -701,10 +726,12 @@ export class VectorIndex {
     let callback: ((label: number) => boolean) | undefined;
     let limit = this.#live;
     if (filter && Object.values(filter).some((v) => v !== undefined)) {
-      const { allowed, count } = this.#allowedLabels(filter);
-      const bits = allowed;
-      callback = (label) => bits[label] === 1;
-      limit = Math.min(limit, count);
+      const entry = this.#allowedLabels(filter);
+      if (entry.exact) return this.#exactScan(q, Math.min(k, entry.count), entry.exact);
+      const bits = entry.allowed;
+      // A filter that lets everything through needs no callback (each call crosses from C++ into JS).
+      if (entry.count < this.#live) callback = (label) => bits[label] === 1;
+      limit = Math.min(limit, entry.count);
     }
     const n = Math.min(k, limit, this.#hnsw.getMaxElements());
     if (n <= 0) return [];
@@ -720,8 +747,33 @@ export class VectorIndex {
     return hits;
   }
 
+  /** Exact cosine top-n over a small allowed set (unit vectors in one matrix). */
+  #exactScan(q: number[], n: number, { labels, vectors }: { labels: number[]; vectors: Float32Array }): SearchHit[] {
+    if (n <= 0) return [];
+    const d = this.dims;
+    let norm = 0;
+    for (let i = 0; i < d; i++) norm += q[i] * q[i];
+    const inv = 1 / Math.sqrt(norm);
+    const scores = new Float64Array(labels.length);
+    for (let r = 0; r < labels.length; r++) {
+      let dot = 0;
+      const off = r * d;
+      for (let i = 0; i < d; i++) dot += vectors[off + i] * q[i];
+      scores[r] = dot * inv;
+    }
+    const order = Array.from(labels.keys()).sort((a, b) => scores[b] - scores[a] || labels[a] - labels[b]);
+    const hits: SearchHit[] = [];
+    for (const r of order) {
+      const id = this.#labelToId[labels[r]];
+      if (id === undefined) continue;
+      hits.push({ id, distance: 1 - scores[r], score: scores[r] });
+      if (hits.length === n) break;
+    }
+    return hits;
+  }
+
   /** Allowed-label bitmap for a filter, from one SQL query; cached for repeated searches with the same filter. */
-  #allowedLabels(filter: SearchFilter): { allowed: Uint8Array; count: number } {
+  #allowedLabels(filter: SearchFilter): FilterEntry {
     const key = JSON.stringify(filter);
     const cached = this.#filterCache;
     if (cached && cached.key === key && cached.generation === this.#generation) return cached;
@@ -765,7 +817,26 @@ export class VectorIndex {
         count++;
       }
     }
-    const entry = { key, generation: this.#generation, allowed, count };
+    let exact: FilterEntry['exact'] = null;
+    if (count <= this.#exactFilterMax) {
+      const kept = labels.filter((l) => l < allowed.length && allowed[l] === 1);
+      const vectors = new Float32Array(kept.length * this.dims);
+      const stmt = this.#db.prepare('SELECT vector FROM items WHERE label = ?').pluck();
+      const found: number[] = [];
+      for (const l of kept) {
+        const blob = stmt.get(l) as Buffer | undefined;
+        if (!blob) continue;
+        const v = blobToVector(blob);
+        let nn = 0;
+        for (let i = 0; i < v.length; i++) nn += v[i] * v[i];
+        const inv = 1 / Math.sqrt(nn);
+        const off = found.length * this.dims;
+        for (let i = 0; i < this.dims; i++) vectors[off + i] = v[i] * inv;
+        found.push(l);
+      }
+      exact = { labels: found, vectors: vectors.subarray(0, found.length * this.dims) };
+    }
+    const entry: FilterEntry = { key, generation: this.#generation, allowed, count, exact };
     this.#filterCache = entry;
     return entry;
   }

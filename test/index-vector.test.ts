@@ -99,6 +99,17 @@ describe('VectorIndex', () => {
     reopened.close();
   });
 
+  it('ranks an exact filtered scan like the unfiltered search', () => {
+    const index = VectorIndex.open(dir);
+    index.upsert(Array.from({ length: 40 }, (_, i) => rec(`e${i}`, { source: i < 20 ? 'a' : 'b' })));
+    const q = near(vectorFor('e3'), 'q2', 0.8);
+    const unfiltered = index.search(q, { k: 40, ef: 200 }).filter((h) => Number(h.id.slice(1)) < 20);
+    const filtered = index.search(q, { k: 20, filter: { source: 'a' } });
+    expect(filtered.map((h) => h.id)).toEqual(unfiltered.map((h) => h.id));
+    expect(filtered[0].score).toBeCloseTo(unfiltered[0].score, 5);
+    index.close();
+  });
+
   it('returns at most as many hits as there are items', () => {
     const index = VectorIndex.open(dir);
     index.upsert([rec('a'), rec('b')]);
@@ -148,10 +159,13 @@ describe('VectorIndex', () => {
     index.close();
   });
 
-  describe('filters applied inside the search', () => {
+  describe.each([
+    ['inside the HNSW search (filter callback)', 0],
+    ['by an exact scan of a small allowed set', 1024],
+  ])('filters applied %s', (_how, exactFilterMax) => {
     // 30 items all near one query; only the filter decides which come back.
     function seeded(): VectorIndex {
-      const index = VectorIndex.open(dir);
+      const index = VectorIndex.open(dir, { exactFilterMax });
       const base = vectorFor('topic');
       const records: VectorRecord[] = [];
       for (let i = 0; i < 30; i++) {
