@@ -448,6 +448,7 @@ export async function alignVideo(
             };
             records.push(rec);
             await writeFile(path.join(staging, name), f.jpeg);
+            if (expected === 0) bar.setTotal(records.length); // scene mode: the count is only known as cuts are found
             bar.tick();
           },
         });
