@@ -73,6 +73,8 @@ describe('mmalign align --no-embed', () => {
     expect(code).toBe(0);
     expect(summary.frames).toBe(18);
     expect(summary.pairs + summary.unpairedFrames + summary.dropped.duplicates + summary.dropped.emptyText).toBe(summary.frames);
+    expect(Object.keys(summary.seconds)).toEqual(['probe', 'subtitles', 'frames', 'audio', 'align', 'embed', 'export']);
+    expect(summary.seconds.frames).toBeGreaterThan(0);
     const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
     expect(pairs).toHaveLength(summary.pairs);
     for (const p of pairs) {
