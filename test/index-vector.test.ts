@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidVectorError, VectorDimensionError, VectorIndex, type VectorRecord } from 'mmalign';
+import { InvalidOptionError, InvalidVectorError, KbCorruptError, VectorDimensionError, VectorIndex, type VectorRecord } from 'mmalign';
 import { vectorFor } from './helpers/fake-embedder.js';
 
 let dir: string;
@@ -279,6 +279,20 @@ describe('VectorIndex', () => {
     expect(second.rebuiltOnOpen).toBe('index-file-unreadable');
     expect(second.search(vectorFor('a'), { k: 1 })[0].id).toBe('a');
     second.close();
+  });
+
+  it('refuses a database that is not SQLite with KbCorruptError naming the file', () => {
+    writeFileSync(join(dir, 'store.sqlite'), 'this is not a database, just text that is long enough to have a header');
+    expect(() => VectorIndex.open(dir)).toThrow(KbCorruptError);
+    expect(() => VectorIndex.open(dir)).toThrow(join(dir, 'store.sqlite'));
+  });
+
+  it('refuses to reopen an index with another width', () => {
+    VectorIndex.open(dir, { dims: 8 }).close();
+    expect(() => VectorIndex.open(dir, { dims: 256 })).toThrow(InvalidOptionError);
+    const again = VectorIndex.open(dir);
+    expect(again.dims).toBe(8);
+    again.close();
   });
 
   it('sees commits made through another handle on the next search', () => {
