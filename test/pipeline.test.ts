@@ -153,6 +153,22 @@ describe('mmalign align --no-embed', () => {
     expect(pairs.every((p) => p.distance === 0)).toBe(true);
   });
 
+  it('shifts every cue by --offset before sampling and pairing, and reports the shifted times', async () => {
+    const out = path.join(dir, 'out');
+    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--mode', 'cue', '--offset', '0.5']);
+    const [first] = await readJsonl(path.join(out, 'pairs.jsonl'));
+    expect(first.start).toBeCloseTo(1.0, 6);
+    expect(first.end).toBeCloseTo(3.733, 6);
+    expect(first.frame_time).toBeCloseTo(2.4, 6); // midpoint 2.3665 s → the first frame at or after it
+  });
+
+  it('says which ffmpeg it uses with --verbose', async () => {
+    const io = captureIo();
+    const code = await runCli(['align', SAMPLE_MP4, SAMPLE_SRT, '--out', path.join(dir, 'out'), '--no-embed', '--verbose'], io);
+    expect(code).toBe(0);
+    expect(io.err()).toMatch(/ffmpeg: \S+ \(from (env|path|npm)\); ffprobe: \S+ \(from (env|path|npm)\)/);
+  });
+
   it('drops empty-text cues and exact duplicate pairs, and counts them', async () => {
     const video = path.join(dir, 'still.mp4');
     ffmpegMake(['-f', 'lavfi', '-i', 'color=c=blue:s=64x48:r=10:d=6', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video]);
