@@ -17,6 +17,7 @@ export {
   defaultEmbedders,
   incomingWins,
   alignedSink,
+  alignedModelVersions,
   type IngestItem,
   type AlignedBatch,
   type AlignVideoFn,

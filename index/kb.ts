@@ -550,10 +550,8 @@ export class KnowledgeBase {
     const { device, modelsDir } = this.#encoderOptions;
     const result = await run(v.video, v.subtitles, { out, device, modelsDir, sink: async (b) => void (batch = b) });
     if (batch === null) return { items: [], warnings: [...result.warnings, { file: v.video, message: 'alignment produced no vectors; video skipped' }], fingerprint };
-    const models = result.files.embeddingsIndex
-      ? ((JSON.parse(await readFile(result.files.embeddingsIndex, 'utf8')) as { models?: Partial<Record<Modality, { model: string; heads: string }>> }).models ?? {})
-      : {};
-    const versionOf = (m: Modality): string => (models[m] ? `${models[m]?.model}@${models[m]?.heads}` : 'align');
+    const versions = result.files.embeddingsIndex ? await alignedModelVersions(result.files.embeddingsIndex) : {};
+    const versionOf = (m: Modality): string => versions[m] ?? 'align';
     const items = alignedToItems(batch, v.id, versionOf).map((it) => ({
       item: { id: it.id, modality: it.modality, path: it.path ?? null, text: it.text ?? null, start: it.start ?? null, end: it.end ?? null,
         tags: [...(it.tags ?? [])], timestamp, priority: null, contentHash: it.contentHash, modelVersion: it.modelVersion },
@@ -1051,4 +1049,26 @@ function alignedToItems({ video, pairs, vectors }: AlignedBatch, prefix: string,
     }
   }
   return items;
+}
+
+/**
+ * The `<model>@<heads>` version of each modality an align run embedded with, read from its
+ * `embeddings.json` (the same form the default embedders record), for {@link alignedSink}'s `modelVersion`.
+ *
+ * @example
+ * let batch; const r = await alignVideo(v, s, { out, sink: async (b) => void (batch = b) });
+ * await alignedSink(kb, { modelVersion: await alignedModelVersions(r.files.embeddingsIndex!) })(batch);
+ */
+export async function alignedModelVersions(embeddingsIndex: string): Promise<Partial<Record<Modality, string>>> {
+  let parsed: { models?: Partial<Record<Modality, { model?: string; heads?: string }>> };
+  try {
+    parsed = JSON.parse(await readFile(embeddingsIndex, 'utf8')) as typeof parsed;
+  } catch (err) {
+    throw new InputFileError(embeddingsIndex, `cannot read the embeddings index (${(err as Error).message})`, err);
+  }
+  const out: Partial<Record<Modality, string>> = {};
+  for (const [m, info] of Object.entries(parsed.models ?? {}) as [Modality, { model?: string; heads?: string }][]) {
+    if (info?.model) out[m] = `${info.model}@${info.heads ?? 'default'}`;
+  }
+  return out;
 }
