@@ -93,6 +93,31 @@ export function toDatasetRecord(pair: AlignedPair, format: ExportFormat, prompt:
   }
 }
 
+/**
+ * The LLaMA-Factory `dataset_info.json` that registers train.jsonl / dev.jsonl in the GLM-4.1V format
+ * (its `mllm_demo` card: sharegpt formatting, `messages` + `images` columns, role/content tags), so
+ * `dataset_dir: DIR`, `dataset: mmalign_train`, `eval_dataset: mmalign_dev` load them as is.
+ *
+ * @example
+ * llamaFactoryDatasetInfo('train.jsonl', 'dev.jsonl').mmalign_train.columns; // { messages: 'messages', images: 'images' }
+ */
+export function llamaFactoryDatasetInfo(trainFile: string, devFile: string): Record<'mmalign_train' | 'mmalign_dev', LlamaFactoryCard> {
+  const card = (file_name: string): LlamaFactoryCard => ({
+    file_name,
+    formatting: 'sharegpt',
+    columns: { messages: 'messages', images: 'images' },
+    tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant' },
+  });
+  return { mmalign_train: card(trainFile), mmalign_dev: card(devFile) };
+}
+
+export interface LlamaFactoryCard {
+  file_name: string;
+  formatting: 'sharegpt';
+  columns: { messages: 'messages'; images: 'images' };
+  tags: { role_tag: 'role'; content_tag: 'content'; user_tag: 'user'; assistant_tag: 'assistant' };
+}
+
 /** A small, well-mixed seeded PRNG (mulberry32): the same seed gives the same split on every machine. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

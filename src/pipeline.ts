@@ -14,6 +14,7 @@ import { InvalidOptionError, OutputError, SubtitleParseError, SubtitlesOutsideVi
 import {
   DEFAULT_PROMPT,
   EXPORT_FORMATS,
+  llamaFactoryDatasetInfo,
   splitTrainDev,
   toDatasetRecord,
   toJsonl,
@@ -135,6 +136,8 @@ export interface AlignVideoResult {
     manifest: string;
     embeddings: string | null;
     embeddingsIndex: string | null;
+    /** LLaMA-Factory's dataset card, written with the `glm41v` format. */
+    datasetInfo: string | null;
   };
 }
 
@@ -643,6 +646,7 @@ export async function alignVideo(
       manifest: path.join(outAbs, 'run.json'),
       embeddings: vectors.length ? path.join(outAbs, 'embeddings.f32') : null,
       embeddingsIndex: vectors.length ? path.join(outAbs, 'embeddings.json') : null,
+      datasetInfo: format === 'glm41v' ? path.join(outAbs, 'dataset_info.json') : null,
     };
     const { train, dev } = await timed('export', async () => {
       const bar = progress.stage('export', 4);
@@ -651,7 +655,13 @@ export async function alignVideo(
       bar.tick();
       await writeFileAtomic(files.train, toJsonl(parts.train.map((p) => toDatasetRecord(p, format, prompt))));
       await writeFileAtomic(files.dev, toJsonl(parts.dev.map((p) => toDatasetRecord(p, format, prompt))));
-      bar.tick(2);
+        bar.tick(2);
+      // GLM-4.1V trains through LLaMA-Factory, which wants the files registered; other formats must not keep a stale card.
+      if (files.datasetInfo) {
+        await writeFileAtomic(files.datasetInfo, JSON.stringify(llamaFactoryDatasetInfo('train.jsonl', 'dev.jsonl'), null, 2) + '\n');
+      } else {
+        await rm(path.join(outAbs, 'dataset_info.json'), { force: true });
+      }
       if (vectors.length) {
         const dim = vectors[0].vector.length;
         const matrix = new Float32Array(vectors.length * dim);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../src/errors.js';
 import {
   DEFAULT_PROMPT,
+  llamaFactoryDatasetInfo,
   splitTrainDev,
   toDatasetRecord,
   toGlm41vRecord,
@@ -118,5 +119,18 @@ describe('toJsonl', () => {
   it('writes one JSON object per newline-terminated line', () => {
     const text = toJsonl([{ a: 1 }, { b: 'x\ny' }]);
     expect(text.split('\n')).toEqual(['{"a":1}', '{"b":"x\\ny"}', '']);
+  });
+});
+
+describe('llamaFactoryDatasetInfo', () => {
+  it('registers train and dev as sharegpt datasets with messages and images columns', () => {
+    const info = llamaFactoryDatasetInfo('train.jsonl', 'dev.jsonl');
+    expect(info.mmalign_dev).toEqual({
+      file_name: 'dev.jsonl',
+      formatting: 'sharegpt',
+      columns: { messages: 'messages', images: 'images' },
+      tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant' },
+    });
+    expect(info.mmalign_train.file_name).toBe('train.jsonl');
   });
 });

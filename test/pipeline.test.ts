@@ -95,6 +95,7 @@ describe('mmalign align --no-embed', () => {
     const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as { pairs: number; options: { format: string } };
     expect(run.pairs).toBe(summary.pairs);
     expect(run.options.format).toBe('glm4v');
+    expect(existsSync(path.join(out, 'dataset_info.json'))).toBe(false); // only the LLaMA-Factory (glm41v) format has a card
   });
 
   it('names each frame by its true time, checked against the frame number drawn in it', async () => {
@@ -128,6 +129,9 @@ describe('mmalign align --no-embed', () => {
     expect(messages[1].role).toBe('assistant');
     expect(images).toHaveLength(1);
     expect(path.isAbsolute(images[0])).toBe(true);
+    const info = JSON.parse(await readFile(path.join(out, 'dataset_info.json'), 'utf8')) as Record<string, { file_name: string }>;
+    expect(info.mmalign_train.file_name).toBe('train.jsonl');
+    expect(info.mmalign_dev.file_name).toBe('dev.jsonl');
   });
 
   it('splits by cue: no cue has frames in both train and dev, and the same seed gives the same files', async () => {
