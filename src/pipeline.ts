@@ -64,7 +64,13 @@ export interface PipelineVector {
  * Where aligned output can go besides DIR, e.g. a knowledge base (`--kb`). Called once per run,
  * after embedding and before the dataset files are written; a throw fails the run.
  */
-export type AlignedSink = (batch: { video: string; pairs: readonly AlignedPair[]; vectors: readonly PipelineVector[] }) => Promise<void>;
+export type AlignedSink = (batch: {
+  video: string;
+  pairs: readonly AlignedPair[];
+  vectors: readonly PipelineVector[];
+  /** Per modality, the model id and projection-heads version the vectors came from. */
+  models: Readonly<Partial<Record<Modality, { model: string; heads: string | null; device: string }>>>;
+}) => Promise<void>;
 
 export interface AlignVideoOptions {
   /** Output folder (created if missing). */
@@ -635,7 +641,7 @@ export async function alignVideo(
       seconds.embed -= audioSeconds;
     }
 
-    if (sink) await sink({ video: videoAbs, pairs, vectors });
+    if (sink) await sink({ video: videoAbs, pairs, vectors, models });
 
     // 7. Files: every one replaced atomically, run.json last so its presence means a complete run.
     const files = {

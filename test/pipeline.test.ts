@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import { alignVideo, type EncoderFactory } from '../src/pipeline.js';
+import { alignVideo, type AlignedSink, type EncoderFactory } from '../src/pipeline.js';
 import type { Encoder } from '../encoders/types.js';
 import { EMBED_DIM, type Modality } from '../src/types.js';
 import { SAMPLE_MP4, SAMPLE_SRT, SAMPLE_VTT, captureIo, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
@@ -257,6 +257,23 @@ describe('embeddings', () => {
       expect(p.audio_text_similarity).toEqual(expect.any(Number));
     }
     expect(r.embedded).toBe(true);
+  });
+
+  it('hands pairs, vectors and the models they came from to a sink before writing the files', async () => {
+    const out = path.join(dir, 'out');
+    let seen: Parameters<AlignedSink>[0] | undefined;
+    await alignVideo(SAMPLE_MP4, SAMPLE_SRT, {
+      out,
+      createEncoder: fakeEncoders(),
+      sink: async (batch) => {
+        seen = batch;
+        expect(existsSync(path.join(out, 'pairs.jsonl'))).toBe(false);
+      },
+    });
+    expect(seen?.video).toBe(SAMPLE_MP4);
+    expect(seen?.pairs.length).toBeGreaterThan(0);
+    expect(seen?.vectors.map((v) => v.id)).toContain('text:1');
+    expect(seen?.models.image?.model).toBe('fake-image');
   });
 
   it('embeds with the embedded tiny models by default: unit vectors, one row per id, model ids recorded', async () => {
