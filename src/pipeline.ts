@@ -657,6 +657,11 @@ export async function alignVideo(
     const { train, dev } = await timed('export', async () => {
       const bar = progress.stage('export', 4);
       const parts = splitTrainDev(pairs, (p) => p.cue_index, { train: split, seed });
+      if (pairs.length > 0 && (parts.train.length === 0 || parts.dev.length === 0)) {
+        // Fine-tuning scripts fail on an empty split file; say so now rather than at training time.
+        const empty = parts.train.length === 0 ? 'train.jsonl' : 'dev.jsonl';
+        warnings.push({ message: `${empty} is empty (${new Set(pairs.map((p) => p.cue_index)).size} paired cue(s), --split ${split}); training scripts may reject it` });
+      }
       await writeFileAtomic(files.pairs, toJsonl(pairs));
       bar.tick();
       await writeFileAtomic(files.train, toJsonl(parts.train.map((p) => toDatasetRecord(p, format, prompt))));

@@ -148,6 +148,12 @@ describe('mmalign align --no-embed', () => {
     expect(strip(await readJsonl(path.join(b, 'dev.jsonl')))).toEqual(strip(dev));
   });
 
+  it('warns when the split leaves dev.jsonl empty', async () => {
+    const { summary } = await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', path.join(dir, 'out'), '--no-embed', '--mode', 'cue', '--split', '1']);
+    expect(summary.dev).toBe(0);
+    expect((summary as unknown as { warnings: { message: string }[] }).warnings.map((w) => w.message).join('\n')).toMatch(/dev\.jsonl is empty/);
+  });
+
   it('takes one frame per cue, inside it, in cue mode', async () => {
     const out = path.join(dir, 'out');
     const { summary } = await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--mode', 'cue']);
