@@ -366,3 +366,20 @@ export class ModelLoadError extends MmalignError {
     this.reason = reason;
   }
 }
+
+/** `kb verify` found problems that remain after the run (not repaired, or `--repair` not given). */
+export class KbVerifyError extends MmalignError {
+  readonly dir: string;
+  /** Problems still open, by kind, e.g. `{ 'index-file-missing': 1 }`. */
+  readonly open: Readonly<Record<string, number>>;
+  constructor(dir: string, open: Readonly<Record<string, number>>, repairable: boolean) {
+    const total = Object.values(open).reduce((a, b) => a + b, 0);
+    const list = Object.entries(open).map(([k, n]) => `${n} ${k}`).join(', ');
+    super(
+      `${dir}: ${total} problem(s) remain (${list}).${repairable ? ' Run `mmalign kb verify --kb DIR --repair`.' : ' Sync the changed sources again.'}`,
+      { code: 'KB_VERIFY' },
+    );
+    this.dir = dir;
+    this.open = open;
+  }
+}

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/kb.js';
-import { InvalidOptionError, MmalignError } from '../errors.js';
+import { InvalidOptionError, KbVerifyError } from '../errors.js';
 import { createProgress, type StageProgress } from '../progress.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
@@ -30,16 +30,6 @@ function parseInteger(name: string): (raw: string) => number {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** Knowledge-base verify found problems it did not (or could not) repair: exit 1. */
-export class KbVerifyFailedError extends MmalignError {
-  readonly report: VerifyReport;
-  constructor(report: VerifyReport) {
-    const open = report.problems.filter((p) => !p.repaired).length;
-    super(`${open} problem(s) found${report.problems.some((p) => !p.repaired && p.kind !== 'source-file-changed') ? '; run again with --repair' : ''}`, { code: 'KB_VERIFY' });
-    this.report = report;
-  }
-}
 
 /**
  * `mmalign kb sync|versions|changes|verify`: feed and inspect a knowledge base.
@@ -162,6 +152,10 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
         for (const p of report.problems) io.stdout.write(`${p.repaired ? 'repaired' : 'problem '}  ${p.kind}: ${p.message}\n`);
         if (report.problems.length === 0) io.stdout.write('ok\n');
       }
-      if (!report.ok) throw new KbVerifyFailedError(report);
+      if (!report.ok) {
+        const open: Record<string, number> = {};
+        for (const p of report.problems) if (!p.repaired) open[p.kind] = (open[p.kind] ?? 0) + 1;
+        throw new KbVerifyError(flags.kb, open, Object.keys(open).some((k) => k !== 'source-file-changed'));
+      }
     });
 };
