@@ -353,7 +353,12 @@ async function scanManifest(file: string): Promise<ScanResult> {
   return { kind: 'manifest', location: file, items, warnings: [], videos: [] };
 }
 
-/** Hash of an item's file content, as a sync computes it (used by `verify` to spot files changed since). */
+/**
+ * Hash of a file's content as a sync computes it (used by `verify` to spot files changed since).
+ *
+ * @example
+ * await contentHashOfFile('image', '/photos/cat.jpg'); // sha256 hex of the bytes
+ */
 export async function contentHashOfFile(modality: Modality, file: string): Promise<string> {
   return modality === 'text' ? hashText(decodeSubtitleBytes(await readFile(file)).text.trim()) : hashFile(file);
 }

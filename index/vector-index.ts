@@ -353,7 +353,12 @@ export class VectorIndex {
     return this.#live;
   }
 
-  /** Points in the HNSW graph, and how many of them are deleted (kept until compaction). */
+  /**
+   * Points in the HNSW graph, and how many of them are deleted (kept until compaction).
+   *
+   * @example
+   * const { points, deleted } = index.graphStats();
+   */
   graphStats(): { points: number; deleted: number } {
     return { points: this.#hnsw.getCurrentCount(), deleted: this.#deleted };
   }
@@ -376,12 +381,22 @@ export class VectorIndex {
     return this.#db;
   }
 
-  /** Path of the HNSW file for a generation. */
+  /**
+   * Path of the HNSW file for a generation (default: the current one).
+   *
+   * @example
+   * existsSync(index.indexFile()); // false right after a crash between commit and save
+   */
   indexFile(generation = this.#generation): string {
     return join(this.dir, indexFileName(generation));
   }
 
-  /** Generations that have an HNSW file on disk, newest first. */
+  /**
+   * Generations that have an HNSW file on disk, newest first.
+   *
+   * @example
+   * index.indexFilesOnDisk(); // [7, 6]
+   */
   indexFilesOnDisk(): number[] {
     return readdirSync(this.dir)
       .map((f) => INDEX_FILE_RE.exec(f))
@@ -886,6 +901,9 @@ export class VectorIndex {
   /**
    * Compares the loaded graph with SQLite: labels missing from or extra in the graph, and points whose
    * vector differs from the stored one. Used by `verify`.
+   *
+   * @example
+   * const { missing, extra, mismatched } = index.checkGraph();
    */
   checkGraph(): { missing: string[]; extra: number[]; mismatched: string[] } {
     this.#assertOpen();
@@ -964,7 +982,13 @@ function rowToItem(r: ItemRow): IndexedItem {
   };
 }
 
-/** Removes temp files a killed writer left behind (`*.tmp` next to the index files); returns their names. */
+/**
+ * Removes temp files a killed writer left behind (`vectors.N.hnsw.PID.tmp`); returns their names.
+ * Call it only while holding the writer lock: a live writer's temp file looks the same.
+ *
+ * @example
+ * removeStaleTempFiles('./kb', { dryRun: true }); // what would go
+ */
 export function removeStaleTempFiles(dir: string, { dryRun = false }: { dryRun?: boolean } = {}): string[] {
   if (!existsSync(dir)) return [];
   const removed: string[] = [];
