@@ -116,12 +116,15 @@ function warnOnce(logger: Logger, failed: readonly string[], used: ExecutionProv
   const fresh = failed.filter((f) => !seen.has(f));
   if (fresh.length === 0) return;
   for (const f of fresh) seen.add(f);
-  const hint = fresh.some((f) => f.startsWith('cuda'))
-    ? ' To use an NVIDIA GPU, install onnxruntime-node with its CUDA provider (see the README, "GPU").'
+  // The install hint only helps where there is an NVIDIA GPU to use.
+  const hint = fresh.some((f) => f.startsWith('cuda') && !f.includes(NO_NVIDIA))
+    ? ' To use the NVIDIA GPU, install onnxruntime-node\'s CUDA provider (README, "Devices and GPUs").'
     : '';
   const what = fresh.length === 1 ? `execution provider ${fresh[0]} is` : `execution providers ${fresh.join(', ')} are`;
   logger.warn(`${what} unavailable; running on ${used} instead.${hint}`);
 }
+
+const NO_NVIDIA = 'no NVIDIA device in /dev';
 
 /**
  * For `auto` on Linux: a GPU provider cannot work without the kernel's device nodes, so it is not
@@ -138,7 +141,7 @@ function missingHardware(provider: ExecutionProvider, dev = '/dev'): string | un
     }
   })();
   if (names === null) return undefined;
-  if (provider === 'cuda') return names.some((n) => /^nvidia\d+$/.test(n)) ? undefined : 'no NVIDIA device in /dev';
+  if (provider === 'cuda') return names.some((n) => /^nvidia\d+$/.test(n)) ? undefined : NO_NVIDIA;
   const render = (() => {
     try {
       return readdirSync(`${dev}/dri`).some((n) => n.startsWith('renderD'));
