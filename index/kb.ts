@@ -6,7 +6,7 @@ import type { Modality, Warning } from '../src/types.js';
 import { InputFileError, InvalidOptionError, MmalignError } from '../src/errors.js';
 import type { EncoderOptions } from '../encoders/encoder.js';
 import { blobToVector, getMeta, vectorToBlob, type Db } from './store.js';
-import { acquireLock, type HeldLock } from './lock.js';
+import { acquireLock, lockHolder, type HeldLock } from './lock.js';
 import { contentHashOfFile, scanSource, type ScannedVideo, type SourceItem } from './sources.js';
 import {
   checkVector,
@@ -891,7 +891,9 @@ export class KnowledgeBase {
           fresh?.close();
         }
       }
-      for (const f of removeStaleTempFiles(this.dir, { dryRun: true })) {
+      // A live writer's temp file looks like a leftover one: only report them when no writer is at work.
+      const writerBusy = !repair && lockHolder(this.#lockFile) !== null;
+      for (const f of writerBusy ? [] : removeStaleTempFiles(this.dir, { dryRun: true })) {
         problems.push({ kind: 'stale-temp-file', message: `leftover temp file ${f} from an interrupted write`, path: join(this.dir, f), repaired: false });
       }
       const toDelete = new Map<string, VerifyProblem>();

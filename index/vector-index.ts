@@ -418,6 +418,8 @@ export class VectorIndex {
       const rows = db.prepare('SELECT label, id FROM items').raw().all() as [number, string][];
       return { generation, rows };
     })();
+    // Just loaded: the next searches need not check again before refreshIntervalMs.
+    this.#lastRefresh = performance.now();
     const labelToId: (string | undefined)[] = [];
     for (const [label, id] of snapshot.rows) labelToId[label] = id;
     const file = this.indexFile(snapshot.generation);

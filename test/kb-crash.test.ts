@@ -120,7 +120,8 @@ describe('crash safety', () => {
     let checks = 0;
     const rounds = new Set<number>();
     while (!exited) {
-      const reader = VectorIndex.open(dir, { readonly: true, persistRebuild: false });
+      // No refresh during the checks: this reader must answer for the one generation it loaded.
+      const reader = VectorIndex.open(dir, { readonly: true, persistRebuild: false, refreshIntervalMs: 60_000 });
       try {
         // The graph and the id map were loaded from one generation: every item answers to that round's vector.
         const round = Number(reader.get('i0')?.text ?? 0);
