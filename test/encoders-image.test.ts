@@ -157,11 +157,13 @@ describe('image encoder', () => {
 
   it('gives the same vectors whether decoding overlaps inference or not', async () => {
     const inputs = [img.jpeg, img.webp, img.gray, img.png, img.rgba];
-    const inTurn = await createEncoder('image', { model: MODEL, modelsDir: MODELS, device: 'cpu', logger: quiet, batchSize: 2, overlapDecode: false });
+    const make = (overlapDecode: boolean) => createEncoder('image', { model: MODEL, modelsDir: MODELS, device: 'cpu', logger: quiet, batchSize: 2, overlapDecode });
+    const [overlapped, inTurn] = await Promise.all([make(true), make(false)]);
     try {
-      const [a, b] = [await inTurn.embed(inputs), await enc.embed(inputs)];
+      const [a, b] = [await overlapped.embed(inputs), await inTurn.embed(inputs)];
       a.forEach((v, i) => expect(maxDiff(v, b[i])).toBeLessThan(1e-5));
     } finally {
+      await overlapped.dispose();
       await inTurn.dispose();
     }
   });
