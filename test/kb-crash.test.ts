@@ -10,7 +10,7 @@ import { manifestItems, writeManifests } from './helpers/crash-manifests.js';
 
 const WRITER = fileURLToPath(new URL('./helpers/kb-writer.ts', import.meta.url));
 const INDEX_WRITER = fileURLToPath(new URL('./helpers/index-writer.ts', import.meta.url));
-const VERSIONS = 24;
+const VERSIONS = 40;
 
 let root: string;
 beforeEach(() => {
@@ -31,22 +31,36 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** Runs the writer; kills it with SIGKILL `killAfterMs` after it reports ready (never, when null). */
-function runWriter(kbDir: string, manifests: string, killAfterMs: number | null): Promise<{ killed: boolean; committed: number[] }> {
+/**
+ * Runs the writer. With `kill`, SIGKILLs it `delayMs` after it reports version `after` committed (0 = after it is
+ * ready) and `delayMs` (a fraction, 0-1) of the last sync's duration, so the kill lands inside the next sync.
+ */
+function runWriter(kbDir: string, manifests: string, kill: { after: number; delayMs: number } | null): Promise<{ killed: boolean; committed: number[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', WRITER, kbDir, manifests, String(VERSIONS)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const committed: number[] = [];
     let stderr = '';
     let buf = '';
+    // delayMs is a fraction of the last sync's duration once one is known, so kills spread over scan,
+    // encode, commit and index save whatever the machine's speed.
+    let lastAt = 0;
+    let gap = 40;
+    const arm = (): void => void setTimeout(() => child.kill('SIGKILL'), Math.floor((kill?.delayMs ?? 0) * gap));
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line === 'ready' && killAfterMs !== null) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        if (line === 'ready' && kill?.after === 0) arm();
         const m = /^committed (\d+)$/.exec(line);
-        if (m) committed.push(Number(m[1]));
+        if (m) {
+          const now = performance.now();
+          if (lastAt > 0) gap = (now - lastAt) * 1.2;
+          lastAt = now;
+          committed.push(Number(m[1]));
+          if (kill && Number(m[1]) === kill.after) arm();
+        }
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -91,8 +105,10 @@ describe('crash safety', () => {
     const rand = mulberry32(20261201);
     let killedMidway = 0;
     let last = 0;
-    for (let i = 0; i < 6; i++) {
-      const { killed, committed } = await runWriter(kbDir, manifests, Math.floor(rand() * 600));
+    for (let i = 0; i < 8; i++) {
+      // After some version still to come (or during this run's first sync), then somewhere inside the next sync.
+      const after = rand() < 0.2 ? 0 : Math.min(VERSIONS - 1, last + 1 + Math.floor(rand() * 3));
+      const { killed, committed } = await runWriter(kbDir, manifests, { after, delayMs: rand() });
       if (killed) killedMidway++;
       const v = await expectConsistent(kbDir);
       // What the child reported committed is durable; it may have committed one more it never got to report.
