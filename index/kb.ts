@@ -522,7 +522,17 @@ export class KnowledgeBase {
   ): Promise<{ items: { item: PlanItem; vector?: Float32Array }[]; warnings: Warning[]; fingerprint: { file: string; value: string } }> {
     const out = join(this.dir, 'aligned', createHash('sha256').update(v.video).digest('hex').slice(0, 16));
     const [vs, ss] = await Promise.all([stat(v.video), stat(v.subtitles)]);
-    const value = JSON.stringify({ video: v.video, size: vs.size, mtime: vs.mtimeMs, subtitles: await contentHashOfFile('text', v.subtitles), mode: 'cue' });
+    const { heads, modelsDir: models } = this.#encoderOptions;
+    const value = JSON.stringify({
+      video: v.video,
+      size: vs.size,
+      mtime: vs.mtimeMs,
+      subtitles: await contentHashOfFile('text', v.subtitles),
+      mode: 'cue',
+      // Other models or heads give other vectors: re-align.
+      models: models ?? null,
+      heads: typeof heads === 'string' ? heads : (heads?.metadata.version ?? null),
+    });
     const fingerprint = { file: join(out, 'kb-fingerprint.json'), value };
     const timestamp = Math.round(Math.max(vs.mtimeMs, ss.mtimeMs));
     const previous = await readFile(fingerprint.file, 'utf8').catch(() => null);
