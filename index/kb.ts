@@ -1016,6 +1016,8 @@ export interface AlignedBatch {
   video: string;
   pairs: readonly { frame: string; frame_time: number; cue_index: number; start: number; end: number; text: string }[];
   vectors: readonly { id: string; modality: Modality; vector: Float32Array }[];
+  /** The encoder model and heads behind each modality's vectors, as `alignVideo` reports them. */
+  models?: Readonly<Partial<Record<Modality, { model: string; heads: string | null }>>>;
 }
 
 /**
@@ -1029,12 +1031,20 @@ export interface AlignedBatch {
  */
 export function alignedSink(
   kb: KnowledgeBase,
-  { modelVersion = 'align', priority }: { modelVersion?: string | Partial<Record<Modality, string>>; priority?: number } = {},
-): (batch: AlignedBatch) => Promise<void> {
-  const versionOf = (m: Modality): string => (typeof modelVersion === 'string' ? modelVersion : (modelVersion[m] ?? 'align'));
+  { modelVersion, priority }: { modelVersion?: string | Partial<Record<Modality, string>>; priority?: number } = {},
+): (batch: AlignedBatch) => Promise<SyncResult> {
   return async (batch) => {
+    // Without an explicit version, key vectors on the model + heads the pipeline says produced them,
+    // so a later sync with other models or trained heads re-encodes instead of trusting stale vectors.
+    const versionOf = (m: Modality): string => {
+      if (typeof modelVersion === 'string') return modelVersion;
+      const given = modelVersion?.[m];
+      if (given) return given;
+      const info = batch.models?.[m];
+      return info ? `${info.model}@${info.heads ?? 'default'}` : 'align';
+    };
     const items = alignedToItems(batch, batch.video, versionOf);
-    await kb.ingest(items, { sourceName: batch.video, priority });
+    return kb.ingest(items, { sourceName: batch.video, priority });
   };
 }
 

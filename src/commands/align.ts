@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, UsageError } from '../errors.js';
+import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/kb.js';
 import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../export.js';
 import { resolveFfmpegBinaries, SAMPLING_MODES, type SamplingMode } from '../media.js';
 import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline.js';
@@ -24,6 +25,7 @@ interface AlignFlags {
   jpegQuality: number;
   verbose?: boolean;
   json?: boolean;
+  kb?: string;
 }
 
 function parseInteger(name: string, min: number, max: number): (raw: string) => number {
@@ -92,6 +94,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseFraction('split'), 0.9)
     .option('--seed <n>', 'seed of the train/dev split', parseInteger('seed', 0, 2 ** 31 - 1), 0)
     .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseInteger('jpeg-quality', 1, 100), 90)
+    .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
     .option('--verbose', 'say which ffmpeg is used and what is reused')
     .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
     .addHelpText(
@@ -100,7 +103,22 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
         '\nExample:\n  mmalign align fixtures/video/sample.mp4 fixtures/video/sample.srt --out demo-out --format glm41v',
     )
     .action(async (video: string, subtitles: string, flags: AlignFlags) => {
+      if (flags.kb !== undefined && !flags.embed) {
+        throw new UsageError('--kb needs embeddings to index; drop --no-embed or drop --kb.');
+      }
       const binaries = resolveFfmpegBinaries();
+      let kbResult: SyncResult | undefined;
+      // The knowledge base is opened only once alignment has succeeded, so a bad video never leaves an empty KB behind.
+      const sink = flags.kb === undefined
+        ? undefined
+        : async (batch: Parameters<ReturnType<typeof alignedSink>>[0]) => {
+            const kb = await KnowledgeBase.open(flags.kb as string);
+            try {
+              kbResult = await alignedSink(kb)(batch);
+            } finally {
+              await kb.close();
+            }
+          };
       const verbose = flags.verbose ? (m: string) => io.stderr.write(`mmalign: ${m}\n`) : undefined;
       const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
       let result: AlignVideoResult;
@@ -124,13 +142,14 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           binaries,
           progress,
           log: verbose,
+          sink,
         });
       } finally {
         progress.stop();
       }
       printWarnings(io, result.warnings);
       if (flags.json) {
-        printJson(io, alignSummary(result));
+        printJson(io, { ...alignSummary(result), ...(flags.kb !== undefined ? { kb: { dir: flags.kb, version: kbResult ?? null } } : {}) });
         return;
       }
       const s = result.seconds;
@@ -141,6 +160,11 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           `${result.unpairedCues} unpaired cues, dropped ${result.dropped.duplicates} duplicate + ${result.dropped.emptyText} empty-text\n` +
           `${result.embedded ? `embeddings: ${result.files.embeddings}${result.embeddingsReused ? ` (${result.embeddingsReused} reused)` : ''}\n` : ''}` +
           `output: ${result.out}\n` +
+          (flags.kb !== undefined
+            ? kbResult
+              ? `knowledge base ${flags.kb}: version ${kbResult.version} (+${kbResult.added} ~${kbResult.updated} -${kbResult.deleted})\n`
+              : ''
+            : '') +
           `time: ${total.toFixed(2)} s (${ALIGN_STAGES.filter((k) => s[k] > 0).map((k) => `${k} ${s[k].toFixed(2)}`).join(', ')}), ` +
           `${(result.duration / Math.max(total, 1e-9)).toFixed(1)}x real time\n`,
       );
