@@ -51,7 +51,7 @@ export interface EncoderOptions {
    * Decode the next batch of images/audio while the model runs the current one. Default: on when the
    * model runs on a GPU or onnxruntime leaves cores free (`threads` below the core count); off when
    * onnxruntime's threads occupy every core: there a decoder competing with them stalls each parallel
-   * op at its barrier, and decoding in between measured 1.3× faster (bench:encoders, quiet machine).
+   * op at its barrier (bench:encoders on 2 cores: overlapped 0.76–1.04× of in-turn at load 2–4, 1.00× idle).
    */
   overlapDecode?: boolean;
   /** Audio only: the ffmpeg binary (default: `$FFMPEG_PATH`, `$PATH`, then `@ffmpeg-installer/ffmpeg`). */
