@@ -112,32 +112,40 @@ export async function createEncoder<M extends Modality>(
   const nativeDims = located.nativeDims;
   const projection = await loadHeads(heads, modality, located.id, nativeDims);
 
-  // Preprocessing config first: a bad folder fails before the (slow) session load.
+  // Preprocessing first: a bad folder fails before the (slow) session load.
   const preprocessor = modality === 'text' ? null : await readJson(join(located.dir, 'preprocessor_config.json'), located.id);
   const textPre = modality === 'text' ? await loadTextPreprocessor({ dir: located.dir, config }) : null;
   if (textPre && maxTokens !== undefined) textPre.window = Math.min(textPre.window, maxTokens);
+  const imagePre = modality === 'image' ? parseImagePreprocessing(preprocessor!, located.id) : null;
+  if (modality === 'audio') {
+    const rate = Number(preprocessor!.sampling_rate ?? 16_000);
+    if (rate !== 16_000) throw new ModelLoadError(located.id, join(located.dir, 'preprocessor_config.json'), `sampling_rate ${rate} Hz is not supported (16000 only)`);
+  }
 
   const { session, provider } = await createSession(onnxFile, { device, threads, logger, modelName: located.id });
   const overlap = overlapDecode ?? (provider !== 'cpu' || threads < availableParallelism());
   const common = { modelId: located.id, device: provider, session, nativeDims, heads: projection, batchSize, overlap };
-  switch (modality) {
-    case 'text':
-      return new TextEncoder({ ...common, preprocessor: textPre! }) as unknown as EncoderOf[M];
-    case 'image':
-      return new ImageEncoder({ ...common, preprocessing: parseImagePreprocessing(preprocessor!, located.id) }) as unknown as EncoderOf[M];
-    case 'audio': {
-      const rate = Number(preprocessor!.sampling_rate ?? 16_000);
-      if (rate !== 16_000) throw new ModelLoadError(located.id, join(located.dir, 'preprocessor_config.json'), `sampling_rate ${rate} Hz is not supported (16000 only)`);
-      return new AudioEncoder({
-        ...common,
-        doNormalize: preprocessor!.do_normalize !== false,
-        windowSeconds,
-        minSamples: receptiveField(config),
-        ffmpeg,
-      }) as unknown as EncoderOf[M];
+  try {
+    switch (modality) {
+      case 'text':
+        return new TextEncoder({ ...common, preprocessor: textPre! }) as unknown as EncoderOf[M];
+      case 'image':
+        return new ImageEncoder({ ...common, preprocessing: imagePre! }) as unknown as EncoderOf[M];
+      case 'audio':
+        return new AudioEncoder({
+          ...common,
+          doNormalize: preprocessor!.do_normalize !== false,
+          windowSeconds,
+          minSamples: receptiveField(config),
+          ffmpeg,
+        }) as unknown as EncoderOf[M];
+      default:
+        throw new InvalidOptionError('modality', modality satisfies never, MODALITIES.join(' | '));
     }
-    default:
-      throw new InvalidOptionError('modality', modality satisfies never, MODALITIES.join(' | '));
+  } catch (err) {
+    // A model whose inputs do not fit the encoder: release the session rather than leak it.
+    await session.release();
+    throw err;
   }
 }
 
