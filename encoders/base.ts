@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node';
-import { EmbedBatchError, EncodeInputError } from '../src/errors.js';
+import { EmbedBatchError, EncodeInputError, UsageError } from '../src/errors.js';
 import { EMBED_DIM, type Modality } from '../src/types.js';
 import type { ProjectionHeads } from './heads.js';
 import type { Device, EmbedOutcome, Encoder, InputOf } from './types.js';
@@ -116,7 +116,7 @@ export abstract class BaseEncoder<M extends Modality, P> implements Encoder<M> {
   protected async embedUnits(
     batch: readonly InputOf[M][],
   ): Promise<Array<{ ok: true; vectors: Float32Array[]; weights: number[] } | { ok: false; error: Error }>> {
-    if (this.#disposed) throw new Error(`This ${this.modality} encoder was disposed; create a new one.`);
+    if (this.#disposed) throw new UsageError(`This ${this.modality} encoder was disposed; create a new one with createEncoder().`);
     const n = batch.length;
     const vectors: (Float32Array | undefined)[][] = Array.from({ length: n }, () => []);
     const weights: number[][] = Array.from({ length: n }, () => []);

@@ -88,6 +88,15 @@ describe('text encoder', () => {
   });
 });
 
+describe('text encoder lifecycle', () => {
+  it('refuses to embed after dispose, saying to create a new encoder', async () => {
+    const short = await createEncoder('text', { model: MODEL, modelsDir: MODELS, device: 'cpu', logger: quiet });
+    await short.dispose();
+    await short.dispose(); // twice is harmless
+    await expect(short.embed(['x'])).rejects.toThrow(/disposed; create a new one/);
+  });
+});
+
 describe('text windows', () => {
   it('cuts long token runs into half-overlapping windows whose last one ends on the last token', () => {
     expect(windowStarts(10, 16)).toEqual([0]);
