@@ -8,6 +8,7 @@ import { consoleLogger, createSession, resolveDevice, type Logger } from './devi
 import { ProjectionHeads } from './heads.js';
 import { ImageEncoder, parseImagePreprocessing } from './image.js';
 import { resolveModel } from './models.js';
+import { getModalitySpec } from './registry.js';
 import { TextEncoder, loadTextPreprocessor } from './text.js';
 import type { AudioInput, Device, Dtype, Encoder } from './types.js';
 
@@ -109,8 +110,8 @@ export async function createEncoder<M extends Modality>(
   const config = located.config as Record<string, unknown>;
   const onnxFile = join(located.dir, 'onnx', DTYPE_FILES[dtype]);
   await assertOnnxFile(onnxFile, located.dir, dtype, located.id);
-  const nativeDims = located.nativeDims;
-  const projection = await loadHeads(heads, modality, located.id, nativeDims);
+  let nativeDims = located.nativeDims;
+  let projection = await loadHeads(heads, modality, located.id, nativeDims);
 
   // Preprocessing first: a bad folder fails before the (slow) session load.
   const preprocessor = modality === 'text' ? null : await readJson(join(located.dir, 'preprocessor_config.json'), located.id);
@@ -123,6 +124,16 @@ export async function createEncoder<M extends Modality>(
   }
 
   const { session, provider } = await createSession(onnxFile, { device, threads, logger, modelName: located.id });
+  try {
+    const graphDims = pooledOutputDims(session, modality, located.id, config, logger);
+    if (graphDims !== null && graphDims !== nativeDims) {
+      nativeDims = graphDims;
+      projection = await loadHeads(heads, modality, located.id, nativeDims);
+    }
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
   const overlap = overlapDecode ?? (provider !== 'cpu' || threads < availableParallelism());
   const common = { modelId: located.id, device: provider, session, nativeDims, heads: projection, batchSize, overlap };
   try {
@@ -183,4 +194,35 @@ async function assertOnnxFile(file: string, dir: string, dtype: Dtype, model: st
     const dtypes = Object.entries(DTYPE_FILES).filter(([, f]) => have.includes(f)).map(([d]) => d);
     throw new ModelLoadError(model, file, `missing (dtype ${dtype}); dtypes present in ${join(dir, 'onnx')}: ${dtypes.join(', ') || 'none'}`);
   }
+}
+
+/**
+ * The width of the output an encoder will pool, read from the ONNX graph itself. The registry
+ * derives the width from config.json, which describes the backbone; but task-head exports such as
+ * Xenova/resnet-50 (ResNetForImageClassification → `logits` [B, 1000]) or Xenova/wav2vec2-base-960h
+ * (Wav2Vec2ForCTC → `logits` [B, T, 32]) have no backbone output at all. Those still work, pooled
+ * from their first output, and the user is told once why the width differs.
+ */
+function pooledOutputDims(
+  session: { outputNames: readonly string[]; outputMetadata?: readonly { name: string; isTensor: boolean; shape?: readonly (number | string)[] }[] },
+  modality: Modality,
+  modelId: string,
+  config: Record<string, unknown>,
+  logger: Logger,
+): number | null {
+  const expected = getModalitySpec(modality).output;
+  const used = session.outputNames.includes(expected) ? expected : session.outputNames[0];
+  const meta = session.outputMetadata?.find((m) => m.name === used);
+  const shape = meta && meta.isTensor ? meta.shape : undefined;
+  // Images pool [B, C, ...] over the spatial axes; text and audio pool [B, T, C] over time.
+  const axis = modality === 'image' ? 1 : shape ? shape.length - 1 : -1;
+  const dims = shape && typeof shape[axis] === 'number' ? (shape[axis] as number) : null;
+  if (used !== expected) {
+    const arch = Array.isArray(config.architectures) ? String(config.architectures[0]) : 'a task model';
+    logger.warn(
+      `${modelId} has no '${expected}' output (it is exported as ${arch}); pooling its '${used}' output` +
+        `${dims !== null ? ` (${dims}-d)` : ''} instead. For backbone features, export the model with the feature-extraction task.`,
+    );
+  }
+  return dims;
 }
