@@ -3,21 +3,13 @@
  * same run on the same seeded data, then the large case alone. Exits 1 if the two disagree on any pair.
  */
 import { alignByTimestamp, alignTimesTyped, type FrameMatch, type TypedFrameMatches } from '../alignment/align.js';
+import { mulberry32 } from '../src/random.js';
 
 type Span = { start: number; end: number };
 type Frame = { time: number };
 
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */
+const prng: (seed: number) => () => number = mulberry32;
 
 /**
  * A long video: cues of 0.5-6 s placed at random (so some overlap and nest) over a span that leaves

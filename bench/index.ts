@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VectorIndex, type VectorRecord } from '../index/vector-index.js';
+import { mulberry32 } from '../src/random.js';
 
 const { HierarchicalNSW, BruteforceSearch } = hnswlib;
 
@@ -39,16 +40,8 @@ for (const [name, v] of Object.entries({ n: N, queries: RECALL_Q, 'qps-queries':
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */
+const prng: (seed: number) => () => number = mulberry32;
 
 function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { HeadsMismatchError, InputFileError, InvalidOptionError } from '../src/errors.js';
+import { mulberry32 } from '../src/random.js';
 import { EMBED_DIM, MODALITIES, type Modality } from '../src/types.js';
 
 /** One affine layer, `y = W·x + b`, with W row-major `[outDim][inDim]`. */
@@ -312,16 +313,9 @@ function hashSeed(s: string): number {
   return createHash('sha256').update(s).digest().readUInt32LE(0);
 }
 
-/** mulberry32 → Box–Muller: small, fast and identical on every platform, which the determinism tests need. */
+/** mulberry32 → Box–Muller: identical on every platform, which the determinism tests need. */
 function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   let spare: number | null = null;
   return () => {
     if (spare !== null) {

@@ -5,6 +5,7 @@ import { ProjectionHeads, type HeadDef, type HeadLayer } from './heads.js';
 import { jsKernels, matmul, matmulABT, matmulATB, type Kernels, type Matrix } from './linalg.js';
 import { onnxKernels } from './ort-kernels.js';
 import { prepareNativePairs, type NativePairs, type PairGroup, type PairKind, type PreparedPairs } from './native-pairs.js';
+import { mulberry32 } from '../src/random.js';
 
 /** One epoch's record; `valLoss` is null when nothing is held out. */
 export interface EpochReport {
@@ -369,22 +370,8 @@ function stepHead(head: TrainableHead, cfg: AdamConfig): void {
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness.
 
-/**
- * mulberry32: tiny, fast, and the same sequence on every platform, which byte-identical heads need.
- *
- * @example
- * const rng = mulberry32(42); rng(); // in [0, 1)
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Re-exported for the modules and tests that import it from here.
+export { mulberry32 };
 
 function shuffle<T>(arr: T[], rng: () => number): T[] {
   for (let i = arr.length - 1; i > 0; i--) {

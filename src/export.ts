@@ -3,6 +3,7 @@
  * read as is, and a deterministic train/dev split that keeps every cue on one side.
  */
 import { InvalidOptionError } from './errors.js';
+import { mulberry32 } from './random.js';
 
 /** Dataset formats `mmalign align --format` writes. */
 export type ExportFormat = 'glm4v' | 'glm41v' | 'pairs';
@@ -118,17 +119,8 @@ export interface LlamaFactoryCard {
   tags: { role_tag: 'role'; content_tag: 'content'; user_tag: 'user'; assistant_tag: 'assistant' };
 }
 
-/** A small, well-mixed seeded PRNG (mulberry32): the same seed gives the same split on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 export interface SplitOptions {
   /** Fraction of cues that go to train, 0–1. Default 0.9. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alignByTimestamp, alignTimesTyped, framesForCues, InvalidOptionError, type CueFrames, type FrameMatch } from 'mmalign';
+import { mulberry32 } from '../src/random.js';
 
 type Span = { start: number; end: number };
 type Frame = { time: number };
@@ -57,17 +58,8 @@ function referenceFramesForCues(frames: readonly Frame[], cues: readonly Span[],
   });
 }
 
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */
+const prng: (seed: number) => () => number = mulberry32;
 
 /** Random case with coarse times (many exact ties), identical, nested and overlapping cues. */
 function randomCase(rand: () => number): { frames: Frame[]; cues: Span[]; threshold: number; offset: number } {

@@ -4,6 +4,8 @@
  * changing one layer's shape never reshuffles the rest of the model.
  */
 
+import { mulberry32 } from '../../src/random.js';
+
 /** FNV-1a over the UTF-16 code units of `s`, as an unsigned 32-bit integer. */
 export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -14,17 +16,8 @@ export function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: tiny, fast, good enough statistically for weight init, and identical on every platform. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Re-exported for the modules and tests that import it from here.
+export { mulberry32 };
 
 /** How a parameter tensor is filled. */
 export type Init =
