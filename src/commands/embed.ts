@@ -4,7 +4,7 @@ import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import type { Device } from '../../encoders/types.js';
 import { EmbedBatchError, UsageError } from '../errors.js';
 import type { Modality } from '../types.js';
-import { printJson, type CliIo, type RegisterCommand } from './shared.js';
+import { printJson, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 interface EmbedFlags {
   text?: string;
@@ -49,7 +49,7 @@ export const registerEmbed: RegisterCommand = (program: Command, io: CliIo) => {
       const modality: Modality = given[0];
       const input = flags[modality] as string;
       // Provider fallback notices go to stderr so --json stdout stays parseable.
-      const logger = { warn: (m: string) => io.stderr.write(`warning: ${m}\n`) };
+      const logger = cliLogger(io);
       const encoder = await createEncoder(modality, { model: flags.model, modelsDir: flags.models, device: flags.device, heads: flags.heads, logger });
       try {
         const [vector] = await (flags.native ? encoder.embedNative([input]) : encoder.embed([input])).catch((err: unknown) => {

@@ -11,7 +11,7 @@ import { KnowledgeBase } from '../../index/kb.js';
 import { InvalidOptionError, UsageError } from '../errors.js';
 import { createProgress, type Progress } from '../progress.js';
 import { MODALITIES, type Modality, type Warning } from '../types.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 /** The metric recorded in the knowledge base after every training and evaluation. */
 export const RETRAIN_METRIC = 'recall@1';
@@ -118,7 +118,7 @@ async function loadNativePairs(
     modalities: flags.modalities,
     cacheDir: flags.cache === false ? null : flags.cache,
     progress,
-    logger: { warn: (message: string) => io.stderr.write(`warning: ${message}\n`) },
+    logger: cliLogger(io),
   });
 }
 

@@ -4,7 +4,7 @@ import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/kb.js';
 import { InvalidOptionError, KbVerifyError } from '../errors.js';
 import { createProgress, type StageProgress } from '../progress.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 interface KbFlags {
   kb: string;
@@ -60,7 +60,7 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
         '\nExample:\n  mmalign kb sync ./lectures --kb ./kb --priority 1',
     )
     .action(async (source: string, flags: SyncFlags) => {
-      const logger = { warn: (m: string) => io.stderr.write(`warning: ${m}\n`) };
+      const logger = cliLogger(io);
       const base = await KnowledgeBase.open(flags.kb, {
         encoderOptions: { device: flags.device, modelsDir: flags.models, heads: flags.heads, logger },
         lockTimeoutMs: flags.lockTimeout,

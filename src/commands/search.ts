@@ -5,7 +5,7 @@ import { KnowledgeBase, type KbQuery } from '../../index/kb.js';
 import type { SearchFilter } from '../../index/vector-index.js';
 import { UsageError } from '../errors.js';
 import { MODALITIES, type Modality } from '../types.js';
-import { parseNumberOption, printJson, type CliIo, type RegisterCommand } from './shared.js';
+import { parseNumberOption, printJson, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 interface SearchFlags {
   kb: string;
@@ -62,7 +62,7 @@ export const registerSearch: RegisterCommand = (program: Command, io: CliIo) => 
       if (!Number.isInteger(flags.k)) throw new UsageError('--k must be an integer');
       const query: KbQuery = text !== undefined ? text : flags.image !== undefined ? { image: flags.image } : { audio: flags.audio as string };
       const filter: SearchFilter = { modality: flags.modality, source: flags.source, from: flags.from, to: flags.to, tags: flags.tag };
-      const logger = { warn: (m: string) => io.stderr.write(`warning: ${m}\n`) };
+      const logger = cliLogger(io);
       const kb = await KnowledgeBase.open(flags.kb, { readonly: true, encoderOptions: { device: flags.device, modelsDir: flags.models, heads: flags.heads, logger } });
       try {
         const hits = await kb.search(query, { k: flags.k, ef: flags.ef === undefined ? undefined : Math.round(flags.ef), filter });

@@ -20,12 +20,35 @@ export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Warnings always go to stderr so `--json` stdout stays parseable. */
+// Lines already written per output, so a notice reached by two paths (say, the device fallback
+// heard by both the knowledge base's encoders and the align pipeline's) is printed once per run.
+const printed = new WeakMap<CliIo, Set<string>>();
+
+function warnOnce(io: CliIo, line: string): void {
+  let seen = printed.get(io);
+  if (!seen) printed.set(io, (seen = new Set()));
+  if (seen.has(line)) return;
+  seen.add(line);
+  io.stderr.write(line);
+}
+
+/** Warnings always go to stderr so `--json` stdout stays parseable; an identical line is printed once. */
 export function printWarnings(io: CliIo, warnings: readonly Warning[]): void {
   for (const w of warnings) {
     const where = w.file ? `${w.file}${w.line !== undefined ? `:${w.line}` : ''}: ` : '';
-    io.stderr.write(`warning: ${where}${w.message}\n`);
+    warnOnce(io, `warning: ${where}${w.message}\n`);
   }
+}
+
+/**
+ * The logger commands hand to encoders and the pipeline: notices become `warning:` lines on stderr,
+ * each printed once per run.
+ *
+ * @example
+ * const enc = await createEncoder('text', { logger: cliLogger(io) });
+ */
+export function cliLogger(io: CliIo): { warn(message: string): void } {
+  return { warn: (message: string) => warnOnce(io, `warning: ${message}\n`) };
 }
 
 /** Parses a number option eagerly so a typo fails as usage (exit 2), not deep inside the work. */
