@@ -9,6 +9,7 @@ import path from 'node:path';
 import { alignByTimestamp } from '../alignment/align.js';
 import { readSubtitleFile } from '../alignment/subtitles.js';
 import { similarity } from '../encoders/similarity.js';
+import type { ProjectionHeads } from '../encoders/heads.js';
 import type { Encoder } from '../encoders/types.js';
 import { InvalidOptionError, OutputError, SubtitleParseError, SubtitlesOutsideVideoError } from './errors.js';
 import {
@@ -49,7 +50,7 @@ export const ALIGN_STAGES: readonly AlignStage[] = Object.freeze(['probe', 'subt
 /** Creates an encoder; injectable so tests and callers can bring their own models. */
 export type EncoderFactory = (
   modality: Modality,
-  options: { modelsDir?: string; device?: string; logger?: { warn(message: string): void } },
+  options: { modelsDir?: string; device?: string; heads?: string | ProjectionHeads; logger?: { warn(message: string): void } },
 ) => Promise<Encoder>;
 
 /** A vector the pipeline computed, keyed like the rows of embeddings.json. */
@@ -92,6 +93,8 @@ export interface AlignVideoOptions {
   device?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
   /** Folder of models (default: the embedded tiny models). */
   modelsDir?: string;
+  /** Projection heads (a heads file or loaded heads); default: the seeded heads of each model. */
+  heads?: string | ProjectionHeads;
   /** Dataset format of train/dev.jsonl. Default `glm4v`. */
   format?: ExportFormat;
   prompt?: string;
@@ -334,7 +337,7 @@ function checkOptions(o: {
 async function defaultEncoderFactory(...args: Parameters<EncoderFactory>): Promise<Encoder> {
   const { createEncoder } = await import('../encoders/encoder.js');
   const [modality, options] = args;
-  return createEncoder(modality, { modelsDir: options.modelsDir, device: options.device as 'auto', logger: options.logger });
+  return createEncoder(modality, { modelsDir: options.modelsDir, device: options.device as 'auto', heads: options.heads, logger: options.logger });
 }
 
 /**
@@ -362,6 +365,7 @@ export async function alignVideo(
     embed = true,
     device = 'auto',
     modelsDir,
+    heads,
     format = 'glm4v',
     prompt = DEFAULT_PROMPT,
     split = 0.9,
@@ -573,7 +577,7 @@ export async function alignVideo(
           toInput: (item: T) => Promise<unknown> | unknown,
         ) => {
           if (items.length === 0) return;
-          const enc = await createEncoder(modality, { modelsDir, device, logger });
+          const enc = await createEncoder(modality, { modelsDir, device, heads, logger });
           try {
             const model = { model: enc.modelId, heads: headsVersion(enc), device: enc.device };
             models[modality] = model;
@@ -718,7 +722,7 @@ export async function alignVideo(
       seconds: Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as Record<AlignStage, number>,
       files,
     };
-    const options = { mode, fps, perCue, sceneThreshold, threshold, offset, embed, device, modelsDir: modelsDir ?? null, format, prompt, split, seed, jpegQuality };
+    const options = { mode, fps, perCue, sceneThreshold, threshold, offset, embed, device, modelsDir: modelsDir ?? null, heads: typeof heads === 'string' ? heads : (heads?.metadata.version ?? null), format, prompt, split, seed, jpegQuality };
     await writeFileAtomic(files.manifest, JSON.stringify({ version: 1, options, models, ...result }, null, 2) + '\n');
     completed = true;
     return result;

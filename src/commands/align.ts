@@ -26,6 +26,7 @@ interface AlignFlags {
   verbose?: boolean;
   json?: boolean;
   kb?: string;
+  heads?: string;
 }
 
 function parseInteger(name: string, min: number, max: number): (raw: string) => number {
@@ -88,6 +89,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--offset <seconds>', 'shift every cue by this many seconds (positive = subtitles late)', parseNumberOption('--offset'), 0)
     .addOption(new Option('--device <device>', 'where the encoders run').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
     .option('--models <dir>', 'folder of encoder models (default: the embedded tiny models)')
+    .option('--heads <file>', 'projection heads file, e.g. from `mmalign heads train` (default: seeded heads; cross-modal scores mean nothing until trained)')
     .option('--no-embed', 'skip embeddings (frames, pairs and dataset only)')
     .addOption(new Option('--format <format>', 'dataset format of train/dev.jsonl').choices(EXPORT_FORMATS).default('glm4v'))
     .option('--prompt <text>', 'user prompt in each dataset record', DEFAULT_PROMPT)
@@ -133,6 +135,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           offset: flags.offset,
           device: flags.device,
           modelsDir: flags.models,
+          heads: flags.heads,
           embed: flags.embed,
           format: flags.format,
           prompt: flags.prompt,
