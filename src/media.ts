@@ -131,7 +131,7 @@ export interface MediaInfo {
   file: string;
   /** Seconds. */
   duration: number;
-  /** Container start time in seconds; frame times are reported relative to it. */
+  /** Container start time in seconds; frame and audio times are relative to it (ffmpeg rebases to it). */
   startTime: number;
   format: string;
   video: VideoStreamInfo | null;
@@ -298,23 +298,24 @@ export function cueTargets(cues: readonly TimeSpan[], perCue: number): number[] 
 const EPS = 1e-6;
 
 /**
- * The ffmpeg `select` expression for a plan. `t` is absolute pts time, so `start` (the container's
- * start time) is subtracted: frame times are relative to the start everywhere else.
+ * The ffmpeg `select` expression for a plan. Without `-copyts` ffmpeg already shifts every input
+ * timestamp by minus the container start time, so `t` is relative to the start, as the audio
+ * decode is: subtracting the start again would put frames of an MPEG-TS (start ~1.4 s) at negative times.
  */
-function selectExpression(plan: SamplingPlan, start: number, duration: number): string {
-  const rel = start === 0 ? 't' : `(t-${start})`;
+function selectExpression(plan: SamplingPlan, duration: number): string {
+  const rel = 't';
   switch (plan.mode) {
     case 'fps': {
       // First frame at or after each grid point k/fps: the grid index rises between the last pick and this frame.
       // Unlike `fps=N` this never invents a timestamp: every frame keeps its own pts.
       const f = plan.fps;
-      return `isnan(prev_selected_t)+gte(floor(${rel}*${f}+${EPS})-floor((prev_selected_t-${start})*${f}+${EPS}),1)`;
+      return `isnan(prev_selected_t)+gte(floor(${rel}*${f}+${EPS})-floor(prev_selected_t*${f}+${EPS}),1)`;
     }
     case 'cue': {
       // First frame at or after each target: a target lies in (previous frame, this frame].
       const targets = cueTargets(plan.cues, plan.perCue).filter((t) => t >= 0 && t < duration);
       if (targets.length === 0) return '0';
-      const prev = start === 0 ? 'prev_t' : `(prev_t-${start})`;
+      const prev = 'prev_t';
       const terms = targets.map((t) => `gte(${rel},${t})*lt(${prev},${t})`);
       return `gte(isnan(prev_t)*gte(${rel},${targets[0]})+${terms.join('+')},1)`;
     }
@@ -473,7 +474,7 @@ export async function sampleFrames(
   if (!(Number.isInteger(jpegQuality) && jpegQuality >= 1 && jpegQuality <= 100)) {
     throw new InvalidOptionError('jpeg-quality', jpegQuality, 'an integer from 1 to 100');
   }
-  const expr = selectExpression(plan, info.startTime, info.duration);
+  const expr = selectExpression(plan, info.duration);
   const filter = `select='${expr}',showinfo`;
   // Long cue lists would overflow one argv string (128 KiB on Linux): use a filter script file.
   let scriptDir: string | null = null;
@@ -523,7 +524,8 @@ export async function sampleFrames(
       onLine: (line) => {
         const m = SHOWINFO.exec(line);
         if (m) {
-          times.push(Math.round((Number(m[3]) - info.startTime) * 1e6) / 1e6);
+          // Already relative to the container start: ffmpeg rebases input timestamps (no -copyts).
+          times.push(Math.round(Number(m[3]) * 1e6) / 1e6);
           emit();
         }
       },

@@ -1,0 +1,52 @@
+/** Regression tests for review findings in src/media.ts: timelines, long cue lists, failing callbacks, missing durations. */
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeAudio, probeMedia, requireVideo, sampleFrames, sliceAudio } from '../src/media.js';
+import { SAMPLE_FPS, SAMPLE_MP4, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir('mmalign-media-review-')));
+afterEach(() => cleanup());
+
+/** Root-mean-square level of a stretch of samples. */
+function rms(samples: Float32Array): number {
+  let s = 0;
+  for (const x of samples) s += x * x;
+  return Math.sqrt(s / Math.max(1, samples.length));
+}
+
+describe('timelines of a container that does not start at 0', () => {
+  it('reports MPEG-TS frame times from the video start, matching the frame number burnt into each frame', async () => {
+    const ts = path.join(dir, 'sample.ts');
+    ffmpegMake(['-i', SAMPLE_MP4, '-c', 'copy', '-f', 'mpegts', ts]);
+    const info = requireVideo(await probeMedia(ts));
+    expect(info.startTime).toBeGreaterThan(1); // the muxer's default offset: the case under test
+    const frames = await sampleFrames(ts, info, { mode: 'fps', fps: 1 });
+    expect(frames.length).toBe(18);
+    for (const [k, f] of frames.entries()) {
+      expect(f.time).toBeGreaterThanOrEqual(k);
+      expect(f.time).toBeLessThan(k + 1 / SAMPLE_FPS + 0.05); // the first frame at or after k s
+      // The video stream may start a few ms after the container: one constant offset, under 0.1 s.
+      const offset = f.time - (await frameNumberOf(f.jpeg)) / SAMPLE_FPS;
+      expect(offset).toBeGreaterThanOrEqual(-1e-3);
+      expect(offset).toBeLessThan(0.1);
+    }
+  });
+
+  it('decodes MPEG-TS audio on the same zero as its frames, so speech sits where it does in the MP4', async () => {
+    const ts = path.join(dir, 'sample.ts');
+    ffmpegMake(['-i', SAMPLE_MP4, '-c', 'copy', '-f', 'mpegts', ts]);
+    const [fromTs, fromMp4] = await Promise.all([decodeAudio(ts), decodeAudio(SAMPLE_MP4)]);
+    // Compare the loudness envelope in 100 ms windows: a timeline shifted by the 1.4 s start would not match.
+    let diff = 0;
+    let windows = 0;
+    for (let t = 0; t + 0.1 <= 17.5; t += 0.1, windows++) {
+      const a = rms(sliceAudio(fromTs, t, t + 0.1));
+      const b = rms(sliceAudio(fromMp4, t, t + 0.1));
+      diff += Math.abs(a - b);
+    }
+    expect(diff / windows).toBeLessThan(0.02);
+    expect(Math.abs(fromTs.samples.length - fromMp4.samples.length)).toBeLessThan(0.1 * fromMp4.sampleRate);
+  });
+});
