@@ -404,8 +404,15 @@ export async function alignVideo(
     const doc = await readSubtitleFile(subsAbs);
     warnings.push(...doc.warnings);
     if (doc.cues.length === 0) throw new SubtitleParseError(subsAbs, null, 'has no cues; nothing to align');
+    // Everything downstream (vector ids, the train/dev split, pairs' cue_index) keys on the cue number,
+    // so it must be unique; files that repeat or restart numbers would otherwise lose all but one cue per number.
+    const seenIndex = new Set<number>();
+    const repeated = doc.cues.find((c) => seenIndex.size === seenIndex.add(c.index).size);
+    if (repeated) {
+      warnings.push({ file: subsAbs, message: `cue numbers repeat (e.g. ${repeated.index}); cues are numbered by their position in the file` });
+    }
     // The rest of the pipeline works on the video's timeline: shift once here.
-    return doc.cues.map((c) => ({ ...c, start: c.start + offset, end: c.end + offset }));
+    return doc.cues.map((c, i) => ({ ...c, index: repeated ? i + 1 : c.index, start: c.start + offset, end: c.end + offset }));
   });
   const inside = cues.filter((c) => c.end > 0 && c.start < info.duration);
   if (inside.length === 0) {

@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alignVideo, type EncoderFactory } from '../src/pipeline.js';
+import type { Encoder } from '../encoders/types.js';
+import { EMBED_DIM } from '../src/types.js';
+import { SAMPLE_MP4, SAMPLE_SRT, tempDir } from './media-helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(() => cleanup());
+
+async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(file, 'utf8')).trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** A stand-in encoder whose text vector depends on the text, so a mixed-up cue would show in the vectors. */
+const fakeEncoders: EncoderFactory = async (modality) => {
+  const vec = (seed: number) => {
+    const v = new Float32Array(EMBED_DIM);
+    v[seed % EMBED_DIM] = 1;
+    return v;
+  };
+  const size = (item: unknown) =>
+    typeof item === 'string' ? item.length : item instanceof Uint8Array ? item.length : (item as { samples: Float32Array }).samples.length;
+  const enc: Encoder = {
+    modality,
+    modelId: `fake-${modality}`,
+    device: 'cpu',
+    ndims: () => EMBED_DIM,
+    nativeDims: () => EMBED_DIM,
+    embed: async (batch) => batch.map((item: unknown) => vec(size(item))),
+    embedSettled: async (batch) => batch.map((item: unknown) => ({ ok: true as const, vector: vec(size(item)) })),
+    embedNative: async (batch) => batch.map(() => new Float32Array(EMBED_DIM)),
+    dispose: async () => {},
+  };
+  return enc;
+};
+
+describe('repeated cue numbers', () => {
+  it('keeps every cue when the subtitle file numbers them all 1, numbering them by position with a warning', async () => {
+    const subs = path.join(dir, 'all-one.srt');
+    const original = await readFile(SAMPLE_SRT, 'utf8');
+    await writeFile(subs, original.replace(/^\d+$/gm, '1'));
+    const out = path.join(dir, 'out');
+    const result = await alignVideo(SAMPLE_MP4, subs, { out, createEncoder: fakeEncoders, split: 0.5 });
+
+    // The five cues inside the video (the sixth lies past its end).
+    const expectedTexts = [...original.matchAll(/^\d+\n[^\n]+\n(.+)$/gm)].map((m) => m[1]).slice(0, 5);
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    const byCue = new Map(pairs.map((p) => [p.cue_index, p.text]));
+    expect([...new Set(pairs.map((p) => p.text))].sort()).toEqual([...expectedTexts].sort());
+    expect(byCue.size).toBe(expectedTexts.length);
+    for (const p of pairs) expect(byCue.get(p.cue_index)).toBe(p.text);
+
+    const index = JSON.parse(await readFile(path.join(out, 'embeddings.json'), 'utf8')) as { rows: { id: string }[] };
+    const textIds = index.rows.map((r) => r.id).filter((id) => id.startsWith('text:'));
+    expect(new Set(textIds).size).toBe(expectedTexts.length);
+
+    const records = [...(await readJsonl(path.join(out, 'train.jsonl'))), ...(await readJsonl(path.join(out, 'dev.jsonl')))];
+    expect(records).toHaveLength(pairs.length);
+    expect(result.warnings.some((w) => w.file === path.resolve(subs) && /cue numbers repeat \(e\.g\. 1\)/.test(w.message))).toBe(true);
+  });
+
+  it('leaves unique cue numbers as written, without a warning', async () => {
+    const subs = path.join(dir, 'gaps.srt');
+    const original = await readFile(SAMPLE_SRT, 'utf8');
+    let n = 0;
+    await writeFile(subs, original.replace(/^\d+$/gm, () => String((n += 10))));
+    const out = path.join(dir, 'out');
+    const result = await alignVideo(SAMPLE_MP4, subs, { out, embed: false, mode: 'cue' });
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    expect(pairs.map((p) => p.cue_index)).toEqual([10, 20, 30, 40, 50]);
+    expect(result.warnings.some((w) => /cue numbers repeat/.test(w.message))).toBe(false);
+  });
+});
