@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Modality, Warning } from '../src/types.js';
 import { InputFileError, InvalidOptionError, MmalignError } from '../src/errors.js';
 import type { EncoderOptions } from '../encoders/encoder.js';
+import { ProjectionHeads } from '../encoders/heads.js';
 import { blobToVector, getMeta, vectorToBlob, type Db } from './store.js';
 import { acquireLock, lockHolder, type HeldLock } from './lock.js';
 import { contentHashOfFile, scanSource, type ScannedVideo, type SourceItem } from './sources.js';
@@ -75,7 +76,7 @@ export interface SyncOptions {
 export type AlignVideoFn = (
   video: string,
   subtitles: string,
-  options: { out: string; sink: (batch: AlignedBatch) => Promise<void>; device?: EncoderOptions['device']; modelsDir?: string },
+  options: { out: string; sink: (batch: AlignedBatch) => Promise<void>; device?: EncoderOptions['device']; modelsDir?: string; heads?: EncoderOptions['heads'] },
 ) => Promise<{ warnings: Warning[]; files: { embeddingsIndex: string | null } }>;
 
 export type ChangeKind = 'added' | 'updated' | 'deleted' | 'skipped';
@@ -531,7 +532,8 @@ export class KnowledgeBase {
       mode: 'cue',
       // Other models or heads give other vectors: re-align.
       models: models ?? null,
-      heads: typeof heads === 'string' ? heads : (heads?.metadata.version ?? null),
+      // The weights' version, not the path: heads retrained in place (heads watch) must re-align.
+      heads: typeof heads === 'string' ? (await ProjectionHeads.load(heads)).metadata.version : (heads?.metadata.version ?? null),
     });
     const fingerprint = { file: join(out, 'kb-fingerprint.json'), value };
     const timestamp = Math.round(Math.max(vs.mtimeMs, ss.mtimeMs));
@@ -558,7 +560,7 @@ export class KnowledgeBase {
     let batch: AlignedBatch | null = null;
     const run = alignFn ?? (async (video, subtitles, options) => (await import('../src/pipeline.js')).alignVideo(video, subtitles, { ...options, mode: 'cue' }));
     const { device, modelsDir } = this.#encoderOptions;
-    const result = await run(v.video, v.subtitles, { out, device, modelsDir, sink: async (b) => void (batch = b) });
+    const result = await run(v.video, v.subtitles, { out, device, modelsDir, heads, sink: async (b) => void (batch = b) });
     if (batch === null) return { items: [], warnings: [...result.warnings, { file: v.video, message: 'alignment produced no vectors; video skipped' }], fingerprint };
     const versions = result.files.embeddingsIndex ? await alignedModelVersions(result.files.embeddingsIndex) : {};
     const versionOf = (m: Modality): string => versions[m] ?? 'align';
@@ -908,9 +910,10 @@ export class KnowledgeBase {
       }
       const toDelete = new Map<string, VerifyProblem>();
       let filesChecked = 0;
-      const hashChecked = new Map<string, string | null>();
-      for (const [id, modality, path, hash, blob] of db.prepare('SELECT id, modality, path, content_hash, vector FROM items ORDER BY id').raw().iterate() as Iterable<
-        [string, Modality, string | null, string, Buffer]
+      const exists = new Map<string, boolean>();
+      const fileHash = new Map<string, string | null>();
+      for (const [id, modality, path, hash, blob, start] of db.prepare('SELECT id, modality, path, content_hash, vector, start FROM items ORDER BY id').raw().iterate() as Iterable<
+        [string, Modality, string | null, string, Buffer, number | null]
       >) {
         try {
           checkVector(blobToVector(blob), this.index.dims, id);
@@ -921,17 +924,21 @@ export class KnowledgeBase {
           continue;
         }
         if (path === null) continue;
-        if (!hashChecked.has(path)) {
+        if (!exists.has(path)) {
           filesChecked++;
-          if (!existsSync(path)) hashChecked.set(path, null);
-          else hashChecked.set(path, modality === 'text' ? hash : await contentHashOfFile(modality, path).catch(() => null));
+          exists.set(path, existsSync(path));
         }
-        const current = hashChecked.get(path);
-        if (current === null) {
+        if (!exists.get(path)) {
           const p: VerifyProblem = { kind: 'source-file-missing', id, path, message: `${path} no longer exists`, repaired: false };
           problems.push(p);
           toDelete.set(id, p);
-        } else if (modality !== 'text' && current !== hash) {
+          continue;
+        }
+        // Only whole-file items carry the file's hash; a cue's audio or a frame of a video (items with a
+        // time) carry their own, so for them the file's presence is all there is to check.
+        if (modality === 'text' || start !== null) continue;
+        if (!fileHash.has(path)) fileHash.set(path, await contentHashOfFile(modality, path).catch(() => null));
+        if (fileHash.get(path) !== hash) {
           problems.push({ kind: 'source-file-changed', id, path, message: `${path} changed since it was synced; sync its source again`, repaired: false });
         }
       }
@@ -939,6 +946,11 @@ export class KnowledgeBase {
       if (repair) {
         for (const f of removeStaleTempFiles(this.dir)) {
           for (const p of problems) if (p.kind === 'stale-temp-file' && p.path === join(this.dir, f)) p.repaired = true;
+        }
+        // Rebuild first: the delete transaction below saves the in-memory graph, which came from the bad file.
+        if (indexBad) {
+          this.index.rebuild();
+          for (const p of problems) if (p.kind.startsWith('index-') || p.kind === 'generation-mismatch') p.repaired = true;
         }
         if (toDelete.size > 0) {
           repairVersion = this.index.transaction((w) => {
@@ -957,12 +969,6 @@ export class KnowledgeBase {
             return v;
           });
           for (const p of toDelete.values()) p.repaired = true;
-          indexBad = false; // the transaction just saved a fresh file for the new generation
-          for (const p of problems) if (p.kind.startsWith('index-') || p.kind === 'generation-mismatch') p.repaired = true;
-        }
-        if (indexBad) {
-          this.index.rebuild();
-          for (const p of problems) if (p.kind.startsWith('index-') || p.kind === 'generation-mismatch') p.repaired = true;
         }
       }
       return {
@@ -1043,7 +1049,9 @@ export function alignedSink(
       const info = batch.models?.[m];
       return info ? `${info.model}@${info.heads ?? 'default'}` : 'align';
     };
-    const items = alignedToItems(batch, batch.video, versionOf);
+    // The video's mtime, not "now": re-aligning an unchanged video then leaves its items unchanged.
+    const mtime = await stat(batch.video).then((st) => Math.round(st.mtimeMs), () => undefined);
+    const items = alignedToItems(batch, batch.video, versionOf).map((it) => ({ ...it, timestamp: mtime }));
     return kb.ingest(items, { sourceName: batch.video, priority });
   };
 }

@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { KnowledgeBase } from '../index/kb.js';
+import { ProjectionHeads } from '../encoders/heads.js';
+import { resolveModel } from '../encoders/models.js';
+import { MODALITIES } from '../src/types.js';
 
 const VIDEO = new URL('../fixtures/video/sample.mp4', import.meta.url).pathname;
 const SRT = new URL('../fixtures/video/sample.srt', import.meta.url).pathname;
@@ -69,5 +72,97 @@ describe('mmalign align --kb', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--kb needs embeddings/);
     expect(existsSync(join(root, 'kb2'))).toBe(false);
+  });
+
+  it('leaves a knowledge base that verify finds consistent', async () => {
+    const r = await cli(['kb', 'verify', '--kb', join(root, 'kb'), '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).problems).toEqual([]);
+  });
+
+  it('reports an unchanged video as unchanged when it is aligned again', async () => {
+    const r = await cli(['align', VIDEO, SRT, '--out', join(root, 'out'), '--kb', join(root, 'kb'), '--device', 'cpu', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const again = JSON.parse(r.stdout) as { kb: { version: { added: number; updated: number; deleted: number } } };
+    expect(again.kb.version).toMatchObject({ added: 0, updated: 0, deleted: 0 });
+  });
+});
+
+describe('mmalign align --heads', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'mmalign-alignheads-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('embeds with the given heads and keys the knowledge-base vectors to their version', async () => {
+    const specs = await Promise.all(MODALITIES.map(async (modality) => {
+      const m = await resolveModel(modality);
+      return { modality, modelId: m.id, inputDim: m.nativeDims };
+    }));
+    const heads = ProjectionHeads.seeded(specs, { seed: 77 });
+    const file = join(root, 'heads.safetensors');
+    await heads.save(file);
+    const r = await cli(['align', VIDEO, SRT, '--out', join(root, 'out'), '--kb', join(root, 'kb'), '--heads', file, '--device', 'cpu', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const kb = await KnowledgeBase.open(join(root, 'kb'), { readonly: true });
+    try {
+      const versions = new Set([...kb.items()].map((i) => i.modelVersion.split('@')[1]));
+      expect(versions).toEqual(new Set([heads.metadata.version]));
+    } finally {
+      await kb.close();
+    }
+  });
+
+  it('fails with exit 1 naming the file when the heads were made for other models', async () => {
+    const file = join(root, 'other.safetensors');
+    await ProjectionHeads.seeded([{ modality: 'text', modelId: 'Xenova/bert-base-uncased', inputDim: 768 }]).save(file);
+    const r = await cli(['align', VIDEO, SRT, '--out', join(root, 'out2'), '--heads', file, '--device', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('other.safetensors');
+  });
+});
+
+describe('kb verify --repair', () => {
+  it('rebuilds a stale index file even while it also deletes items whose files are gone', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mmalign-repair-'));
+    const vectorOf = (s: string): Float32Array => {
+      const v = new Float32Array(256);
+      for (let i = 0; i < 256; i++) v[i] = Math.sin((i + 1) * (s.charCodeAt(0) + 1));
+      return v;
+    };
+    const encoders = async () => ({ version: 'fake@1', embed: async (batch: readonly string[]) => batch.map((p) => vectorOf(p.slice(-5))) });
+    try {
+      const src = join(root, 'src');
+      const kbDir = join(root, 'kb');
+      mkdirSync(src);
+      for (const n of ['a', 'b']) writeFileSync(join(src, `${n}.png`), n);
+      let kb = await KnowledgeBase.open(kbDir, { encoders });
+      await kb.sync(src);
+      const first = readdirSync(kbDir).find((f) => f.endsWith('.hnsw'))!;
+      copyFileSync(join(kbDir, first), join(root, 'stale.hnsw'));
+      for (const n of ['c', 'd']) writeFileSync(join(src, `${n}.png`), n);
+      await kb.sync(src);
+      await kb.close();
+      const current = readdirSync(kbDir).filter((f) => f.endsWith('.hnsw')).sort().pop()!;
+      copyFileSync(join(root, 'stale.hnsw'), join(kbDir, current)); // the current file now holds the old graph
+      rmSync(join(src, 'a.png'));
+
+      kb = await KnowledgeBase.open(kbDir, { encoders, repairOnOpen: false });
+      const report = await kb.verify({ repair: true });
+      await kb.close();
+      expect(report.problems.map((p) => p.kind).sort()).toEqual(['index-out-of-sync', 'source-file-missing']);
+
+      kb = await KnowledgeBase.open(kbDir, { encoders, readonly: true, repairOnOpen: false });
+      try {
+        expect((await kb.verify()).problems).toEqual([]);
+        const hits = await kb.search({ vector: vectorOf('c.png') }, { k: 3 });
+        expect(hits.map((h) => h.item.id).sort()).toEqual(['b.png', 'c.png', 'd.png']);
+      } finally {
+        await kb.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
