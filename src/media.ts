@@ -317,13 +317,23 @@ function selectExpression(plan: SamplingPlan, duration: number): string {
       if (targets.length === 0) return '0';
       const prev = 'prev_t';
       const terms = targets.map((t) => `gte(${rel},${t})*lt(${prev},${t})`);
-      return `gte(isnan(prev_t)*gte(${rel},${targets[0]})+${terms.join('+')},1)`;
+      return `gte(isnan(prev_t)*gte(${rel},${targets[0]})+${balancedSum(terms)},1)`;
     }
     case 'scene':
       return `isnan(prev_selected_t)+gt(scene,${plan.threshold})`;
     default:
       throw new InvalidOptionError('mode', (plan as { mode: unknown }).mode, `one of ${SAMPLING_MODES.join(', ')}`);
   }
+}
+
+/**
+ * `a+b+c+…` as a balanced tree of parenthesised pairs. ffmpeg's expression parser rejects a flat
+ * sum of more than about 100 terms (its nesting guard counts each `+`); the tree nests only log2(n) deep.
+ */
+function balancedSum(terms: readonly string[]): string {
+  if (terms.length === 1) return terms[0];
+  const mid = terms.length >> 1;
+  return `(${balancedSum(terms.slice(0, mid))}+${balancedSum(terms.slice(mid))})`;
 }
 
 function qscale(quality: number): number {
@@ -398,6 +408,8 @@ export class JpegStreamSplitter {
 
 const EMPTY = Buffer.alloc(0);
 const SHOWINFO = /Parsed_showinfo_\d+ @ [^\]]*\] (?:\[info\] )?n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[\d.e+-]+)/;
+// Messages that mean ffmpeg refused the filter graph mmalign built: a bug here, not a damaged video.
+const FILTER_FAILURE = /Error while parsing expression|Error initializing filter|Error reinitializing filters|Failed to configure|filter network|Error parsing filter/i;
 // Messages that mean the input is damaged, not merely unusual.
 const DAMAGE = /partial file|Invalid data found|Error while decoding|corrupt|truncat|moov atom not found|error reading header/i;
 
@@ -536,6 +548,10 @@ export async function sampleFrames(
   await Promise.all(pendingWork);
   emit();
   const damage = run.errors.filter((e) => DAMAGE.test(e));
+  const filterFailure = run.errors.find((e) => FILTER_FAILURE.test(e));
+  if (run.code !== 0 && damage.length === 0 && filterFailure) {
+    throw new Error(`ffmpeg rejected the frame-selection filter mmalign built for ${video} (a bug in mmalign, not in the video; please report it): ${filterFailure.slice(0, 300)}`);
+  }
   if (run.code !== 0 || damage.length > 0 || splitter.pending > 0) {
     const reason = damage.length ? 'is truncated or corrupt; ffmpeg could not decode all of it' : 'could not be decoded';
     throw new MediaDecodeError(video, `${reason}. Re-download or re-encode it`, damageDetail(damage.length ? damage : run.errors));

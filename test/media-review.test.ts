@@ -50,3 +50,19 @@ describe('timelines of a container that does not start at 0', () => {
     expect(Math.abs(fromTs.samples.length - fromMp4.samples.length)).toBeLessThan(0.1 * fromMp4.sampleRate);
   });
 });
+
+describe('cue mode with many targets', () => {
+  it('samples 150 cue targets, each at the first frame at or after its target', async () => {
+    const info = requireVideo(await probeMedia(SAMPLE_MP4));
+    // 150 zero-length cues every 0.1 s: one target each, more than a flat ffmpeg sum can hold.
+    const cues = Array.from({ length: 150 }, (_, i) => ({ start: 0.013 + i * 0.1, end: 0.013 + i * 0.1 }));
+    const targets = cues.map((c) => Math.round(c.start * 1000) / 1000);
+    const frames = await sampleFrames(SAMPLE_MP4, info, { mode: 'cue', perCue: 1, cues });
+    expect(frames.map((f) => f.time)).toHaveLength(150);
+    for (const [i, f] of frames.entries()) {
+      expect(f.time).toBeGreaterThanOrEqual(targets[i]);
+      expect(f.time - targets[i]).toBeLessThan(1 / SAMPLE_FPS); // no earlier frame was also at or after it
+      expect(await frameNumberOf(f.jpeg)).toBe(Math.round(f.time * SAMPLE_FPS));
+    }
+  });
+});
