@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Modality, Warning } from '../src/types.js';
-import { InputFileError, InvalidOptionError, MmalignError } from '../src/errors.js';
+import { InputFileError, InvalidOptionError, KbModelMismatchError, MmalignError } from '../src/errors.js';
 import type { EncoderOptions } from '../encoders/encoder.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import { blobToVector, getMeta, vectorToBlob, type Db } from './store.js';
@@ -721,12 +721,16 @@ export class KnowledgeBase {
     if (typeof query === 'string' || 'text' in query) {
       const text = typeof query === 'string' ? query : query.text;
       if (text.trim() === '') throw new InvalidOptionError('query', text, 'non-empty text');
-      [vector] = await (await this.#embedder('text')).embed([text]);
+      const embedder = await this.#embedder('text');
+      this.#assertSameSpace('text', embedder.version);
+      [vector] = await embedder.embed([text]);
     } else if ('image' in query || 'audio' in query) {
       const modality: Modality = 'image' in query ? 'image' : 'audio';
       const file = resolve('image' in query ? query.image : query.audio);
       if (!existsSync(file)) throw new InputFileError(file, `no such ${modality} file`);
-      [vector] = await (await this.#embedder(modality)).embed([file]);
+      const embedder = await this.#embedder(modality);
+      this.#assertSameSpace(modality, embedder.version);
+      [vector] = await embedder.embed([file]);
     } else {
       vector = query.vector;
     }
@@ -734,6 +738,15 @@ export class KnowledgeBase {
     const items = new Map(this.index.getMany(hits.map((h) => h.id)).map((i) => [i.id, i]));
     // An item deleted by a writer between the graph load and this lookup is left out rather than shown stale.
     return hits.filter((h) => items.has(h.id)).map((h) => ({ ...h, item: items.get(h.id) as IndexedItem }));
+  }
+
+  /**
+   * A query embedded with other models or heads than every stored item of its modality would be
+   * scored in another space: fail loudly instead of returning confident-looking noise.
+   */
+  #assertSameSpace(modality: Modality, version: string): void {
+    const stored = this.#db.prepare('SELECT DISTINCT model_version FROM items WHERE modality = ? LIMIT 8').pluck().all(modality) as string[];
+    if (stored.length > 0 && !stored.includes(version)) throw new KbModelMismatchError(this.dir, modality, version, stored);
   }
 
   /**

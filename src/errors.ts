@@ -383,3 +383,21 @@ export class KbVerifyError extends MmalignError {
     this.open = open;
   }
 }
+
+/** A knowledge-base query embedded with other models or heads than the items it would be compared with. */
+export class KbModelMismatchError extends MmalignError {
+  readonly modality: string;
+  readonly queryVersion: string;
+  readonly storedVersions: readonly string[];
+  constructor(kbDir: string, modality: string, queryVersion: string, storedVersions: readonly string[]) {
+    super(
+      `${kbDir}: the ${modality} items of this knowledge base were embedded with ${storedVersions.join(', ')}, ` +
+        `but the query with ${queryVersion}; their scores would not be comparable. ` +
+        `Search with the same --models and --heads the knowledge base was synced with.`,
+      { code: 'KB_MODEL_MISMATCH' },
+    );
+    this.modality = modality;
+    this.queryVersion = queryVersion;
+    this.storedVersions = storedVersions;
+  }
+}

@@ -114,6 +114,16 @@ describe('mmalign align --heads', () => {
     }
   });
 
+  it('refuses a search embedded with other heads than the knowledge base, and runs it with the same ones', async () => {
+    const kbDir = join(root, 'kb');
+    const without = await cli(['search', 'welcome to the test video', '--kb', kbDir, '--modality', 'text', '--device', 'cpu']);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toMatch(/embedded with .*but the query with .*same --models and --heads/s);
+    const withHeads = await cli(['search', 'welcome to the test video', '--kb', kbDir, '--modality', 'text', '--heads', join(root, 'heads.safetensors'), '--device', 'cpu', '--json']);
+    expect(withHeads.code, withHeads.stderr).toBe(0);
+    expect(JSON.parse(withHeads.stdout).length).toBeGreaterThan(0);
+  });
+
   it('fails with exit 1 naming the file when the heads were made for other models', async () => {
     const file = join(root, 'other.safetensors');
     await ProjectionHeads.seeded([{ modality: 'text', modelId: 'Xenova/bert-base-uncased', inputDim: 768 }]).save(file);
