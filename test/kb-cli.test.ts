@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import { runCli } from '../src/cli.js';
@@ -109,6 +109,15 @@ describe('mmalign kb / search (real encoders)', () => {
     const again = await cli(['kb', 'sync', videos, '--kb', vkb, '--device', 'cpu', '--align-videos', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, updated: 0, deleted: 0, unchanged: result.added });
   }, 120_000);
+
+  it('filters by source given as a relative path, the way it was typed at sync', async () => {
+    const rel = relative(process.cwd(), src);
+    const r = await cli(['search', 'The ocean is calm today.', '--kb', kb, '--source', rel, '--k', '3', '--device', 'cpu', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const hits = JSON.parse(r.stdout) as { source: string }[];
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.every((h) => h.source === src)).toBe(true);
+  });
 
   it('exits 2 when a search gives no query or two', async () => {
     expect((await cli(['search', '--kb', kb])).code).toBe(2);

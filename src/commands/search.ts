@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import type { Device } from '../../encoders/types.js';
@@ -61,7 +63,9 @@ export const registerSearch: RegisterCommand = (program: Command, io: CliIo) => 
       if (given.length !== 1) throw new UsageError(`give exactly one query: TEXT, --image FILE or --audio FILE (got ${given.length === 0 ? 'none' : given.join(' and ')})`);
       if (!Number.isInteger(flags.k)) throw new UsageError('--k must be an integer');
       const query: KbQuery = text !== undefined ? text : flags.image !== undefined ? { image: flags.image } : { audio: flags.audio as string };
-      const filter: SearchFilter = { modality: flags.modality, source: flags.source, from: flags.from, to: flags.to, tags: flags.tag };
+      // Sync records a folder or manifest under its absolute path: accept the path as typed, too.
+      const source = flags.source?.map((s) => (existsSync(s) ? resolve(s) : s));
+      const filter: SearchFilter = { modality: flags.modality, source, from: flags.from, to: flags.to, tags: flags.tag };
       const logger = cliLogger(io);
       const kb = await KnowledgeBase.open(flags.kb, { readonly: true, encoderOptions: { device: flags.device, modelsDir: flags.models, heads: flags.heads, logger } });
       try {
