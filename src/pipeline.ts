@@ -63,7 +63,8 @@ export interface PipelineVector {
 
 /**
  * Where aligned output can go besides DIR, e.g. a knowledge base (`--kb`). Called once per run,
- * after embedding and before the dataset files are written; a throw fails the run.
+ * after embedding and before the dataset files are written; a throw fails the run. Newly sampled
+ * frames are moved into `frames/` only after the sink returns: their paths in `pairs` exist once the run completes.
  */
 export type AlignedSink = (batch: {
   video: string;
@@ -428,6 +429,9 @@ export async function alignVideo(
   const createdOut = await prepareOutDir(outAbs);
   // A failed run leaves no output behind: a folder it created is removed; an existing one keeps the last complete run.
   let completed = false;
+  // New frames wait here until the export step, so a run that fails later leaves the previous
+  // dataset and the frames it points at untouched.
+  let stagedFrames: string | null = null;
   try {
     await removeStaleStaging(outAbs);
 
@@ -479,8 +483,7 @@ export async function alignVideo(
           frames: records.map((r) => ({ time: r.time, file: path.basename(r.file), bytes: r.bytes, sha1: r.sha1 })),
         };
         await writeFile(path.join(staging, FRAMES_MANIFEST), JSON.stringify(manifest, null, 1));
-        await rm(framesDir, { recursive: true, force: true });
-        await rename(staging, framesDir);
+        stagedFrames = staging;
       } catch (err) {
         await rm(staging, { recursive: true, force: true });
         throw err;
@@ -624,7 +627,7 @@ export async function alignVideo(
           frameList,
           frameList.map((f) => `frame:${path.basename(f.file, '.jpg')}`),
           frameList.map((f) => f.sha1),
-          async (f) => f.jpeg ?? (await readFile(f.file)),
+          async (f) => f.jpeg ?? (await readFile(stagedFrames ? path.join(stagedFrames, path.basename(f.file)) : f.file)),
         );
         await run(
           'audio',
@@ -672,6 +675,16 @@ export async function alignVideo(
         // Fine-tuning scripts fail on an empty split file; say so now rather than at training time.
         const empty = parts.train.length === 0 ? 'train.jsonl' : 'dev.jsonl';
         warnings.push({ message: `${empty} is empty (${new Set(pairs.map((p) => p.cue_index)).size} paired cue(s), --split ${split}); training scripts may reject it` });
+      }
+      if (stagedFrames) {
+        // The old dataset goes before the old frames, run.json first: an interruption here leaves
+        // no complete-looking run and no dataset line pointing at a frame that is gone.
+        for (const name of ['run.json', 'pairs.jsonl', 'train.jsonl', 'dev.jsonl', 'dataset_info.json']) {
+          await rm(path.join(outAbs, name), { force: true });
+        }
+        await rm(framesDir, { recursive: true, force: true });
+        await rename(stagedFrames, framesDir);
+        stagedFrames = null;
       }
       await writeFileAtomic(files.pairs, toJsonl(pairs));
       bar.tick();
@@ -734,6 +747,7 @@ export async function alignVideo(
     completed = true;
     return result;
   } finally {
+    if (!completed && stagedFrames) await rm(stagedFrames, { recursive: true, force: true });
     if (!completed && createdOut) await rm(createdOut, { recursive: true, force: true });
   }
 }

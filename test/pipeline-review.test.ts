@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alignVideo, type EncoderFactory } from '../src/pipeline.js';
@@ -74,5 +74,56 @@ describe('repeated cue numbers', () => {
     const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
     expect(pairs.map((p) => p.cue_index)).toEqual([10, 20, 30, 40, 50]);
     expect(result.warnings.some((w) => /cue numbers repeat/.test(w.message))).toBe(false);
+  });
+});
+
+/** Every frame a dataset file in `out` refers to, by file. */
+async function referencedFrames(out: string): Promise<Map<string, string[]>> {
+  const refs = new Map<string, string[]>();
+  for (const name of ['pairs.jsonl', 'train.jsonl', 'dev.jsonl']) {
+    const file = path.join(out, name);
+    if (!existsSync(file)) continue;
+    const images = (await readJsonl(file)).flatMap((r) => {
+      if (typeof r.frame === 'string') return [r.frame];
+      const messages = (r.messages ?? []) as { image?: string }[];
+      return [...messages.flatMap((m) => (m.image ? [m.image] : [])), ...((r.images ?? []) as string[])];
+    });
+    refs.set(name, images);
+  }
+  return refs;
+}
+
+describe('a failed rerun', () => {
+  it('leaves no dataset line pointing at a missing frame when a rerun with other sampling fails', async () => {
+    const out = path.join(dir, 'out');
+    await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, mode: 'cue', embed: false });
+    const failing = alignVideo(SAMPLE_MP4, SAMPLE_SRT, {
+      out,
+      mode: 'fps',
+      fps: 1,
+      embed: false,
+      sink: async () => {
+        throw new Error('sink failed');
+      },
+    });
+    await expect(failing).rejects.toThrow('sink failed');
+
+    const refs = await referencedFrames(out);
+    expect([...refs.values()].flat().length).toBeGreaterThan(0);
+    for (const [name, images] of refs) {
+      for (const image of images) expect(existsSync(image), `${name} -> ${image}`).toBe(true);
+    }
+    expect(existsSync(path.join(out, 'run.json'))).toBe(true);
+  });
+
+  it('moves the new frames in and drops the old ones when the rerun completes', async () => {
+    const out = path.join(dir, 'out');
+    await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, mode: 'cue', embed: false });
+    const result = await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, mode: 'fps', fps: 1, createEncoder: fakeEncoders });
+    const refs = await referencedFrames(out);
+    for (const images of refs.values()) for (const image of images) expect(existsSync(image)).toBe(true);
+    const names = (await readdir(path.join(out, 'frames'))).filter((n) => n.endsWith('.jpg'));
+    expect(names).toHaveLength(result.frames);
+    expect((await readdir(out)).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 });
