@@ -428,7 +428,8 @@ function runFfmpeg(
   { onStdout, onLine, signal }: { onStdout: (chunk: Buffer) => void; onLine?: (line: string) => void; signal?: AbortSignal },
 ): Promise<FfmpegRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    // SIGKILL on abort: the output is being thrown away, so there is nothing for ffmpeg to finish.
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
     const errors: string[] = [];
     let rest = '';
     let failed: unknown = null;
@@ -451,10 +452,16 @@ function runFfmpeg(
         onLine?.(line);
       }
     });
-    child.on('error', reject);
+    // An abort of a running ffmpeg still waits for 'close', so callers never outlive the process.
+    let aborted: unknown = null;
+    child.on('error', (err) => {
+      if (child.pid === undefined) reject(err);
+      else aborted ??= err;
+    });
     child.on('close', (code) => {
       if (rest) onLine?.(rest);
       if (failed) reject(failed);
+      else if (aborted) reject(aborted);
       else resolve({ code, errors });
     });
   });
@@ -515,20 +522,40 @@ export async function sampleFrames(
   const frames: SampledFrame[] = [];
   const splitter = new JpegStreamSplitter();
   const pendingWork: Promise<void>[] = [];
+  // The first onFrame failure (e.g. a full disk) stops ffmpeg and is rethrown once it has exited;
+  // each promise is caught as it is pushed, so a rejection is never unhandled.
+  let callbackFailure: { error: unknown } | null = null;
+  const stop = new AbortController();
+  const forwardAbort = () => stop.abort(signal?.reason);
+  if (signal?.aborted) forwardAbort();
+  else signal?.addEventListener('abort', forwardAbort, { once: true });
+  const fail = (error: unknown) => {
+    if (callbackFailure) return;
+    callbackFailure = { error };
+    stop.abort(error);
+  };
   const emit = () => {
     // Pair the n-th JPEG with the n-th showinfo line; whichever arrives second completes the frame.
-    while (frames.length < Math.min(times.length, jpegs.length)) {
+    while (!callbackFailure && frames.length < Math.min(times.length, jpegs.length)) {
       const i = frames.length;
       const frame = { time: times[i], jpeg: jpegs[i] };
       jpegs[i] = EMPTY;
       frames.push(keepJpeg ? frame : { time: frame.time, jpeg: EMPTY });
-      if (onFrame) pendingWork.push(Promise.resolve(onFrame(frame, i)));
+      if (onFrame) {
+        let work: Promise<void>;
+        try {
+          work = Promise.resolve(onFrame(frame, i));
+        } catch (err) {
+          work = Promise.reject(err);
+        }
+        pendingWork.push(work.catch(fail));
+      }
     }
   };
   let run: FfmpegRun;
   try {
     run = await runFfmpeg(binaries.ffmpeg.path, args, {
-      signal,
+      signal: stop.signal,
       onStdout: (chunk) => {
         jpegs.push(...splitter.push(chunk));
         emit();
@@ -542,11 +569,18 @@ export async function sampleFrames(
         }
       },
     });
+  } catch (err) {
+    if (!callbackFailure) throw err;
+    run = { code: null, errors: [] }; // killed by fail(): the callback's error is the one to report
   } finally {
+    signal?.removeEventListener('abort', forwardAbort);
+    // Let in-flight writes settle (they never reject: fail() caught them) before the caller cleans up.
+    await Promise.all(pendingWork);
     if (scriptDir) await rm(scriptDir, { recursive: true, force: true });
   }
-  await Promise.all(pendingWork);
   emit();
+  await Promise.all(pendingWork);
+  if (callbackFailure) throw (callbackFailure as { error: unknown }).error;
   const damage = run.errors.filter((e) => DAMAGE.test(e));
   const filterFailure = run.errors.find((e) => FILTER_FAILURE.test(e));
   if (run.code !== 0 && damage.length === 0 && filterFailure) {

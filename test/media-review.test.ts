@@ -66,3 +66,53 @@ describe('cue mode with many targets', () => {
     }
   });
 });
+
+describe('a failing onFrame callback', () => {
+  it('makes sampleFrames reject with the callback error instead of an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const info = requireVideo(await probeMedia(SAMPLE_MP4));
+      const diskFull = new Error('ENOSPC: no space left on device');
+      const run = sampleFrames(SAMPLE_MP4, info, { mode: 'fps', fps: 5 }, {
+        keepJpeg: false,
+        onFrame: async (_frame, i) => {
+          if (i === 1) throw diskFull;
+        },
+      });
+      await expect(run).rejects.toBe(diskFull);
+      await new Promise((r) => setTimeout(r, 50)); // give a stray rejection time to surface
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
+  it('waits for writes already in flight before rejecting, so the caller can clean up safely', async () => {
+    const info = requireVideo(await probeMedia(SAMPLE_MP4));
+    let firstWriteDone = false;
+    const run = sampleFrames(SAMPLE_MP4, info, { mode: 'fps', fps: 5 }, {
+      keepJpeg: false,
+      onFrame: async (_frame, i) => {
+        if (i === 0) {
+          await new Promise((r) => setTimeout(r, 300));
+          firstWriteDone = true;
+        } else if (i === 1) throw new Error('write failed');
+      },
+    });
+    await expect(run).rejects.toThrow('write failed');
+    expect(firstWriteDone).toBe(true);
+  });
+
+  it('reports a callback that throws synchronously as the rejection', async () => {
+    const info = requireVideo(await probeMedia(SAMPLE_MP4));
+    const run = sampleFrames(SAMPLE_MP4, info, { mode: 'fps', fps: 5 }, {
+      keepJpeg: false,
+      onFrame: (_frame, i) => {
+        if (i === 2) throw new Error('sync failure');
+      },
+    });
+    await expect(run).rejects.toThrow('sync failure');
+  });
+});
