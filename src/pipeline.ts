@@ -495,7 +495,9 @@ export async function alignVideo(
 
     // 4. Align frames to cues (input indices), then pairs, dropping empty texts and exact duplicates.
     const { pairs, pairFrames, unpairedFrames, unpairedCues, dropped } = await timed('align', async () => {
-      const matches = alignByTimestamp(frames, cues, { threshold });
+      // Cue mode sampled each frame for particular cues: pair it with those, not with whichever cue is
+      // nearest, or a cue nested in a longer one would lose its frames to it.
+      const matches = plan.mode === 'cue' ? matchCueTargets(frames, cues, plan.perCue, info.duration, threshold) : alignByTimestamp(frames, cues, { threshold });
       const pairs: AlignedPair[] = [];
       const pairFrames: FrameRecord[] = [];
       const seen = new Set<string>();
@@ -750,6 +752,56 @@ export async function alignVideo(
     if (!completed && stagedFrames) await rm(stagedFrames, { recursive: true, force: true });
     if (!completed && createdOut) await rm(createdOut, { recursive: true, force: true });
   }
+}
+
+/**
+ * Cue-mode pairing by construction: each cue is paired with the frames its targets selected (the
+ * first frame at or after each target, as `sampleFrames` picks them), within `threshold`. A frame
+ * hit by targets of several cues serves each of them; a frame no target hit is listed unpaired.
+ * Matches come frame by frame, in frame order, then cue order.
+ */
+function matchCueTargets(
+  frames: readonly { time: number }[],
+  cues: readonly Cue[],
+  perCue: number,
+  duration: number,
+  threshold: number,
+): { frame: number; cue: number | null; distance: number | null }[] {
+  const order = frames.map((_, i) => i).sort((a, b) => frames[a].time - frames[b].time);
+  // Frame times are rounded to the microsecond, targets to the millisecond: allow for the rounding.
+  const firstAtOrAfter = (t: number): number | null => {
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (frames[order[mid]].time < t - 1e-6) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < order.length ? order[lo] : null;
+  };
+  const cuesOf = new Map<number, Set<number>>();
+  cues.forEach((c, ci) => {
+    for (const t of cueTargets([c], perCue)) {
+      if (!(t >= 0 && t < duration)) continue; // sampleFrames never looks for these
+      const f = firstAtOrAfter(t);
+      if (f === null) continue;
+      const set = cuesOf.get(f) ?? new Set<number>();
+      cuesOf.set(f, set.add(ci));
+    }
+  });
+  const out: { frame: number; cue: number | null; distance: number | null }[] = [];
+  frames.forEach((frame, fi) => {
+    let paired = false;
+    for (const ci of [...(cuesOf.get(fi) ?? [])].sort((a, b) => a - b)) {
+      const c = cues[ci];
+      const distance = frame.time < c.start ? c.start - frame.time : frame.time > c.end ? frame.time - c.end : 0;
+      if (distance > threshold) continue;
+      out.push({ frame: fi, cue: ci, distance });
+      paired = true;
+    }
+    if (!paired) out.push({ frame: fi, cue: null, distance: null });
+  });
+  return out;
 }
 
 function round6(x: number): number {

@@ -127,3 +127,48 @@ describe('a failed rerun', () => {
     expect((await readdir(out)).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 });
+
+describe('cue mode with nested cues', () => {
+  const nested = '1\n00:00:01,000 --> 00:00:05,000\nNarrator: long line\n\n2\n00:00:02,000 --> 00:00:03,000\nShort interjection\n';
+
+  it('pairs each cue with the frames sampled for it, so a cue nested in a longer one keeps its own', async () => {
+    const subs = path.join(dir, 'nested.srt');
+    await writeFile(subs, nested);
+    const out = path.join(dir, 'out');
+    const result = await alignVideo(SAMPLE_MP4, subs, { out, mode: 'cue', perCue: 2, embed: false });
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    for (const cue of [1, 2]) {
+      const own = pairs.filter((p) => p.cue_index === cue);
+      expect(own, `cue ${cue}`).toHaveLength(2);
+      for (const p of own) {
+        expect(p.frame_time as number).toBeGreaterThanOrEqual(p.start as number);
+        expect(p.frame_time as number).toBeLessThanOrEqual(p.end as number);
+        expect(p.distance).toBe(0);
+      }
+    }
+    expect(result.unpairedCues).toBe(0);
+  });
+
+  it('lets one frame serve two cues when both of their targets land on it', async () => {
+    const subs = path.join(dir, 'same-frame.srt');
+    // Both midpoints are 3.000 s: one frame, two pairs.
+    await writeFile(subs, '1\n00:00:01,000 --> 00:00:05,000\nLong line\n\n2\n00:00:02,990 --> 00:00:03,010\nBlip\n');
+    const out = path.join(dir, 'out');
+    const result = await alignVideo(SAMPLE_MP4, subs, { out, mode: 'cue', embed: false });
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    expect(result.frames).toBe(1);
+    expect(pairs.map((p) => p.cue_index).sort()).toEqual([1, 2]);
+    expect(new Set(pairs.map((p) => p.frame)).size).toBe(1);
+  });
+
+  it('still pairs fps-mode frames with the nearest cue', async () => {
+    const subs = path.join(dir, 'nested.srt');
+    await writeFile(subs, nested);
+    const out = path.join(dir, 'out');
+    await alignVideo(SAMPLE_MP4, subs, { out, mode: 'fps', fps: 1, embed: false, threshold: 0 });
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    // Frames at 1..5 s all lie inside cue 1; the nearest-cue rule gives ties to the earlier start.
+    expect(pairs.map((p) => p.cue_index)).toEqual(pairs.map(() => 1));
+    expect(pairs.length).toBeGreaterThan(0);
+  });
+});
