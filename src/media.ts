@@ -190,12 +190,21 @@ export async function probeMedia(file: string, binaries: FfmpegBinaries = defaul
   const streams = data.streams.map((s) => String(s.codec_type ?? 'unknown'));
   const v = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition && s.disposition.attached_pic));
   const a = data.streams.find((s) => s.codec_type === 'audio');
-  const duration = Number(data.format.duration);
-  const startTime = Number(data.format.start_time);
+  const parsedStart = Number(data.format.start_time);
+  const startTime = Number.isFinite(parsedStart) ? parsedStart : 0;
+  let duration = Number(data.format.duration);
+  // A streamed file (e.g. MKV written to a pipe) has no container duration: use where the longest
+  // stream ends, else the last video packet, so such videos are not rejected as unplayable.
+  if (!(duration > 0)) duration = longestStreamEnd(data.streams, startTime);
+  if (!(duration > 0) && v) {
+    const fps = parseRate(v.avg_frame_rate) ?? parseRate(v.r_frame_rate);
+    const lastPts = await lastPacketTime(file, typeof v.index === 'number' ? String(v.index) : 'v:0', binaries);
+    if (lastPts !== null) duration = lastPts - startTime + (fps ? 1 / fps : 0);
+  }
   return {
     file,
-    duration: Number.isFinite(duration) ? duration : 0,
-    startTime: Number.isFinite(startTime) ? startTime : 0,
+    duration: Number.isFinite(duration) && duration > 0 ? duration : 0,
+    startTime,
     format: String(data.format.format_name ?? ''),
     video: v
       ? {
@@ -210,6 +219,41 @@ export async function probeMedia(file: string, binaries: FfmpegBinaries = defaul
       : null,
     streams,
   };
+}
+
+/** Seconds from the container start to the end of the stream that ends last; 0 when no stream says. */
+function longestStreamEnd(streams: readonly ffmpeg.FfprobeStream[], startTime: number): number {
+  let end = 0;
+  for (const s of streams) {
+    const d = Number(s.duration);
+    if (!(d > 0)) continue;
+    const st = Number(s.start_time);
+    end = Math.max(end, (Number.isFinite(st) ? st - startTime : 0) + d);
+  }
+  return end;
+}
+
+/** The largest packet pts (s) of one stream, read by ffprobe packet by packet; null when there is none. */
+async function lastPacketTime(file: string, stream: string, binaries: FfmpegBinaries): Promise<number | null> {
+  let max: number | null = null;
+  let rest = '';
+  const take = (line: string) => {
+    const t = Number(line.split(',')[0]);
+    if (line.trim() && Number.isFinite(t)) max = max === null ? t : Math.max(max, t);
+  };
+  const run = await runFfmpeg(
+    binaries.ffprobe.path,
+    ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file],
+    {
+      onStdout: (chunk) => {
+        const lines = (rest + chunk.toString('latin1')).split('\n');
+        rest = lines.pop() ?? '';
+        lines.forEach(take);
+      },
+    },
+  );
+  take(rest);
+  return run.code === 0 ? max : null;
 }
 
 /**

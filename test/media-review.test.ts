@@ -1,4 +1,6 @@
 /** Regression tests for review findings in src/media.ts: timelines, long cue lists, failing callbacks, missing durations. */
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeAudio, probeMedia, requireVideo, sampleFrames, sliceAudio } from '../src/media.js';
@@ -114,5 +116,23 @@ describe('a failing onFrame callback', () => {
       },
     });
     await expect(run).rejects.toThrow('sync failure');
+  });
+});
+
+describe('a video without a container duration', () => {
+  it('takes the duration of a streamed MKV from its last video packet and samples it to the end', async () => {
+    const mkv = path.join(dir, 'nodur.mkv');
+    // Written to a pipe, the muxer cannot seek back to store the duration: the streamed-MKV case.
+    const bytes = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', SAMPLE_MP4, '-c', 'copy', '-f', 'matroska', '-'], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    await writeFile(mkv, bytes);
+    const info = requireVideo(await probeMedia(mkv));
+    expect(info.duration).toBeGreaterThan(17.9);
+    expect(info.duration).toBeLessThan(18.2);
+    const frames = await sampleFrames(mkv, info, { mode: 'fps', fps: 1 });
+    const last = frames[frames.length - 1];
+    expect(last.time).toBeLessThan(info.duration);
+    expect(await frameNumberOf(last.jpeg)).toBe(18 * SAMPLE_FPS - 1); // reached the fixture's final frame
   });
 });
