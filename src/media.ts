@@ -329,12 +329,27 @@ export function validatePlan(plan: SamplingPlan): SamplingPlan {
   }
 }
 
-/** Seconds, at millisecond precision, at which cue mode wants a frame (before snapping to real frames). */
-export function cueTargets(cues: readonly TimeSpan[], perCue: number): number[] {
+/**
+ * Seconds, at millisecond precision, at which cue mode wants a frame (before snapping to real frames).
+ * Each cue is first clamped to the video, [0, `duration`), so a cue running past the end still gets
+ * frames from the part that is shown; a cue wholly outside gets none.
+ *
+ * @example
+ * cueTargets([{ start: 0, end: 3 }], 3); // [0.5, 1.5, 2.5]
+ * cueTargets([{ start: 15, end: 22 }], 1, 18); // [16.5]
+ */
+export function cueTargets(cues: readonly TimeSpan[], perCue: number, duration = Infinity): number[] {
   const out: number[] = [];
   for (const c of cues) {
-    const span = Math.max(0, c.end - c.start);
-    for (let i = 0; i < perCue; i++) out.push(Math.round((c.start + ((i + 0.5) * span) / perCue) * 1000) / 1000);
+    const start = Math.max(c.start, 0);
+    const end = Math.min(c.end, duration);
+    // Clamped to nothing: outside the video. A zero-length cue inside it still gets its instant.
+    if (start >= duration || end < start || (end === start && c.end > c.start)) continue;
+    const span = end - start;
+    for (let i = 0; i < perCue; i++) {
+      const t = Math.round((start + ((i + 0.5) * span) / perCue) * 1000) / 1000;
+      if (t < duration) out.push(t);
+    }
   }
   return [...new Set(out)].sort((a, b) => a - b);
 }
@@ -357,7 +372,7 @@ function selectExpression(plan: SamplingPlan, duration: number): string {
     }
     case 'cue': {
       // First frame at or after each target: a target lies in (previous frame, this frame].
-      const targets = cueTargets(plan.cues, plan.perCue).filter((t) => t >= 0 && t < duration);
+      const targets = cueTargets(plan.cues, plan.perCue, duration);
       if (targets.length === 0) return '0';
       const prev = 'prev_t';
       const terms = targets.map((t) => `gte(${rel},${t})*lt(${prev},${t})`);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeAudio, probeMedia, requireVideo, sampleFrames, sliceAudio } from '../src/media.js';
+import { cueTargets, decodeAudio, probeMedia, requireVideo, sampleFrames, sliceAudio } from '../src/media.js';
 import { SAMPLE_FPS, SAMPLE_MP4, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
 
 let dir: string;
@@ -134,5 +134,26 @@ describe('a video without a container duration', () => {
     const last = frames[frames.length - 1];
     expect(last.time).toBeLessThan(info.duration);
     expect(await frameNumberOf(last.jpeg)).toBe(18 * SAMPLE_FPS - 1); // reached the fixture's final frame
+  });
+});
+
+describe('cue targets of cues that overhang the video', () => {
+  it('places targets inside the part of a cue the video shows', () => {
+    expect(cueTargets([{ start: 15, end: 22 }], 1, 18)).toEqual([16.5]);
+    expect(cueTargets([{ start: -2, end: 2 }], 2, 18)).toEqual([0.5, 1.5]);
+  });
+
+  it('gives a cue wholly outside the video no target', () => {
+    expect(cueTargets([{ start: 19, end: 22 }, { start: -3, end: -1 }, { start: -3, end: 0 }], 1, 18)).toEqual([]);
+  });
+
+  it('samples a frame for a cue that starts inside the video and ends after it', async () => {
+    const info = requireVideo(await probeMedia(SAMPLE_MP4));
+    const frames = await sampleFrames(SAMPLE_MP4, info, { mode: 'cue', perCue: 1, cues: [{ start: 15, end: 22 }] });
+    expect(frames).toHaveLength(1);
+    const target = (15 + Math.min(22, info.duration)) / 2;
+    expect(frames[0].time).toBeGreaterThanOrEqual(target - 1e-6);
+    expect(frames[0].time - target).toBeLessThan(1 / SAMPLE_FPS);
+    expect(await frameNumberOf(frames[0].jpeg)).toBe(Math.round(frames[0].time * SAMPLE_FPS));
   });
 });
