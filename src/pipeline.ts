@@ -154,7 +154,8 @@ export interface AlignVideoResult {
 const FRAMES_MANIFEST = '.mmalign-frames.json';
 /** Audio is decoded in windows this long (16 kHz f32: about 38 MB each). */
 const AUDIO_WINDOW_SECONDS = 600;
-const MANIFEST_VERSION = 1;
+// 2: frame times of videos whose container starts after 0 were off by that start (fixed in media.ts).
+const MANIFEST_VERSION = 2;
 
 interface FramesManifest {
   version: number;
@@ -206,7 +207,7 @@ async function fingerprint(video: string): Promise<FramesManifest['video']> {
 }
 
 /** Everything that decides which frames come out; any change means the frames are redone. */
-function samplingKey(plan: SamplingPlan, jpegQuality: number): unknown {
+function samplingKey(plan: SamplingPlan, jpegQuality: number, duration: number): unknown {
   switch (plan.mode) {
     case 'fps':
       return { mode: 'fps', fps: plan.fps, jpegQuality };
@@ -215,7 +216,7 @@ function samplingKey(plan: SamplingPlan, jpegQuality: number): unknown {
         mode: 'cue',
         perCue: plan.perCue,
         jpegQuality,
-        targets: createHash('sha1').update(cueTargets(plan.cues, plan.perCue).join(',')).digest('hex'),
+        targets: createHash('sha1').update(cueTargets(plan.cues, plan.perCue, duration).join(',')).digest('hex'),
       };
     case 'scene':
       return { mode: 'scene', threshold: plan.threshold, jpegQuality };
@@ -437,7 +438,7 @@ export async function alignVideo(
 
     // 3. Frames: reuse a matching earlier run, else one decode pass into a staging folder swapped in at the end.
     const framesDir = path.join(outAbs, 'frames');
-    const sampling = samplingKey(plan, jpegQuality);
+    const sampling = samplingKey(plan, jpegQuality, info.duration);
     const videoId = await fingerprint(videoAbs);
     let framesReused = false;
     const frames: FrameRecord[] = await timed('frames', async () => {
@@ -451,7 +452,7 @@ export async function alignVideo(
       }
       const staging = path.join(outAbs, `.frames.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
       await mkdir(staging);
-      const expected = plan.mode === 'fps' ? Math.ceil(info.duration * plan.fps) : plan.mode === 'cue' ? cueTargets(plan.cues, plan.perCue).length : 0;
+      const expected = plan.mode === 'fps' ? Math.ceil(info.duration * plan.fps) : plan.mode === 'cue' ? cueTargets(plan.cues, plan.perCue, info.duration).length : 0;
       const bar = progress.stage('frames', expected);
       const records: FrameRecord[] = [];
       try {
@@ -781,8 +782,9 @@ function matchCueTargets(
   };
   const cuesOf = new Map<number, Set<number>>();
   cues.forEach((c, ci) => {
-    for (const t of cueTargets([c], perCue)) {
-      if (!(t >= 0 && t < duration)) continue; // sampleFrames never looks for these
+    // The same targets sampleFrames looked for: each cue clipped to the video first.
+    for (const t of cueTargets([c], perCue, duration)) {
+      if (!(t >= 0 && t < duration)) continue;
       const f = firstAtOrAfter(t);
       if (f === null) continue;
       const set = cuesOf.get(f) ?? new Set<number>();

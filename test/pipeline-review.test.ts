@@ -172,3 +172,18 @@ describe('cue mode with nested cues', () => {
     expect(pairs.length).toBeGreaterThan(0);
   });
 });
+
+describe('cue mode at the edge of the video', () => {
+  it('pairs a cue that runs past the end of the video with a frame inside the video', async () => {
+    const subs = path.join(dir, 'tail.srt');
+    // The fixture video is 18 s long: this cue's midpoint (18.5 s) lies outside, its first 3 s inside.
+    await writeFile(subs, '1\n00:00:15,000 --> 00:00:22,000\nThe last words\n');
+    const out = path.join(dir, 'out');
+    const result = await alignVideo(SAMPLE_MP4, subs, { out, mode: 'cue', embed: false });
+    const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
+    expect(result.unpairedCues).toBe(0);
+    expect(pairs).toHaveLength(1);
+    expect(pairs[0].frame_time as number).toBeGreaterThanOrEqual(15);
+    expect(pairs[0].frame_time as number).toBeLessThan(18.1);
+  });
+});
