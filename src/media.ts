@@ -183,6 +183,18 @@ export async function probeMedia(file: string, binaries: FfmpegBinaries = defaul
       .ffprobe((err: unknown, out: ffmpeg.FfprobeData) => (err ? reject(err) : resolve(out)));
   }).catch((err: unknown) => {
     const msg = err instanceof Error ? err.message : String(err);
+    // A crash is the tool's fault, not the file's: the static ffprobe of @ffprobe-installer segfaults on
+    // every MPEG-TS file, for one. Say which binary it was and how to use another.
+    const signal = /ffprobe was killed with signal (\w+)/.exec(msg);
+    if (signal) {
+      throw new MediaDecodeError(
+        file,
+        `could not be probed: ffprobe (${binaries.ffprobe.path}, from ${binaries.ffprobe.source}) crashed with ${signal[1]}. ` +
+          'Install a current ffmpeg (Debian: apt-get install ffmpeg) or point FFPROBE_PATH at a working ffprobe',
+        '',
+        err,
+      );
+    }
     // fluent-ffmpeg prefixes "ffprobe exited with code 1"; the useful part is the last line.
     const lines = msg.split('\n').filter((l) => l.trim() && !l.startsWith('ffprobe exited'));
     throw new MediaDecodeError(file, 'is not a media file ffmpeg can read', firstLines(lines.slice(-2).join('\n').replace(`${file}: `, '')), err);

@@ -1,9 +1,10 @@
 /** Regression tests for review findings in src/media.ts: timelines, long cue lists, failing callbacks, missing durations. */
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cueTargets, decodeAudio, probeMedia, requireVideo, sampleFrames, sliceAudio } from '../src/media.js';
+import { cueTargets, decodeAudio, probeMedia, requireVideo, resolveFfmpegBinaries, sampleFrames, sliceAudio } from '../src/media.js';
+import { MediaDecodeError } from '../src/errors.js';
 import { SAMPLE_FPS, SAMPLE_MP4, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
 
 let dir: string;
@@ -155,5 +156,18 @@ describe('cue targets of cues that overhang the video', () => {
     expect(frames[0].time).toBeGreaterThanOrEqual(target - 1e-6);
     expect(frames[0].time - target).toBeLessThan(1 / SAMPLE_FPS);
     expect(await frameNumberOf(frames[0].jpeg)).toBe(Math.round(frames[0].time * SAMPLE_FPS));
+  });
+});
+
+describe('a crashing ffprobe', () => {
+  it('is reported as the tool crashing, naming the binary and how to use another, not as a bad file', async () => {
+    const crash = path.join(dir, 'ffprobe');
+    await writeFile(crash, '#!/bin/sh\nkill -SEGV $$\n');
+    await chmod(crash, 0o755);
+    const binaries = { ...resolveFfmpegBinaries(), ffprobe: { path: crash, source: 'env' as const } };
+    const err = await probeMedia(SAMPLE_MP4, binaries).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MediaDecodeError);
+    expect((err as Error).message).toContain(SAMPLE_MP4);
+    expect((err as Error).message).toMatch(/ffprobe \(.*ffprobe, from env\) crashed with SIGSEGV.*FFPROBE_PATH/);
   });
 });
