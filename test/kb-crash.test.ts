@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { KnowledgeBase, VectorIndex } from 'mmalign';
 import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
 import { manifestItems, writeManifests } from './helpers/crash-manifests.js';
+import { mulberry32 } from '../src/random.js';
 
 const WRITER = fileURLToPath(new URL('./helpers/kb-writer.ts', import.meta.url));
 const INDEX_WRITER = fileURLToPath(new URL('./helpers/index-writer.ts', import.meta.url));
@@ -19,17 +20,6 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(root, { recursive: true, force: true });
 });
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Runs the writer. With `kill`, SIGKILLs it `delayMs` after it reports version `after` committed (0 = after it is

@@ -1,21 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Embedder, EmbedderProvider } from '../../index/kb.js';
+import { mulberry32 } from '../../src/random.js';
 import type { Modality } from '../../src/types.js';
 
 /** Deterministic unit vector for a string: the same input always gives the same direction. */
 export function vectorFor(input: string, dims = 256): Float32Array {
-  const seed = createHash('sha256').update(input).digest().readUInt32LE(0);
-  let s = seed >>> 0;
+  const rand = mulberry32(createHash('sha256').update(input).digest().readUInt32LE(0));
   const v = new Float32Array(dims);
   let norm = 0;
   for (let i = 0; i < dims; i++) {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    v[i] = u - 0.5;
+    v[i] = rand() - 0.5;
     norm += v[i] * v[i];
   }
   const n = Math.sqrt(norm);
