@@ -1,27 +1,15 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
 import { KnowledgeBase } from '../index/kb.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import { resolveModel } from '../encoders/models.js';
 import { MODALITIES } from '../src/types.js';
+import { runCaptured as cli } from './helpers/cli.js';
 
 const VIDEO = new URL('../fixtures/video/sample.mp4', import.meta.url).pathname;
 const SRT = new URL('../fixtures/video/sample.srt', import.meta.url).pathname;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await runCli(args, { stdout: out, stderr: err });
-  return { code, stdout, stderr };
-}
 
 describe('mmalign align --kb', () => {
   let root: string;

@@ -1,17 +1,11 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { cliLogger, printWarnings, type CliIo } from '../src/commands/shared.js';
-
-function capture(): { io: CliIo; stderr: () => string } {
-  const err = new PassThrough();
-  let text = '';
-  err.on('data', (d: Buffer) => (text += d.toString()));
-  return { io: { stdout: new PassThrough(), stderr: err }, stderr: () => text };
-}
+import { cliLogger, printWarnings } from '../src/commands/shared.js';
+import { captureIo } from './helpers/cli.js';
 
 describe('CLI warnings', () => {
   it('prints a notice reached through the logger and the warning list only once per run', () => {
-    const { io, stderr } = capture();
+    const io = captureIo();
+    const stderr = io.err;
     cliLogger(io).warn('execution provider cuda (no NVIDIA device) is unavailable; running on cpu instead.');
     cliLogger(io).warn('execution provider cuda (no NVIDIA device) is unavailable; running on cpu instead.');
     printWarnings(io, [{ message: 'execution provider cuda (no NVIDIA device) is unavailable; running on cpu instead.' }]);
@@ -19,7 +13,8 @@ describe('CLI warnings', () => {
   });
 
   it('keeps distinct warnings, each naming its file and line', () => {
-    const { io, stderr } = capture();
+    const io = captureIo();
+    const stderr = io.err;
     printWarnings(io, [
       { file: 'a.srt', line: 4, message: 'malformed timestamp; cue skipped' },
       { file: 'a.srt', line: 9, message: 'malformed timestamp; cue skipped' },
@@ -28,11 +23,11 @@ describe('CLI warnings', () => {
   });
 
   it('prints the same notice again for another run', () => {
-    const first = capture();
-    const second = capture();
-    cliLogger(first.io).warn('notice');
-    cliLogger(second.io).warn('notice');
-    expect(first.stderr()).toBe('warning: notice\n');
-    expect(second.stderr()).toBe('warning: notice\n');
+    const first = captureIo();
+    const second = captureIo();
+    cliLogger(first).warn('notice');
+    cliLogger(second).warn('notice');
+    expect(first.err()).toBe('warning: notice\n');
+    expect(second.err()).toBe('warning: notice\n');
   });
 });

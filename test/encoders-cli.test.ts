@@ -1,20 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { makeImages, norm, type ImageFixtures } from './encoders-media.js';
-
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
+import { captureIo } from './helpers/cli.js';
 
 let dir: string;
 let img: ImageFixtures;
@@ -28,8 +18,8 @@ afterAll(async () => {
 
 describe('mmalign embed', () => {
   it('prints a text vector as JSON with its modality, model, device and 256 dims', async () => {
-    const c = capture();
-    expect(await runCli(['embed', '--text', 'a dog on the beach', '--device', 'cpu', '--json'], c.io)).toBe(0);
+    const c = captureIo();
+    expect(await runCli(['embed', '--text', 'a dog on the beach', '--device', 'cpu', '--json'], c)).toBe(0);
     const out = JSON.parse(c.out());
     expect(out).toMatchObject({ modality: 'text', model: 'mmalign/tiny-bert', device: 'cpu', dims: 256 });
     expect(out.vector).toHaveLength(256);
@@ -37,8 +27,8 @@ describe('mmalign embed', () => {
   });
 
   it('prints the native vector with --native', async () => {
-    const c = capture();
-    expect(await runCli(['embed', '--image', img.png, '--device', 'cpu', '--native', '--json'], c.io)).toBe(0);
+    const c = captureIo();
+    expect(await runCli(['embed', '--image', img.png, '--device', 'cpu', '--native', '--json'], c)).toBe(0);
     const out = JSON.parse(c.out());
     expect(out.modality).toBe('image');
     expect(out.dims).toBe(256); // tiny-resnet's last stage is 256 wide
@@ -46,8 +36,8 @@ describe('mmalign embed', () => {
   });
 
   it('prints plain space-separated numbers without --json', async () => {
-    const c = capture();
-    expect(await runCli(['embed', '--text', 'hello', '--device', 'cpu'], c.io)).toBe(0);
+    const c = captureIo();
+    expect(await runCli(['embed', '--text', 'hello', '--device', 'cpu'], c)).toBe(0);
     expect(c.out().trim().split(' ')).toHaveLength(256);
   });
 
@@ -55,36 +45,36 @@ describe('mmalign embed', () => {
     const { ProjectionHeads } = await import('mmalign');
     const file = join(dir, 'other.safetensors');
     await ProjectionHeads.seeded([{ modality: 'text', modelId: 'other/model', inputDim: 32 }]).save(file);
-    const c = capture();
-    expect(await runCli(['embed', '--text', 'hello', '--device', 'cpu', '--heads', file], c.io)).toBe(1);
+    const c = captureIo();
+    expect(await runCli(['embed', '--text', 'hello', '--device', 'cpu', '--heads', file], c)).toBe(1);
     expect(c.err()).toContain('other/model');
   });
 
   it('exits 2 when no input or two inputs are given', async () => {
-    const none = capture();
-    expect(await runCli(['embed', '--json'], none.io)).toBe(2);
+    const none = captureIo();
+    expect(await runCli(['embed', '--json'], none)).toBe(2);
     expect(none.err()).toMatch(/exactly one of --text, --image or --audio/);
-    const two = capture();
-    expect(await runCli(['embed', '--text', 'x', '--image', img.png], two.io)).toBe(2);
+    const two = captureIo();
+    expect(await runCli(['embed', '--text', 'x', '--image', img.png], two)).toBe(2);
   });
 
   it('exits 2 for an unknown device, listing the choices', async () => {
-    const c = capture();
-    expect(await runCli(['embed', '--text', 'x', '--device', 'gpu'], c.io)).toBe(2);
+    const c = captureIo();
+    expect(await runCli(['embed', '--text', 'x', '--device', 'gpu'], c)).toBe(2);
     expect(c.err()).toMatch(/auto.*cpu.*cuda.*webgpu/);
   });
 
   it('exits 1 naming a file that is not an image', async () => {
-    const c = capture();
-    expect(await runCli(['embed', '--image', img.notAnImage, '--device', 'cpu'], c.io)).toBe(1);
+    const c = captureIo();
+    expect(await runCli(['embed', '--image', img.notAnImage, '--device', 'cpu'], c)).toBe(1);
     expect(c.err()).toContain(img.notAnImage);
     expect(c.out()).toBe('');
   });
 
   it('exits 1 naming a missing audio file', async () => {
     const missing = join(dir, 'missing.wav');
-    const c = capture();
-    expect(await runCli(['embed', '--audio', missing, '--device', 'cpu'], c.io)).toBe(1);
+    const c = captureIo();
+    expect(await runCli(['embed', '--audio', missing, '--device', 'cpu'], c)).toBe(1);
     expect(c.err()).toContain(missing);
   });
 });

@@ -1,25 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import type { CliIo } from '../src/commands/shared.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import type { Matrix } from '../encoders/linalg.js';
 import type { NativePairs } from '../encoders/native-pairs.js';
 import { KnowledgeBase } from '../index/kb.js';
 import { syntheticPairs } from './synthetic-pairs.js';
-
-function captureIo(): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += d));
-  stderr.on('data', (d) => (e += d));
-  return { io: { stdout, stderr }, out: () => o, err: () => e };
-}
+import { captureIo } from './helpers/cli.js';
 
 /** Writes the native-embeddings JSONL the CLI reads: a modelIds line, then one text/image tuple per line. */
 async function writeNativeJsonl(file: string, data: NativePairs, items: readonly number[]): Promise<void> {
@@ -55,7 +44,7 @@ describe('mmalign heads', () => {
   it('train writes trained heads and reports held-out retrieval as JSON', async () => {
     const c = captureIo();
     const out = join(dir, 'heads.safetensors');
-    expect(await runCli(['heads', 'train', trainFile, '--out', out, ...fast, '--json'], c.io)).toBe(0);
+    expect(await runCli(['heads', 'train', trainFile, '--out', out, ...fast, '--json'], c)).toBe(0);
     const report = JSON.parse(c.out());
     expect(report.pairs).toEqual({ train: 360, val: 40 });
     expect(report.validation.mean.r1).toBeGreaterThanOrEqual(0.9);
@@ -67,15 +56,15 @@ describe('mmalign heads', () => {
 
   it('train runs on the TypeScript kernels with --backend js', async () => {
     const c = captureIo();
-    expect(await runCli(['heads', 'train', trainFile, '--out', join(dir, 'h.safetensors'), '--epochs', '1', '--backend', 'js', '--json'], c.io)).toBe(0);
+    expect(await runCli(['heads', 'train', trainFile, '--out', join(dir, 'h.safetensors'), '--epochs', '1', '--backend', 'js', '--json'], c)).toBe(0);
     expect(JSON.parse(c.out()).backend).toBe('js');
   });
 
   it('eval prints trained and seeded retrieval side by side', async () => {
     const out = join(dir, 'heads.safetensors');
-    expect(await runCli(['heads', 'train', trainFile, '--out', out, ...fast, '--json'], captureIo().io)).toBe(0);
+    expect(await runCli(['heads', 'train', trainFile, '--out', out, ...fast, '--json'], captureIo())).toBe(0);
     const c = captureIo();
-    expect(await runCli(['heads', 'eval', heldOutFile, '--heads', out, '--json'], c.io)).toBe(0);
+    expect(await runCli(['heads', 'eval', heldOutFile, '--heads', out, '--json'], c)).toBe(0);
     const r = JSON.parse(c.out());
     expect(r.pairs).toBe(100);
     expect(r.heads.mean.r1).toBeGreaterThanOrEqual(0.9);
@@ -84,9 +73,9 @@ describe('mmalign heads', () => {
 
   it('eval prints a readable table without --json', async () => {
     const out = join(dir, 'heads.safetensors');
-    await runCli(['heads', 'train', trainFile, '--out', out, '--epochs', '2', '--json'], captureIo().io);
+    await runCli(['heads', 'train', trainFile, '--out', out, '--epochs', '2', '--json'], captureIo());
     const c = captureIo();
-    expect(await runCli(['heads', 'eval', heldOutFile, '--heads', out], c.io)).toBe(0);
+    expect(await runCli(['heads', 'eval', heldOutFile, '--heads', out], c)).toBe(0);
     expect(c.out()).toMatch(/text→image +R@1 \d\.\d{3}/);
     expect(c.out()).toMatch(/seeded random heads, same pairs:\n +text→image/);
   });
@@ -100,23 +89,23 @@ describe('mmalign heads', () => {
     await writeFile(bad, lines.join('\n'));
     const c = captureIo();
     const out = join(dir, 'never.safetensors');
-    expect(await runCli(['heads', 'train', bad, '--out', out], c.io)).toBe(1);
+    expect(await runCli(['heads', 'train', bad, '--out', out], c)).toBe(1);
     expect(c.err()).toMatch(/bad\.jsonl: text embedding #2 has 47 values, expected 48/);
     await expect(readFile(out)).rejects.toThrow();
   });
 
   it('fails with exit 2 when --out is missing', async () => {
-    expect(await runCli(['heads', 'train', trainFile], captureIo().io)).toBe(2);
+    expect(await runCli(['heads', 'train', trainFile], captureIo())).toBe(2);
   });
 
   it('fails with exit 2 on a held-out share of 1', async () => {
-    expect(await runCli(['heads', 'train', trainFile, '--out', join(dir, 'h'), '--val', '1'], captureIo().io)).toBe(2);
+    expect(await runCli(['heads', 'train', trainFile, '--out', join(dir, 'h'), '--val', '1'], captureIo())).toBe(2);
   });
 
   it('watch retrains when the recorded recall is falling, and records the new heads', async () => {
     const kbDir = join(dir, 'kb');
     const headsFile = join(dir, 'heads.safetensors');
-    expect(await runCli(['heads', 'train', trainFile, '--out', headsFile, '--epochs', '1', '--kb', kbDir, '--json'], captureIo().io)).toBe(0);
+    expect(await runCli(['heads', 'train', trainFile, '--out', headsFile, '--epochs', '1', '--kb', kbDir, '--json'], captureIo())).toBe(0);
     const before = await ProjectionHeads.load(headsFile);
     let t = 1_000;
     const kb = await KnowledgeBase.open(kbDir, { clock: () => (t += 1000) * 1e6 });
@@ -124,12 +113,12 @@ describe('mmalign heads', () => {
     await kb.close();
 
     const dry = captureIo();
-    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--dry-run', '--json'], dry.io)).toBe(0);
+    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--dry-run', '--json'], dry)).toBe(0);
     expect(JSON.parse(dry.out())).toMatchObject({ retrain: true, trigger: 'slope', dryRun: true, trained: null });
     expect((await ProjectionHeads.load(headsFile)).metadata.version).toBe(before.metadata.version);
 
     const c = captureIo();
-    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--pairs', trainFile, ...fast, '--json'], c.io)).toBe(0);
+    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--pairs', trainFile, ...fast, '--json'], c)).toBe(0);
     const decision = JSON.parse(c.out());
     const after = await ProjectionHeads.load(headsFile);
     expect(decision.trained.version).toBe(after.metadata.version);
@@ -143,12 +132,12 @@ describe('mmalign heads', () => {
   it('watch keeps the heads when recall is steady and no pairs were added', async () => {
     const kbDir = join(dir, 'kb');
     const headsFile = join(dir, 'heads.safetensors');
-    expect(await runCli(['heads', 'train', trainFile, '--out', headsFile, '--epochs', '1', '--kb', kbDir, '--json'], captureIo().io)).toBe(0);
+    expect(await runCli(['heads', 'train', trainFile, '--out', headsFile, '--epochs', '1', '--kb', kbDir, '--json'], captureIo())).toBe(0);
     const kb = await KnowledgeBase.open(kbDir);
     for (const v of [0.8, 0.81, 0.8, 0.8]) kb.recordEvaluation({ metric: 'recall@1', value: v, pairs: 360, headsVersion: 'x' });
     await kb.close();
     const c = captureIo();
-    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--pairs', trainFile, '--window', '4'], c.io)).toBe(0);
+    expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--pairs', trainFile, '--window', '4'], c)).toBe(0);
     expect(c.out()).toMatch(/^keep: no trigger/);
   });
 });

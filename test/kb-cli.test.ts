@@ -2,25 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { runCli } from '../src/cli.js';
+import { runCaptured as cli } from './helpers/cli.js';
 
 // One knowledge base built once with the real (embedded tiny) encoders; the tests below read it.
 let root: string;
 let src: string;
 let kb: string;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await runCli(args, { stdout: out, stderr: err });
-  return { code, stdout, stderr };
-}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'mmalign-kbcli-'));

@@ -4,9 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 import sharp from 'sharp';
-import type { CliIo } from '../src/commands/shared.js';
+export { captureIo } from './helpers/cli.js';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/video/', import.meta.url));
 export const SAMPLE_MP4 = path.join(FIXTURE_DIR, 'sample.mp4');
@@ -42,15 +41,3 @@ export function ffmpegMake(args: string[]): void {
 }
 
 /** CLI I/O that records what a command printed. */
-export function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let o = '';
-  let e = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        append(String(chunk));
-        cb();
-      },
-    });
-  return { stdout: sink((s) => (o += s)), stderr: sink((s) => (e += s)), out: () => o, err: () => e };
-}

@@ -2,23 +2,12 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import type { CliIo } from '../src/commands/shared.js';
 import { EMBEDDED_MODELS_DIR } from '../encoders/registry.js';
-
-function capture(): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { stdout, stderr, out: () => out, err: () => err };
-}
+import { captureIo } from './helpers/cli.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -30,7 +19,7 @@ afterEach(() => {
 
 describe('mmalign models', () => {
   it('list --json shows each modality with its default, embedded and local models', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await runCli(['models', 'list', '--json', '--models', join(tmp, 'none')], io)).toBe(0);
     const rows = JSON.parse(io.out()) as { modality: string; defaultModel: string; embeddedModel: string; local: { id: string; source: string; generated: boolean }[] }[];
     expect(rows.map((r) => r.modality)).toEqual(['text', 'image', 'audio']);
@@ -39,7 +28,7 @@ describe('mmalign models', () => {
   });
 
   it('build --preset tiny --only bert writes a loadable folder identical to the committed one', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await runCli(['models', 'build', '--preset', 'tiny', '--only', 'bert', '--out', tmp, '--json'], io)).toBe(0);
     const [row] = JSON.parse(io.out()) as { id: string; dir: string; sha256: string; nativeDims: number }[];
     expect(row.id).toBe('mmalign/tiny-bert');
@@ -50,19 +39,19 @@ describe('mmalign models', () => {
   });
 
   it('build rejects an unknown family as a usage error (exit 2) naming the valid ones', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await runCli(['models', 'build', '--only', 'gpt', '--out', tmp], io)).toBe(2);
     expect(io.err()).toMatch(/bert, resnet, wav2vec2/);
   });
 
   it('build without --out is a usage error', async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await runCli(['models', 'build', '--preset', 'tiny'], io)).toBe(2);
     expect(io.err()).toMatch(/--out/);
   });
 
   it('pull of a model the mirror lacks exits 1 with the URL it tried', async () => {
-    const io = capture();
+    const io = captureIo();
     // Port 9 (discard) on loopback refuses connections: a network failure without leaving the machine.
     const code = await runCli(['models', 'pull', 'acme/missing', '--mirror', 'http://127.0.0.1:9', '--models', tmp], io);
     expect(code).toBe(1);
@@ -81,7 +70,7 @@ describe('mmalign models', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const io = capture();
+      const io = captureIo();
       const models = join(tmp, 'models');
       expect(await runCli(['models', 'pull', 'acme/resnet', '--mirror', mirror, '--models', models, '--json'], io)).toBe(0);
       const pulled = JSON.parse(io.out()) as { dir: string; files: { file: string }[] };

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
@@ -13,16 +12,7 @@ import type { Modality } from '../src/types.js';
 import { KnowledgeBase } from '../index/kb.js';
 import { kbRawPairs } from '../encoders/pairs-source.js';
 import { fakeEmbedders } from './helpers/fake-embedder.js';
-
-function quietIo() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
+import { captureIo } from './helpers/cli.js';
 
 /** An encoder that counts embedNative calls and returns a deterministic vector per text. */
 function countingEncoder(): Encoder<'text'> & { calls: number } {
@@ -105,8 +95,8 @@ describe('heads trained from pairs.jsonl with the real encoders', () => {
     const pairs = join(dir, 'pairs.jsonl');
     await writeFile(pairs, lines.join('\n') + '\n');
     const out = join(dir, 'heads.safetensors');
-    const c = quietIo();
-    const code = await runCli(['heads', 'train', pairs, '--out', out, '--modalities', 'text,image', '--device', 'cpu', '--epochs', '3', '--batch', '4', '--val', '0', '--json'], c.io);
+    const c = captureIo();
+    const code = await runCli(['heads', 'train', pairs, '--out', out, '--modalities', 'text,image', '--device', 'cpu', '--epochs', '3', '--batch', '4', '--val', '0', '--json'], c);
     expect(c.err()).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(c.out()).pairs).toEqual({ train: 12, val: 0 });
@@ -191,8 +181,8 @@ describe('pairs from a knowledge base', () => {
     const kbDir = join(dir, 'kb');
     await syncManifest(kbDir);
     const out = join(dir, 'heads.safetensors');
-    const c = quietIo();
-    const code = await runCli(['heads', 'train', kbDir, '--out', out, '--device', 'cpu', '--epochs', '2', '--batch', '4', '--val', '0', '--cache', dir, '--json'], c.io);
+    const c = captureIo();
+    const code = await runCli(['heads', 'train', kbDir, '--out', out, '--device', 'cpu', '--epochs', '2', '--batch', '4', '--val', '0', '--cache', dir, '--json'], c);
     expect(c.err()).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(c.out()).pairs).toEqual({ train: 7, val: 0 });
