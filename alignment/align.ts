@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors/index.js';
 import type { FrameRef } from '../src/types.js';
 
 /** A cue as alignment sees it: only its time span matters. Times in seconds. */

@@ -3,7 +3,7 @@ import iconv from 'iconv-lite';
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputFileError, InvalidOptionError, OutputError, SubtitleParseError } from '../src/errors.js';
+import { InputFileError, InvalidOptionError, OutputError, SubtitleParseError } from '../src/core/errors/index.js';
 import type { Cue, Warning } from '../src/types.js';
 
 /** The subtitle formats mmalign reads and writes. */

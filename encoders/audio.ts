@@ -4,7 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { EmbedBatchError, EncodeInputError, FfmpegNotFoundError, InvalidOptionError } from '../src/errors.js';
+import { EmbedBatchError, EncodeInputError, FfmpegNotFoundError, InvalidOptionError } from '../src/core/errors/index.js';
 import { BaseEncoder, describeMedia, mean, type BaseEncoderParams, type Unit } from './base.js';
 import type { AudioInput, PcmAudio } from './types.js';
 

@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node';
-import { EmbedBatchError, EncodeInputError, UsageError } from '../src/errors.js';
+import { EmbedBatchError, EncodeInputError, UsageError } from '../src/core/errors/index.js';
 import { EMBED_DIM, type Modality } from '../src/types.js';
 import type { ProjectionHeads } from './heads.js';
 import type { Device, EmbedOutcome, Encoder, InputOf } from './types.js';

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { InvalidOptionError, ModelLoadError } from '../src/errors.js';
+import { InvalidOptionError, ModelLoadError } from '../src/core/errors/index.js';
 import type { Device } from './types.js';
 
 /** An execution provider this project knows how to ask onnxruntime-node for. */

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidOptionError, ModelLoadError } from '../src/errors.js';
+import { InvalidOptionError, ModelLoadError } from '../src/core/errors/index.js';
 import { MODALITIES, type Modality } from '../src/types.js';
 import { AudioEncoder, receptiveField, type AudioWindowEmbedding } from './audio.js';
 import { consoleLogger, createSession, resolveDevice, type Logger } from './device.js';

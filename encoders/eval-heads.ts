@@ -1,4 +1,4 @@
-import { EmbeddingDimensionError, HeadsMismatchError, TrainingDataError } from '../src/errors.js';
+import { EmbeddingDimensionError, HeadsMismatchError, TrainingDataError } from '../src/core/errors/index.js';
 import type { Modality } from '../src/types.js';
 import { ProjectionHeads, type HeadDef } from './heads.js';
 import { matmulABT, type Matrix } from './linalg.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile, rm } from 'node:fs/promises';
-import { HeadsMismatchError, InputFileError, InvalidOptionError } from '../src/errors.js';
+import { HeadsMismatchError, InputFileError, InvalidOptionError } from '../src/core/errors/index.js';
 import { mulberry32 } from '../src/random.js';
 import { EMBED_DIM, MODALITIES, type Modality } from '../src/types.js';
 

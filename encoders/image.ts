@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import sharp, { type Sharp } from 'sharp';
-import { EncodeInputError, ModelLoadError } from '../src/errors.js';
+import { EncodeInputError, ModelLoadError } from '../src/core/errors/index.js';
 import { BaseEncoder, describeMedia, type BaseEncoderParams, type Unit } from './base.js';
 import type { ImageInput, RawImage } from './types.js';
 

@@ -2,7 +2,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from '
 import { mkdir, open as openFile, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { ModelDownloadError, ModelLoadError, ModelNotFoundError, InvalidOptionError } from '../src/errors.js';
+import { ModelDownloadError, ModelLoadError, ModelNotFoundError, InvalidOptionError } from '../src/core/errors/index.js';
 import type { Modality } from '../src/types.js';
 import type { Dtype } from './types.js';
 import type { ModelFamily } from './onnx/build.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EmbeddingDimensionError, InputFileError } from '../src/errors.js';
+import { EmbeddingDimensionError, InputFileError } from '../src/core/errors/index.js';
 import { silentProgress, type Progress } from '../src/progress.js';
 import { MODALITIES, type Modality } from '../src/types.js';
 import type { NativePair, NativePairs } from './native-pairs.js';

@@ -1,4 +1,4 @@
-import { EmbeddingDimensionError, TrainingDataError } from '../src/errors.js';
+import { EmbeddingDimensionError, TrainingDataError } from '../src/core/errors/index.js';
 import { MODALITIES, type Modality } from '../src/types.js';
 import type { Matrix } from './linalg.js';
 

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KnowledgeBase } from '../index/kb.js';
 import { DB_FILE, type IndexedItem } from '../index/vector-index.js';
-import { InputFileError, InvalidOptionError } from '../src/errors.js';
+import { InputFileError, InvalidOptionError } from '../src/core/errors/index.js';
 import { decodeAudio, sliceAudio, type DecodedAudio, type FfmpegBinaries } from '../src/media.js';
 import { MODALITIES, type Modality, type Warning } from '../src/types.js';
 import { silentProgress, type Progress } from '../src/progress.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors/index.js';
 import { MODALITIES, type Modality } from '../src/types.js';
 import type { ModelFamily } from './onnx/build.js';
 

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors/index.js';
 
 /** One recorded evaluation: a bare metric, or a record carrying one (e.g. a knowledge-base row). */
 export type EvaluationPoint = number | { metric: number };

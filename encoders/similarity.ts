@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors/index.js';
 
 /**
  * Cosine similarity of two vectors of the same width, in [-1, 1]. A zero vector scores 0 with

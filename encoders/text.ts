@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as transformers from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { EncodeInputError, ModelLoadError } from '../src/errors.js';
+import { EncodeInputError, ModelLoadError } from '../src/core/errors/index.js';
 import { BaseEncoder, type BaseEncoderParams, type Unit } from './base.js';
 
 type Tokenizer = transformers.PreTrainedTokenizer;

@@ -1,4 +1,4 @@
-import { InvalidOptionError, TrainingDataError } from '../src/errors.js';
+import { InvalidOptionError, TrainingDataError } from '../src/core/errors/index.js';
 import { EMBED_DIM, MODALITIES, type Modality } from '../src/types.js';
 import { evaluatePrepared, type HeadsEvaluation } from './eval-heads.js';
 import { ProjectionHeads, type HeadDef, type HeadLayer } from './heads.js';

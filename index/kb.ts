@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Modality, Warning } from '../src/types.js';
-import { InputFileError, InvalidOptionError, KbModelMismatchError, MmalignError } from '../src/errors.js';
+import { InputFileError, InvalidOptionError, KbModelMismatchError, MmalignError } from '../src/core/errors/index.js';
 import type { EncoderOptions } from '../encoders/encoder.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import { blobToVector, getMeta, vectorToBlob, type Db } from './store.js';

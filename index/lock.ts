@@ -1,7 +1,7 @@
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KbLockedError } from '../src/errors.js';
+import { KbLockedError } from '../src/core/errors/index.js';
 
 /** Who holds a lock, as written in the lock file. */
 export interface LockHolder {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { InputFileError } from '../src/errors.js';
+import { InputFileError } from '../src/core/errors/index.js';
 import { MODALITIES, type Modality, type Warning } from '../src/types.js';
 import { decodeSubtitleBytes, readSubtitleFile } from '../alignment/subtitles.js';
 

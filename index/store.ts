@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { KbCorruptError } from '../src/errors.js';
+import { KbCorruptError } from '../src/core/errors/index.js';
 
 /** better-sqlite3's connection type, re-exported so callers need not import the package. */
 export type Db = Database.Database;

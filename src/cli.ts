@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MmalignError } from './errors.js';
+import { MmalignError } from './core/errors/index.js';
 import { processIo, type CliIo, type RegisterCommand } from './commands/shared.js';
 import { registerSubtitles } from './commands/subtitles.js';
 import { registerAlignTimes } from './commands/align-times.js';

@@ -2,7 +2,7 @@
  * Fine-tuning dataset export: aligned frame/cue pairs as JSONL records that GLM training scripts
  * read as is, and a deterministic train/dev split that keeps every cue on one side.
  */
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError } from './core/errors/index.js';
 import { mulberry32 } from './random.js';
 
 /** Dataset formats `mmalign align --format` writes. */

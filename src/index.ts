@@ -1,7 +1,7 @@
 /**
  * mmalign public API. Kept short on purpose: what is exported here is the supported surface.
  */
-export * from './errors.js';
+export * from './core/errors/index.js';
 export { EMBED_DIM, MODALITIES, type Modality, type Cue, type FrameRef, type Warning } from './types.js';
 export {
   parseSubtitles,

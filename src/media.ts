@@ -15,7 +15,7 @@ import {
   InvalidOptionError,
   MediaDecodeError,
   NoVideoStreamError,
-} from './errors.js';
+} from './core/errors/index.js';
 import type { TimeSpan } from '../alignment/align.js';
 
 // ---------------------------------------------------------------------------------------------

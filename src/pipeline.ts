@@ -11,7 +11,7 @@ import { readSubtitleFile } from '../alignment/subtitles.js';
 import { similarity } from '../encoders/similarity.js';
 import type { ProjectionHeads } from '../encoders/heads.js';
 import type { Encoder } from '../encoders/types.js';
-import { InvalidOptionError, OutputError, SubtitleParseError, SubtitlesOutsideVideoError } from './errors.js';
+import { InvalidOptionError, OutputError, SubtitleParseError, SubtitlesOutsideVideoError } from './core/errors/index.js';
 import {
   DEFAULT_PROMPT,
   EXPORT_FORMATS,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProjectionHeads } from '../encoders/heads.js';
-import { HeadsMismatchError, InputFileError } from '../src/errors.js';
+import { HeadsMismatchError, InputFileError } from '../src/core/errors/index.js';
 
 const specs = [
   { modality: 'text' as const, modelId: 'mmalign/tiny-bert', inputDim: 64 },

@@ -4,7 +4,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cueTargets, decodeAudio, probeMedia, requireVideo, resolveFfmpegBinaries, sampleFrames, sliceAudio } from '../src/media.js';
-import { MediaDecodeError } from '../src/errors.js';
+import { MediaDecodeError } from '../src/core/errors/index.js';
 import { SAMPLE_FPS, SAMPLE_MP4, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
 
 let dir: string;

@@ -7,7 +7,7 @@ import {
   InvalidOptionError,
   MediaDecodeError,
   NoVideoStreamError,
-} from '../src/errors.js';
+} from '../src/core/errors/index.js';
 import {
   JpegStreamSplitter,
   cueTargets,

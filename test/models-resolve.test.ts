@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkOnnxFile, pullModel, resolveModel } from '../encoders/models.js';
 import { EMBEDDED_MODELS_DIR, MODALITY_REGISTRY, getModalitySpec } from '../encoders/registry.js';
-import { InvalidOptionError, ModelDownloadError, ModelLoadError, ModelNotFoundError } from '../src/errors.js';
+import { InvalidOptionError, ModelDownloadError, ModelLoadError, ModelNotFoundError } from '../src/core/errors/index.js';
 
 const tiny = (name: string) => join(EMBEDDED_MODELS_DIR, 'mmalign', name);
 const noNetwork: typeof fetch = async () => {

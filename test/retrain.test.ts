@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '../src/errors.js';
+import { InvalidOptionError } from '../src/core/errors/index.js';
 import { leastSquaresSlope, shouldRetrain } from '../encoders/retrain.js';
 import { mulberry32 } from '../encoders/train-heads.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddingDimensionError, InvalidOptionError, TrainingDataError } from '../src/errors.js';
+import { EmbeddingDimensionError, InvalidOptionError, TrainingDataError } from '../src/core/errors/index.js';
 import { evaluateHeads } from '../encoders/eval-heads.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import type { NativePairs } from '../encoders/native-pairs.js';

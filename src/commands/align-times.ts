@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { alignByTimestamp, CUE_FRAMES_MODES, framesForCues, type CueFramesMode } from '../../alignment/align.js';
 import { readSubtitleFile } from '../../alignment/subtitles.js';
-import { InputFileError, UsageError } from '../errors.js';
+import { InputFileError, UsageError } from '../core/errors/index.js';
 import type { Cue, FrameRef } from '../types.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 import { clockTime, oneLine } from './subtitles.js';

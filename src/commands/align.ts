@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { InvalidOptionError, UsageError } from '../errors.js';
+import { InvalidOptionError, UsageError } from '../core/errors/index.js';
 import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/kb.js';
 import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../export.js';
 import { resolveFfmpegBinaries, SAMPLING_MODES, type SamplingMode } from '../media.js';

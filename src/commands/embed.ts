@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { createEncoder } from '../../encoders/encoder.js';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import type { Device } from '../../encoders/types.js';
-import { EmbedBatchError, UsageError } from '../errors.js';
+import { EmbedBatchError, UsageError } from '../core/errors/index.js';
 import type { Modality } from '../types.js';
 import { printJson, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 

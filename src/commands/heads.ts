@@ -8,7 +8,7 @@ import { shouldRetrain, type RetrainDecision } from '../../encoders/retrain.js';
 import { trainHeads, type HeadsTrainingRecord, type TrainHeadsResult } from '../../encoders/train-heads.js';
 import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase } from '../../index/kb.js';
-import { InvalidOptionError, UsageError } from '../errors.js';
+import { InvalidOptionError, UsageError } from '../core/errors/index.js';
 import { createProgress, type Progress } from '../progress.js';
 import { MODALITIES, type Modality, type Warning } from '../types.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';

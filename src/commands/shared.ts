@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MmalignError } from '../errors.js';
+import { MmalignError } from '../core/errors/index.js';
 import type { Warning } from '../types.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   writeSubtitleFile,
   type SubtitleFormat,
 } from '../../alignment/subtitles.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors/index.js';
 import type { Cue } from '../types.js';
 import { printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
