@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../src/core/errors/index.js';
-import type { FrameRef } from '../src/types.js';
+import type { FrameRef } from '../src/core/types.js';
 
 /** A cue as alignment sees it: only its time span matters. Times in seconds. */
 export interface TimeSpan {

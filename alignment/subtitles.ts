@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputFileError, InvalidOptionError, OutputError, SubtitleParseError } from '../src/core/errors/index.js';
-import type { Cue, Warning } from '../src/types.js';
+import type { Cue, Warning } from '../src/core/types.js';
 
 /** The subtitle formats mmalign reads and writes. */
 export type SubtitleFormat = 'srt' | 'vtt';

@@ -3,7 +3,7 @@
  * same run on the same seeded data, then the large case alone. Exits 1 if the two disagree on any pair.
  */
 import { alignByTimestamp, alignTimesTyped, type FrameMatch, type TypedFrameMatches } from '../alignment/align.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '../src/core/random.js';
 
 type Span = { start: number; end: number };
 type Frame = { time: number };

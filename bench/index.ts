@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VectorIndex, type VectorRecord } from '../index/vector-index.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '../src/core/random.js';
 
 const { HierarchicalNSW, BruteforceSearch } = hnswlib;
 

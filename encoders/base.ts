@@ -1,6 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import { EmbedBatchError, EncodeInputError, UsageError } from '../src/core/errors/index.js';
-import { EMBED_DIM, type Modality } from '../src/types.js';
+import { EMBED_DIM, type Modality } from '../src/core/types.js';
 import type { ProjectionHeads } from './heads.js';
 import type { Device, EmbedOutcome, Encoder, InputOf } from './types.js';
 

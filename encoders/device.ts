@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { InvalidOptionError, ModelLoadError } from '../src/core/errors/index.js';
+import type { Logger } from '../src/core/progress.js';
 import type { Device } from './types.js';
 
 /** An execution provider this project knows how to ask onnxruntime-node for. */
@@ -28,11 +29,6 @@ export const DEVICE_PROVIDERS: Readonly<Record<Device, readonly ExecutionProvide
 export function resolveDevice(name: unknown): Device {
   if (typeof name === 'string' && Object.hasOwn(DEVICE_PROVIDERS, name)) return name as Device;
   throw new InvalidOptionError('device', name, `one of ${Object.keys(DEVICE_PROVIDERS).join(' | ')}`);
-}
-
-/** Where fallback notices go. Injectable so tests (and quiet embedders) can capture them. */
-export interface Logger {
-  warn(message: string): void;
 }
 
 export const consoleLogger: Logger = { warn: (m) => console.warn(`mmalign: ${m}`) };

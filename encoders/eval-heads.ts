@@ -1,5 +1,5 @@
 import { EmbeddingDimensionError, HeadsMismatchError, TrainingDataError } from '../src/core/errors/index.js';
-import type { Modality } from '../src/types.js';
+import type { Modality } from '../src/core/types.js';
 import { ProjectionHeads, type HeadDef } from './heads.js';
 import { matmulABT, type Matrix } from './linalg.js';
 import { prepareNativePairs, type NativePairs, type PairKind, type PreparedPairs } from './native-pairs.js';

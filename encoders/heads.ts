@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { HeadsMismatchError, InputFileError, InvalidOptionError } from '../src/core/errors/index.js';
-import { mulberry32 } from '../src/random.js';
-import { EMBED_DIM, MODALITIES, type Modality } from '../src/types.js';
+import { mulberry32 } from '../src/core/random.js';
+import { EMBED_DIM, MODALITIES, type Modality } from '../src/core/types.js';
 
 /** One affine layer, `y = W·x + b`, with W row-major `[outDim][inDim]`. */
 export interface HeadLayer {

@@ -3,7 +3,7 @@ import { mkdir, open as openFile, readdir, readFile, rename, rm } from 'node:fs/
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelDownloadError, ModelLoadError, ModelNotFoundError, InvalidOptionError } from '../src/core/errors/index.js';
-import type { Modality } from '../src/types.js';
+import type { Modality } from '../src/core/types.js';
 import type { Dtype } from './types.js';
 import type { ModelFamily } from './onnx/build.js';
 import { EMBEDDED_MODELS_DIR, FAMILY_MODEL_TYPE, getModalitySpec, type ModelConfigJson } from './registry.js';

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmbeddingDimensionError, InputFileError } from '../src/core/errors/index.js';
-import { silentProgress, type Progress } from '../src/progress.js';
-import { MODALITIES, type Modality } from '../src/types.js';
+import { silentProgress, type Progress } from '../src/core/progress.js';
+import { MODALITIES, type Modality } from '../src/core/types.js';
 import type { NativePair, NativePairs } from './native-pairs.js';
 import type { Encoder, InputOf } from './types.js';
 

@@ -1,5 +1,5 @@
 import { EmbeddingDimensionError, TrainingDataError } from '../src/core/errors/index.js';
-import { MODALITIES, type Modality } from '../src/types.js';
+import { MODALITIES, type Modality } from '../src/core/types.js';
 import type { Matrix } from './linalg.js';
 
 /** Vectors of one modality: a row-major matrix, or one Float32Array per item (all the same length). */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../src/core/errors/index.js';
-import { MODALITIES, type Modality } from '../src/types.js';
+import { MODALITIES, type Modality } from '../src/core/types.js';
 import type { ModelFamily } from './onnx/build.js';
 
 /** The parts of a model's config.json the registry reads. */

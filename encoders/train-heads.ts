@@ -1,11 +1,11 @@
 import { InvalidOptionError, TrainingDataError } from '../src/core/errors/index.js';
-import { EMBED_DIM, MODALITIES, type Modality } from '../src/types.js';
+import { EMBED_DIM, MODALITIES, type Modality } from '../src/core/types.js';
 import { evaluatePrepared, type HeadsEvaluation } from './eval-heads.js';
 import { ProjectionHeads, type HeadDef, type HeadLayer } from './heads.js';
 import { jsKernels, matmul, matmulABT, matmulATB, type Kernels, type Matrix } from './linalg.js';
 import { onnxKernels } from './ort-kernels.js';
 import { prepareNativePairs, type NativePairs, type PairGroup, type PairKind, type PreparedPairs } from './native-pairs.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '../src/core/random.js';
 
 /** One epoch's record; `valLoss` is null when nothing is held out. */
 export interface EpochReport {

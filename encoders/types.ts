@@ -1,4 +1,4 @@
-import type { Modality } from '../src/types.js';
+import type { Modality } from '../src/core/types.js';
 
 /** Where ONNX inference runs. `auto` tries cuda, then webgpu, then cpu. */
 export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu';

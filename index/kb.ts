@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Modality, Warning } from '../src/types.js';
+import type { Modality, Warning } from '../src/core/types.js';
 import { InputFileError, InvalidOptionError, KbModelMismatchError, MmalignError } from '../src/core/errors/index.js';
 import type { EncoderOptions } from '../encoders/encoder.js';
 import { ProjectionHeads } from '../encoders/heads.js';

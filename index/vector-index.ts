@@ -1,7 +1,7 @@
 import hnswlib from 'hnswlib-node';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMBED_DIM, MODALITIES, type Modality } from '../src/types.js';
+import { EMBED_DIM, MODALITIES, type Modality } from '../src/core/types.js';
 import { InputFileError, InvalidOptionError, InvalidVectorError, KbCorruptError, VectorDimensionError } from '../src/core/errors/index.js';
 import { blobToVector, getMeta, openDatabase, setMeta, vectorToBlob, type Db } from './store.js';
 

@@ -6,7 +6,7 @@
 import { AutoModel, AutoProcessor, AutoTokenizer, RawImage, env } from '@huggingface/transformers';
 import { performance } from 'node:perf_hooks';
 import { resolveModel } from '../encoders/models.js';
-import type { Modality } from '../src/types.js';
+import type { Modality } from '../src/core/types.js';
 
 const [dir, preset = 'base'] = process.argv.slice(2);
 if (!dir) throw new Error('usage: tsx scripts/run-models.ts MODELS_DIR [tiny|base]');

@@ -3,7 +3,7 @@
  * read as is, and a deterministic train/dev split that keeps every cue on one side.
  */
 import { InvalidOptionError } from './core/errors/index.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from './core/random.js';
 
 /** Dataset formats `mmalign align --format` writes. */
 export type ExportFormat = 'glm4v' | 'glm41v' | 'pairs';

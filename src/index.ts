@@ -2,7 +2,7 @@
  * mmalign public API. Kept short on purpose: what is exported here is the supported surface.
  */
 export * from './core/errors/index.js';
-export { EMBED_DIM, MODALITIES, type Modality, type Cue, type FrameRef, type Warning } from './types.js';
+export { EMBED_DIM, MODALITIES, type Modality, type Cue, type FrameRef, type Warning } from './core/types.js';
 export {
   parseSubtitles,
   readSubtitleFile,
@@ -22,7 +22,8 @@ export {
 export { createEncoder, type EncoderOptions, type EncoderOf, type AudioEncoderApi } from '../encoders/encoder.js';
 export { similarity, similarityMatrix } from '../encoders/similarity.js';
 export { ProjectionHeads, type HeadDef, type HeadSpec, type HeadsMetadata } from '../encoders/heads.js';
-export { resolveDevice, DEVICE_PROVIDERS, type ExecutionProvider, type Logger } from '../encoders/device.js';
+export { resolveDevice, DEVICE_PROVIDERS, type ExecutionProvider } from '../encoders/device.js';
+export type { Logger } from './core/progress.js';
 export type { AudioWindowEmbedding } from '../encoders/audio.js';
 export type { Encoder, Device, Dtype, ImageInput, AudioInput, RawImage, PcmAudio, InputOf, EmbedOutcome } from '../encoders/types.js';
 export { trainHeads, type TrainHeadsOptions, type TrainHeadsResult, type EpochReport, type HeadsTrainingRecord } from '../encoders/train-heads.js';

@@ -40,8 +40,8 @@ import {
   type SamplingMode,
   type SamplingPlan,
 } from './media.js';
-import { silentProgress, type Progress } from './progress.js';
-import type { Cue, Modality, Warning } from './types.js';
+import { silentProgress, type Logger, type Progress } from './core/progress.js';
+import type { Cue, Modality, Warning } from './core/types.js';
 
 /** Pipeline stages, in order; `seconds` in the result has one entry per stage. */
 export type AlignStage = 'probe' | 'subtitles' | 'frames' | 'audio' | 'align' | 'embed' | 'export';
@@ -50,7 +50,7 @@ export const ALIGN_STAGES: readonly AlignStage[] = Object.freeze(['probe', 'subt
 /** Creates an encoder; injectable so tests and callers can bring their own models. */
 export type EncoderFactory = (
   modality: Modality,
-  options: { modelsDir?: string; device?: string; heads?: string | ProjectionHeads; logger?: { warn(message: string): void } },
+  options: { modelsDir?: string; device?: string; heads?: string | ProjectionHeads; logger?: Logger },
 ) => Promise<Encoder>;
 
 /** A vector the pipeline computed, keyed like the rows of embeddings.json. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnowledgeBase } from '../index/kb.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import { resolveModel } from '../encoders/models.js';
-import { MODALITIES } from '../src/types.js';
+import { MODALITIES } from '../src/core/types.js';
 import { runCaptured as cli } from './helpers/cli.js';
 
 const VIDEO = new URL('../fixtures/video/sample.mp4', import.meta.url).pathname;

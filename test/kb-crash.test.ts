@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { KnowledgeBase, VectorIndex } from 'mmalign';
 import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
 import { manifestItems, writeManifests } from './helpers/crash-manifests.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '../src/core/random.js';
 
 const WRITER = fileURLToPath(new URL('./helpers/kb-writer.ts', import.meta.url));
 const INDEX_WRITER = fileURLToPath(new URL('./helpers/index-writer.ts', import.meta.url));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alignVideo, type EncoderFactory } from '../src/pipeline.js';
 import type { Encoder } from '../encoders/types.js';
-import { EMBED_DIM } from '../src/types.js';
+import { EMBED_DIM } from '../src/core/types.js';
 import { SAMPLE_MP4, SAMPLE_SRT, tempDir } from './media-helpers.js';
 
 let dir: string;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { alignVideo, type AlignedSink, type EncoderFactory } from '../src/pipeline.js';
 import type { Encoder } from '../encoders/types.js';
-import { EMBED_DIM, type Modality } from '../src/types.js';
+import { EMBED_DIM, type Modality } from '../src/core/types.js';
 import { SAMPLE_MP4, SAMPLE_SRT, SAMPLE_VTT, captureIo, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
 
 let dir: string;

@@ -1,4 +1,4 @@
-import type { Modality } from '../src/types.js';
+import type { Modality } from '../src/core/types.js';
 import type { NativePair, NativePairs } from '../encoders/native-pairs.js';
 import { mulberry32 } from '../encoders/train-heads.js';
 

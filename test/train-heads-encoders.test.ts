@@ -8,7 +8,7 @@ import { createEncoder } from '../encoders/encoder.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import { embedRawPairs, NativeCache, textKey, type RawPairs } from '../encoders/native-cache.js';
 import type { Encoder } from '../encoders/types.js';
-import type { Modality } from '../src/types.js';
+import type { Modality } from '../src/core/types.js';
 import { KnowledgeBase } from '../index/kb.js';
 import { kbRawPairs } from '../encoders/pairs-source.js';
 import { fakeEmbedders } from './helpers/fake-embedder.js';

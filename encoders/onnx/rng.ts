@@ -4,7 +4,7 @@
  * changing one layer's shape never reshuffles the rest of the model.
  */
 
-import { mulberry32 } from '../../src/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 /** FNV-1a over the UTF-16 code units of `s`, as an unsigned 32-bit integer. */
 export function fnv1a(s: string): number {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { alignByTimestamp, CUE_FRAMES_MODES, framesForCues, type CueFramesMode } from '../../alignment/align.js';
 import { readSubtitleFile } from '../../alignment/subtitles.js';
 import { InputFileError, UsageError } from '../core/errors/index.js';
-import type { Cue, FrameRef } from '../types.js';
+import type { Cue, FrameRef } from '../core/types.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 import { clockTime, oneLine } from './subtitles.js';
 

@@ -4,7 +4,7 @@ import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/kb.js';
 import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../export.js';
 import { resolveFfmpegBinaries, SAMPLING_MODES, type SamplingMode } from '../media.js';
 import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline.js';
-import { createProgress } from '../progress.js';
+import { createProgress } from '../core/progress.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 interface AlignFlags {

@@ -3,7 +3,7 @@ import { createEncoder } from '../../encoders/encoder.js';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import type { Device } from '../../encoders/types.js';
 import { EmbedBatchError, UsageError } from '../core/errors/index.js';
-import type { Modality } from '../types.js';
+import type { Modality } from '../core/types.js';
 import { printJson, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 interface EmbedFlags {

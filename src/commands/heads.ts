@@ -9,8 +9,8 @@ import { trainHeads, type HeadsTrainingRecord, type TrainHeadsResult } from '../
 import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase } from '../../index/kb.js';
 import { InvalidOptionError, UsageError } from '../core/errors/index.js';
-import { createProgress, type Progress } from '../progress.js';
-import { MODALITIES, type Modality, type Warning } from '../types.js';
+import { createProgress, type Progress } from '../core/progress.js';
+import { MODALITIES, type Modality, type Warning } from '../core/types.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 /** The metric recorded in the knowledge base after every training and evaluation. */

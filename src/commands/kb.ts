@@ -3,7 +3,7 @@ import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/kb.js';
 import { InvalidOptionError, KbVerifyError } from '../core/errors/index.js';
-import { createProgress, type StageProgress } from '../progress.js';
+import { createProgress, type StageProgress } from '../core/progress.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 interface KbFlags {

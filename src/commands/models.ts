@@ -4,7 +4,7 @@ import { defaultCacheDir, listModels, pullModel } from '../../encoders/models.js
 import { buildModels, DEFAULT_SEED, generatedModelId, MODEL_FAMILIES, MODEL_PRESETS, type ModelFamily, type ModelPreset } from '../../encoders/onnx/build.js';
 import type { Dtype } from '../../encoders/types.js';
 import { InvalidOptionError } from '../core/errors/index.js';
-import { createProgress, type StageProgress } from '../progress.js';
+import { createProgress, type StageProgress } from '../core/progress.js';
 import { parseNumberOption, printJson, type CliIo, type RegisterCommand } from './shared.js';
 
 interface ListFlags { json?: boolean; models?: string }

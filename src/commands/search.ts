@@ -6,7 +6,7 @@ import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase, type KbQuery } from '../../index/kb.js';
 import type { SearchFilter } from '../../index/vector-index.js';
 import { UsageError } from '../core/errors/index.js';
-import { MODALITIES, type Modality } from '../types.js';
+import { MODALITIES, type Modality } from '../core/types.js';
 import { parseNumberOption, printJson, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 interface SearchFlags {

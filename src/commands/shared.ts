@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { MmalignError } from '../core/errors/index.js';
-import type { Warning } from '../types.js';
+import type { Logger } from '../core/progress.js';
+import type { Warning } from '../core/types.js';
 
 /**
  * Where a command writes. Injected so tests can capture output without spawning a process.
@@ -47,7 +48,7 @@ export function printWarnings(io: CliIo, warnings: readonly Warning[]): void {
  * @example
  * const enc = await createEncoder('text', { logger: cliLogger(io) });
  */
-export function cliLogger(io: CliIo): { warn(message: string): void } {
+export function cliLogger(io: CliIo): Logger {
   return { warn: (message: string) => warnOnce(io, `warning: ${message}\n`) };
 }
 

@@ -9,7 +9,7 @@ import {
   type SubtitleFormat,
 } from '../../alignment/subtitles.js';
 import { UsageError } from '../core/errors/index.js';
-import type { Cue } from '../types.js';
+import type { Cue } from '../core/types.js';
 import { printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 interface SubtitlesFlags {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Embedder, EmbedderProvider } from '../../index/kb.js';
-import { mulberry32 } from '../../src/random.js';
-import type { Modality } from '../../src/types.js';
+import { mulberry32 } from '../../src/core/random.js';
+import type { Modality } from '../../src/core/types.js';
 
 /** Deterministic unit vector for a string: the same input always gives the same direction. */
 export function vectorFor(input: string, dims = 256): Float32Array {

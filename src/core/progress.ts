@@ -1,4 +1,16 @@
+/** How long-running work reports itself: progress bars per stage, and notices for the user. */
 import cliProgress from 'cli-progress';
+
+/**
+ * Where non-fatal notices go (a GPU provider that fell back to cpu, an input that was skipped).
+ * Injectable so tests, quiet embedders and the CLI can capture them.
+ *
+ * @example
+ * const logger: Logger = { warn: (m) => warnings.push(m) };
+ */
+export interface Logger {
+  warn(message: string): void;
+}
 
 /** One stage's progress; a no-op when progress is not shown. */
 export interface StageProgress {
