@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { env as processEnv, readEnv, type EnvVars } from '../src/core/env.js';
 import { EmbedBatchError, EncodeInputError, FfmpegNotFoundError, InvalidOptionError } from '../src/core/errors/index.js';
 import { BaseEncoder, describeMedia, mean, type BaseEncoderParams, type Unit } from './base.js';
 import type { AudioInput, PcmAudio } from './types.js';
@@ -19,9 +20,10 @@ export const SAMPLE_RATE = 16_000;
  * @example
  * const bin = await resolveFfmpeg(); // '/usr/bin/ffmpeg'
  */
-export async function resolveFfmpeg({ env = process.env }: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  if (env.FFMPEG_PATH) return env.FFMPEG_PATH;
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+export async function resolveFfmpeg({ env: vars }: { env?: EnvVars } = {}): Promise<string> {
+  const env = vars ? readEnv(vars) : processEnv;
+  if (env.ffmpegPath) return env.ffmpegPath;
+  for (const dir of env.searchPath) {
     const candidate = join(dir, 'ffmpeg');
     try {
       await access(candidate, constants.X_OK);

@@ -3,6 +3,7 @@ import { mkdir, open as openFile, readdir, readFile, rename, rm } from 'node:fs/
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelDownloadError, ModelLoadError, ModelNotFoundError, InvalidOptionError } from '../src/core/errors/index.js';
+import { env, readEnv, type EnvVars } from '../src/core/env.js';
 import type { Modality } from '../src/core/types.js';
 import type { Dtype } from './types.js';
 import type { ModelFamily } from './onnx/build.js';
@@ -17,8 +18,18 @@ export const DEFAULT_REMOTE_HOST = 'https://huggingface.co';
  * @example
  * defaultCacheDir(); // '/home/me/.cache/mmalign/models'
  */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mmalign', 'models');
+export function defaultCacheDir(vars?: EnvVars): string {
+  return join((vars ? readEnv(vars) : env).cacheHome, 'mmalign', 'models');
+}
+
+/**
+ * Where `mmalign models pull` writes when no folder is given: `$MMALIGN_MODELS`, else the cache.
+ *
+ * @example
+ * defaultPullDir(); // '/home/me/.cache/mmalign/models'
+ */
+export function defaultPullDir(): string {
+  return env.modelsDir ?? defaultCacheDir();
 }
 
 /** Where a resolved model was found. */
@@ -87,10 +98,10 @@ export async function resolveModel(
   modality: Modality,
   {
     model,
-    modelsDir = process.env.MMALIGN_MODELS || undefined,
+    modelsDir = env.modelsDir,
     cacheDir = defaultCacheDir(),
     allowRemote = false,
-    remoteHost = process.env.HF_ENDPOINT || DEFAULT_REMOTE_HOST,
+    remoteHost = env.remoteHost ?? DEFAULT_REMOTE_HOST,
     revision = 'main',
     fetch: fetchImpl = globalThis.fetch,
   }: ResolveModelOptions = {},
@@ -331,8 +342,8 @@ export interface PulledModel {
 export async function pullModel(
   id: string,
   {
-    modelsDir = process.env.MMALIGN_MODELS || defaultCacheDir(),
-    remoteHost = process.env.HF_ENDPOINT || DEFAULT_REMOTE_HOST,
+    modelsDir = defaultPullDir(),
+    remoteHost = env.remoteHost ?? DEFAULT_REMOTE_HOST,
     revision = 'main',
     fetch: fetchImpl = globalThis.fetch,
     dtypes = [],
@@ -464,7 +475,7 @@ export interface ModelListing {
  * @example
  * for (const row of await listModels()) console.log(row.modality, row.defaultModel, row.local.map((m) => m.id));
  */
-export async function listModels({ modelsDir = process.env.MMALIGN_MODELS || undefined, cacheDir = defaultCacheDir() }: { modelsDir?: string; cacheDir?: string } = {}): Promise<ModelListing[]> {
+export async function listModels({ modelsDir = env.modelsDir, cacheDir = defaultCacheDir() }: { modelsDir?: string; cacheDir?: string } = {}): Promise<ModelListing[]> {
   const roots: { dir: string; source: ModelSource }[] = [];
   if (modelsDir) roots.push({ dir: resolve(modelsDir), source: 'models-dir' });
   roots.push({ dir: cacheDir, source: 'cache' }, { dir: EMBEDDED_MODELS_DIR, source: 'embedded' });

@@ -17,6 +17,7 @@ import {
   NoVideoStreamError,
 } from './core/errors/index.js';
 import type { TimeSpan } from '../alignment/align.js';
+import { env as processEnv, readEnv, type EnvVars } from './core/env.js';
 
 // ---------------------------------------------------------------------------------------------
 // Binaries
@@ -36,9 +37,10 @@ export interface FfmpegBinaries {
 
 /** Injected lookups so resolution can be tested without touching the real machine. */
 export interface ResolveBinariesOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Finds an executable on the PATH; default scans `env.PATH`. */
-  which?: (name: string, env: NodeJS.ProcessEnv) => string | null;
+  /** The variables to read (default: the process's, through src/core/env.ts). */
+  env?: EnvVars;
+  /** Finds an executable in the PATH's folders; default: the first executable file of that name. */
+  which?: (name: string, searchPath: readonly string[]) => string | null;
   /** The path an npm installer package provides; default requires `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe`. */
   npmPath?: (tool: 'ffmpeg' | 'ffprobe') => string | null;
 }
@@ -52,9 +54,8 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function whichOnPath(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
+function whichOnPath(name: string, searchPath: readonly string[]): string | null {
+  for (const dir of searchPath) {
     const candidate = path.join(dir, name);
     if (isExecutable(candidate)) return candidate;
   }
@@ -84,17 +85,18 @@ const ENV_VAR = Object.freeze({ ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' }
  * console.log(`${ffmpeg.path} (from ${ffmpeg.source})`);
  */
 export function resolveFfmpegBinaries({
-  env = process.env,
+  env: vars,
   which = whichOnPath,
   npmPath = npmInstallerPath,
 }: ResolveBinariesOptions = {}): FfmpegBinaries {
+  const env = vars ? readEnv(vars) : processEnv;
   const find = (tool: 'ffmpeg' | 'ffprobe'): ResolvedBinary => {
-    const fromEnv = env[ENV_VAR[tool]];
+    const fromEnv = env.get(ENV_VAR[tool]);
     if (fromEnv) {
       if (isExecutable(fromEnv)) return { path: fromEnv, source: 'env' };
       throw new FfmpegNotFoundError(tool, [`${ENV_VAR[tool]}=${fromEnv} (not an executable file)`]);
     }
-    const onPath = which(tool, env);
+    const onPath = which(tool, env.searchPath);
     if (onPath) return { path: onPath, source: 'path' };
     const fromNpm = npmPath(tool);
     if (fromNpm) return { path: fromNpm, source: 'npm' };

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { defaultCacheDir, listModels, pullModel } from '../../encoders/models.js';
+import { defaultPullDir, listModels, pullModel } from '../../encoders/models.js';
 import { buildModels, DEFAULT_SEED, generatedModelId, MODEL_FAMILIES, MODEL_PRESETS, type ModelFamily, type ModelPreset } from '../../encoders/onnx/build.js';
 import type { Dtype } from '../../encoders/types.js';
 import { InvalidOptionError } from '../core/errors/index.js';
@@ -41,7 +41,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .option('--models <dir>', 'a folder of <org>/<name> model folders to include (default: $MMALIGN_MODELS)')
     .option('--json', 'print the listing as JSON on stdout')
     .action(async (flags: ListFlags) => {
-      const rows = await listModels({ modelsDir: flags.models ?? process.env.MMALIGN_MODELS ?? undefined });
+      const rows = await listModels({ modelsDir: flags.models });
       if (flags.json) {
         printJson(io, rows);
         return;
@@ -50,7 +50,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
         io.stdout.write(`${r.modality} (${r.family})\n  default:  ${r.defaultModel}\n  embedded: ${r.embeddedModel} (generated, not semantic)\n`);
         io.stdout.write(r.local.length ? r.local.map((m) => `  local:    ${m.id}  [${m.source}${m.generated ? ', generated' : ''}] ${m.dir}\n`).join('') : '  local:    none\n');
       }
-      io.stderr.write(`pulled models go to ${process.env.MMALIGN_MODELS || defaultCacheDir()}\n`);
+      io.stderr.write(`pulled models go to ${defaultPullDir()}\n`);
     });
 
   models
@@ -129,8 +129,8 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
       let pulled;
       try {
         pulled = await pullModel(id, {
-          modelsDir: flags.models ?? (process.env.MMALIGN_MODELS || defaultCacheDir()),
-          remoteHost: flags.mirror ?? (process.env.HF_ENDPOINT || undefined),
+          modelsDir: flags.models,
+          remoteHost: flags.mirror,
           revision: flags.revision,
           dtypes: flags.dtype,
           onProgress: (file, received, total) => {
