@@ -1,9 +1,9 @@
 import chardet from 'chardet';
 import iconv from 'iconv-lite';
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputFileError, InvalidOptionError, OutputError, SubtitleParseError } from '../src/core/errors/index.js';
+import { InputFileError, InvalidOptionError, SubtitleParseError } from '../src/core/errors/index.js';
+import { describeFsError, writeFileAtomic } from '../src/core/fs.js';
 import type { Cue, Warning } from '../src/core/types.js';
 
 /** The subtitle formats mmalign reads and writes. */
@@ -334,21 +334,6 @@ export async function readSubtitleFile(file: string): Promise<SubtitleDocument> 
   return parseWithHint(bytes, file, undefined, hint);
 }
 
-function describeFsError(err: unknown, verb: 'read' | 'write'): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return verb === 'read' ? 'no such file; check the path' : 'the folder does not exist; create it first';
-    case 'EISDIR':
-      return `is a directory, not a file`;
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied; cannot ${verb} it`;
-    default:
-      return `cannot ${verb} it: ${err instanceof Error ? err.message : String(err)}`;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Writing
 
@@ -436,7 +421,8 @@ export function subtitleFormatFromPath(file: string): SubtitleFormat | undefined
 
 /**
  * Writes cues to a file atomically (temp file in the same folder, then rename), so a crash or a bad
- * cue never leaves a half-written file. The format defaults to the file's extension.
+ * cue never leaves a half-written file; a failed write is an `OutputError` naming the file. The format
+ * defaults to the file's extension.
  *
  * @example
  * await writeSubtitleFile('out/movie.vtt', doc.cues);
@@ -445,12 +431,5 @@ export async function writeSubtitleFile(file: string, cues: readonly Cue[], form
   const fmt = format ?? subtitleFormatFromPath(file);
   if (fmt === undefined) throw new InvalidOptionError('format', format, `'srt' or 'vtt' (or a file name ending in .srt or .vtt, not "${path.basename(file)}")`);
   const text = formatSubtitles(cues, fmt); // validates every cue before anything touches the disk
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw new OutputError(file, describeFsError(err, 'write'), err);
-  }
+  await writeFileAtomic(file, text);
 }

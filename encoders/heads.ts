@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { HeadsMismatchError, InputFileError, InvalidOptionError } from '../src/core/errors/index.js';
+import { writeFileAtomic } from '../src/core/fs.js';
 import { mulberry32 } from '../src/core/random.js';
 import { EMBED_DIM, MODALITIES, type Modality } from '../src/core/types.js';
 
@@ -202,20 +203,14 @@ export class ProjectionHeads {
   }
 
   /**
-   * Writes the heads atomically (temp file, then rename), so a crash never leaves half a file.
+   * Writes the heads atomically (temp file, fsync, rename), so a crash never leaves half a file.
+   * A failed write is an `OutputError` naming the file.
    *
    * @example
    * await heads.save('out/heads.safetensors');
    */
   async save(file: string): Promise<void> {
-    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-    try {
-      await writeFile(tmp, this.toBytes());
-      await rename(tmp, file);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeFileAtomic(file, this.toBytes());
   }
 
   /** The head of a modality, if these heads have one. */

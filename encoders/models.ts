@@ -1,9 +1,10 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { mkdir, open as openFile, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open as openFile, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelDownloadError, ModelLoadError, ModelNotFoundError, InvalidOptionError } from '../src/core/errors/index.js';
 import { env, readEnv, type EnvVars } from '../src/core/env.js';
+import { makeStagingDir, replaceWithStaged, withAtomicFile } from '../src/core/fs.js';
 import type { Modality } from '../src/core/types.js';
 import type { Dtype } from './types.js';
 import type { ModelFamily } from './onnx/build.js';
@@ -362,10 +363,8 @@ export async function pullModel(
   }
   if (host.protocol !== 'http:' && host.protocol !== 'https:') throw new InvalidOptionError('mirror', remoteHost, 'an http(s) URL');
   const dir = join(resolve(modelsDir), ...id.split('/'));
-  const staging = `${dir}.partial-${process.pid}`;
   const urlOf = (file: string) => new URL(`${id}/resolve/${encodeURIComponent(revision)}/${file}`, host).toString();
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
+  const staging = await makeStagingDir(dir);
   try {
     const got: { file: string; bytes: number }[] = [];
     const configUrl = urlOf('config.json');
@@ -398,14 +397,14 @@ export async function pullModel(
     // Move into place file by file (the folder may already hold other files), config.json last.
     const ordered = [...got.filter((g) => g.file !== 'config.json'), ...got.filter((g) => g.file === 'config.json')];
     await mkdir(join(dir, 'onnx'), { recursive: true });
-    for (const g of ordered) await rename(join(staging, ...g.file.split('/')), join(dir, ...g.file.split('/')));
+    for (const g of ordered) await replaceWithStaged(join(staging, ...g.file.split('/')), join(dir, ...g.file.split('/')));
     return { id, dir, files: got.sort((a, b) => a.file.localeCompare(b.file)) };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
 }
 
-/** Streams one URL to `dest` (via `dest.part`); null for a 404 on an optional file. */
+/** Streams one URL to `dest` (atomically, via a temp file); null for a 404 on an optional file. */
 async function download(
   id: string,
   url: string,
@@ -431,31 +430,29 @@ async function download(
   const lengthHeader = res.headers.get('content-length');
   const total = lengthHeader === null ? null : Number(lengthHeader);
   await mkdir(dirname(dest), { recursive: true });
-  const part = `${dest}.part`;
-  const fh = await openFile(part, 'w');
-  let received = 0;
-  try {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await fh.write(value);
-      received += value.length;
-      onProgress(received, total);
+  const body = res.body;
+  return withAtomicFile(dest, async (part) => {
+    const fh = await openFile(part, 'w');
+    let received = 0;
+    try {
+      const reader = body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await fh.write(value);
+        received += value.length;
+        onProgress(received, total);
+      }
+    } catch (err) {
+      throw new ModelDownloadError(id, url, res.status, `connection broke after ${received} bytes (${(err as Error).message})`, err);
+    } finally {
+      await fh.close();
     }
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(part, { force: true });
-    throw new ModelDownloadError(id, url, res.status, `connection broke after ${received} bytes (${(err as Error).message})`, err);
-  }
-  await fh.close();
-  if (total !== null && Number.isFinite(total) && received !== total) {
-    await rm(part, { force: true });
-    throw new ModelDownloadError(id, url, res.status, `received ${received} of ${total} bytes`);
-  }
-  await rename(part, dest);
-  return received;
+    if (total !== null && Number.isFinite(total) && received !== total) {
+      throw new ModelDownloadError(id, url, res.status, `received ${received} of ${total} bytes`);
+    }
+    return received;
+  });
 }
 
 /** One row of `mmalign models list`. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmbeddingDimensionError, InputFileError } from '../src/core/errors/index.js';
+import { writeFileAtomic } from '../src/core/fs.js';
 import { silentProgress, type Progress } from '../src/core/progress.js';
 import { MODALITIES, type Modality } from '../src/core/types.js';
 import type { NativePair, NativePairs } from './native-pairs.js';
@@ -120,14 +121,7 @@ export class NativeCache {
       await fh.close();
     }
     this.#pending = [];
-    const tmp = join(this.dir, `${INDEX_FILE}.tmp-${process.pid}-${Date.now()}`);
-    try {
-      await writeFile(tmp, JSON.stringify(this.#index));
-      await rename(tmp, join(this.dir, INDEX_FILE));
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeFileAtomic(join(this.dir, INDEX_FILE), JSON.stringify(this.#index));
   }
 }
 

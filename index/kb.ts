@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Modality, Warning } from '../src/core/types.js';
 import { InputFileError, InvalidOptionError, KbModelMismatchError, MmalignError } from '../src/core/errors/index.js';
 import type { EncoderOptions } from '../encoders/encoder.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import { blobToVector, getMeta, vectorToBlob, type Db } from './store.js';
+import { removeStaleTemps, writeFileAtomic } from '../src/core/fs.js';
 import { acquireLock, lockHolder, type HeldLock } from './lock.js';
 import { contentHashOfFile, scanSource, type ScannedVideo, type SourceItem } from './sources.js';
 import {
   checkVector,
   DB_FILE,
-  removeStaleTempFiles,
   VectorIndex,
   type IndexedItem,
   type SearchHit,
@@ -312,7 +312,7 @@ export class KnowledgeBase {
       }
       if (lock) {
         try {
-          removeStaleTempFiles(abs);
+          removeStaleTemps(abs);
           if (index.rebuiltOnOpen !== null) index.save();
         } finally {
           lock.release();
@@ -460,7 +460,7 @@ export class KnowledgeBase {
       onProgress?.('commit', 0, 1);
       const { version, counts } = this.#commit(name, scan.location, sourcePriority, plans, (it) => vectors.get(`${it.contentHash}\0${it.modelVersion}`), [...fresh.values()]);
       // Only after the commit: a crash before it must make the next sync align again.
-      for (const f of fingerprints) await writeFile(f.file, f.value);
+      for (const f of fingerprints) await writeFileAtomic(f.file, f.value);
       onProgress?.('commit', 1, 1);
       return { version, source: name, ...counts, encoded: fresh.size, warnings };
     });
@@ -918,7 +918,7 @@ export class KnowledgeBase {
       }
       // A live writer's temp file looks like a leftover one: only report them when no writer is at work.
       const writerBusy = !repair && lockHolder(this.#lockFile) !== null;
-      for (const f of writerBusy ? [] : removeStaleTempFiles(this.dir, { dryRun: true })) {
+      for (const f of writerBusy ? [] : removeStaleTemps(this.dir, { dryRun: true })) {
         problems.push({ kind: 'stale-temp-file', message: `leftover temp file ${f} from an interrupted write`, path: join(this.dir, f), repaired: false });
       }
       const toDelete = new Map<string, VerifyProblem>();
@@ -957,7 +957,7 @@ export class KnowledgeBase {
       }
       let repairVersion: number | null = null;
       if (repair) {
-        for (const f of removeStaleTempFiles(this.dir)) {
+        for (const f of removeStaleTemps(this.dir)) {
           for (const p of problems) if (p.kind === 'stale-temp-file' && p.path === join(this.dir, f)) p.repaired = true;
         }
         // Rebuild first: the delete transaction below saves the in-memory graph, which came from the bad file.

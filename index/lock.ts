@@ -2,6 +2,7 @@ import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KbLockedError } from '../src/core/errors/index.js';
+import { processAlive, tempPathFor } from '../src/core/fs.js';
 
 /** Who holds a lock, as written in the lock file. */
 export interface LockHolder {
@@ -39,16 +40,6 @@ function readHolder(file: string): LockHolder | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Takes an exclusive writer lock: a file created atomically (written in full to a temp name, then
  * hard-linked into place, which fails if it exists), holding pid, host and start time. A lock whose
@@ -67,7 +58,7 @@ export async function acquireLock(
   const me: LockHolder = { pid: process.pid, host: hostname(), since: started, purpose };
   for (;;) {
     me.since = clock();
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = tempPathFor(file);
     writeFileSync(tmp, JSON.stringify(me));
     let got = false;
     try {
@@ -96,7 +87,7 @@ export async function acquireLock(
       };
     }
     const holder = readHolder(file);
-    if (holder && holder.host === me.host && !pidAlive(holder.pid)) {
+    if (holder && holder.host === me.host && !processAlive(holder.pid)) {
       // The holder died (crash, SIGKILL) without releasing. Remove only if the file is still that holder's.
       const again = readHolder(file);
       if (again && again.pid === holder.pid && again.since === holder.since) rmSync(file, { force: true });
@@ -133,6 +124,6 @@ export async function acquireLock(
 export function lockHolder(file: string): LockHolder | null {
   const h = readHolder(file);
   if (!h) return null;
-  if (h.host === hostname() && !pidAlive(h.pid)) return null;
+  if (h.host === hostname() && !processAlive(h.pid)) return null;
   return h;
 }

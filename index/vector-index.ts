@@ -1,8 +1,9 @@
 import hnswlib from 'hnswlib-node';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMBED_DIM, MODALITIES, type Modality } from '../src/core/types.js';
 import { InputFileError, InvalidOptionError, InvalidVectorError, KbCorruptError, VectorDimensionError } from '../src/core/errors/index.js';
+import { withAtomicFileSync } from '../src/core/fs.js';
 import { blobToVector, getMeta, openDatabase, setMeta, vectorToBlob, type Db } from './store.js';
 
 const { HierarchicalNSW } = hnswlib;
@@ -192,18 +193,6 @@ export function checkVector(v: ArrayLike<number>, dims: number, id: string | nul
 function asList<T>(v: T | readonly T[] | undefined): readonly T[] | undefined {
   if (v === undefined) return undefined;
   return Array.isArray(v) ? (v as readonly T[]) : [v as T];
-}
-
-function fsyncPath(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic there.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 function positiveInt(name: string, v: number, min = 1): number {
@@ -525,14 +514,9 @@ export class VectorIndex {
   save(): void {
     this.#assertWritable();
     const target = this.indexFile();
-    const tmp = `${target}.${process.pid}.tmp`;
     try {
-      this.#hnsw.writeIndexSync(tmp);
-      fsyncPath(tmp);
-      renameSync(tmp, target);
-      fsyncPath(this.dir);
+      withAtomicFileSync(target, (tmp) => this.#hnsw.writeIndexSync(tmp));
     } catch (err) {
-      rmSync(tmp, { force: true });
       throw new KbCorruptError(target, `cannot write the index file (${(err as Error).message})`, err);
     }
     for (const g of this.indexFilesOnDisk()) {
@@ -982,23 +966,4 @@ function rowToItem(r: ItemRow): IndexedItem {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
-}
-
-/**
- * Removes temp files a killed writer left behind (`vectors.N.hnsw.PID.tmp`); returns their names.
- * Call it only while holding the writer lock: a live writer's temp file looks the same.
- *
- * @example
- * removeStaleTempFiles('./kb', { dryRun: true }); // what would go
- */
-export function removeStaleTempFiles(dir: string, { dryRun = false }: { dryRun?: boolean } = {}): string[] {
-  if (!existsSync(dir)) return [];
-  const removed: string[] = [];
-  for (const f of readdirSync(dir)) {
-    if (!/^vectors\.\d+\.hnsw\.\d+\.tmp$/.test(f)) continue;
-    const p = join(dir, f);
-    if (!dryRun) rmSync(p, { force: true });
-    removed.push(f);
-  }
-  return removed;
 }

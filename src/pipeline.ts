@@ -2,9 +2,9 @@
  * The main job: a video plus its subtitles in, aligned frame/audio/text pairs, their embeddings
  * and a GLM fine-tuning dataset out, in one folder that a rerun resumes instead of redoing.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { alignByTimestamp } from '../alignment/align.js';
 import { readSubtitleFile } from '../alignment/subtitles.js';
@@ -40,6 +40,7 @@ import {
   type SamplingMode,
   type SamplingPlan,
 } from './media.js';
+import { makeStagingDir, removeStaleTemps, replaceWithStaged, writeFileAtomic } from './core/fs.js';
 import { silentProgress, type Logger, type Progress } from './core/progress.js';
 import type { Cue, Modality, Warning } from './core/types.js';
 
@@ -173,27 +174,6 @@ interface FrameRecord {
   jpeg: Buffer | null;
 }
 
-/**
- * Writes a file so that readers see the old content or the new, never a prefix: write a temp
- * file next to it, fsync, rename.
- */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw new OutputError(file, `cannot write it: ${(err as Error).message}`, err);
-  }
-}
-
 async function fingerprint(video: string): Promise<FramesManifest['video']> {
   const st = await stat(video);
   const hash = createHash('sha256');
@@ -300,15 +280,6 @@ async function loadEmbeddingCache(out: string): Promise<EmbeddingCache | null> {
     return { models: index.models ?? {}, byKey };
   } catch {
     return null;
-  }
-}
-
-/** Removes staging folders an interrupted run left behind. */
-async function removeStaleStaging(out: string): Promise<void> {
-  for (const name of await readdir(out)) {
-    if (name.startsWith('.frames.partial-') || /\.tmp-\d+-[0-9a-f]{8}$/.test(name)) {
-      await rm(path.join(out, name), { recursive: true, force: true });
-    }
   }
 }
 
@@ -434,7 +405,8 @@ export async function alignVideo(
   // dataset and the frames it points at untouched.
   let stagedFrames: string | null = null;
   try {
-    await removeStaleStaging(outAbs);
+    // Staging folders and temp files an interrupted run left behind.
+    removeStaleTemps(outAbs);
 
     // 3. Frames: reuse a matching earlier run, else one decode pass into a staging folder swapped in at the end.
     const framesDir = path.join(outAbs, 'frames');
@@ -450,8 +422,7 @@ export async function alignVideo(
         bar.done();
         return reused;
       }
-      const staging = path.join(outAbs, `.frames.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
-      await mkdir(staging);
+      const staging = await makeStagingDir(framesDir);
       const expected = plan.mode === 'fps' ? Math.ceil(info.duration * plan.fps) : plan.mode === 'cue' ? cueTargets(plan.cues, plan.perCue, info.duration).length : 0;
       const bar = progress.stage('frames', expected);
       const records: FrameRecord[] = [];
@@ -685,8 +656,7 @@ export async function alignVideo(
         for (const name of ['run.json', 'pairs.jsonl', 'train.jsonl', 'dev.jsonl', 'dataset_info.json']) {
           await rm(path.join(outAbs, name), { force: true });
         }
-        await rm(framesDir, { recursive: true, force: true });
-        await rename(stagedFrames, framesDir);
+        await replaceWithStaged(stagedFrames, framesDir);
         stagedFrames = null;
       }
       await writeFileAtomic(files.pairs, toJsonl(pairs));

@@ -1,5 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../src/core/fs.js';
 import { bertConfigJson, buildBertGraph, type BertArch } from './bert.js';
 import type { GraphBuilder, WrittenModel } from './graph.js';
 import { buildResNetGraph, resnetConfigJson, type ResNetArch } from './resnet.js';
@@ -122,13 +123,7 @@ export function generatedModelId(family: ModelFamily, preset: ModelPreset): stri
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeTextAtomic(path, JSON.stringify(value, null, 2) + '\n');
-}
-
-async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 /**
@@ -162,7 +157,7 @@ export async function buildModel({ family, preset = 'tiny', seed = DEFAULT_SEED,
       await writeJsonAtomic(join(dir, 'special_tokens_map.json'), {
         cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]',
       });
-      await writeTextAtomic(join(dir, 'vocab.txt'), vocabTxt(vocab));
+      await writeFileAtomic(join(dir, 'vocab.txt'), vocabTxt(vocab));
       files.push('special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt');
       break;
     }

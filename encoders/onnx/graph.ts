@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { withAtomicFile } from '../../src/core/fs.js';
 import {
   AttrType,
   DataType,
@@ -222,36 +223,32 @@ export class GraphBuilder {
     const totalGraphLen = graphHead.length + heads.reduce((s, h, i) => s + h.prefix.length + this.inits[i].byteLength, 0);
 
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
     const hash = createHash('sha256');
-    const fh = await open(tmp, 'w');
     let written = 0;
-    const put = async (b: Uint8Array): Promise<void> => {
-      let off = 0;
-      while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
-      hash.update(b);
-      written += b.length;
-    };
-    try {
-      await put(modelHead);
-      await put(lengthDelimitedTag(7));
-      await put(encodeVarint(totalGraphLen));
-      await put(graphHead);
-      for (let i = 0; i < this.inits.length; i++) {
-        await put(heads[i].prefix);
-        const raw = this.inits[i].bytes(seed);
-        if (raw.length !== this.inits[i].byteLength) throw new Error(`${this.inits[i].name}: wrong byte length`);
-        await put(raw);
-        onTensor?.(i + 1, this.inits.length);
+    await withAtomicFile(path, async (tmp) => {
+      const fh = await open(tmp, 'w');
+      const put = async (b: Uint8Array): Promise<void> => {
+        let off = 0;
+        while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
+        hash.update(b);
+        written += b.length;
+      };
+      try {
+        await put(modelHead);
+        await put(lengthDelimitedTag(7));
+        await put(encodeVarint(totalGraphLen));
+        await put(graphHead);
+        for (let i = 0; i < this.inits.length; i++) {
+          await put(heads[i].prefix);
+          const raw = this.inits[i].bytes(seed);
+          if (raw.length !== this.inits[i].byteLength) throw new Error(`${this.inits[i].name}: wrong byte length`);
+          await put(raw);
+          onTensor?.(i + 1, this.inits.length);
+        }
+      } finally {
+        await fh.close();
       }
-      await fh.sync();
-      await fh.close();
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await rename(tmp, path);
+    });
     return { path, bytes: written, sha256: hash.digest('hex'), parameters: this.parameterCount };
   }
 }
