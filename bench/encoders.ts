@@ -23,7 +23,7 @@ import { parseArgs, promisify } from 'node:util';
 import { env, pipeline } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { resolveFfmpeg } from '../encoders/audio.js';
+import { defaultBinary } from '../src/core/ffmpeg/index.js';
 import { createEncoder } from '../encoders/encoder.js';
 import { buildModels, generatedModelId } from '../encoders/onnx/build.js';
 import { GraphBuilder } from '../encoders/onnx/graph.js';
@@ -112,7 +112,7 @@ async function makeAudio(seconds: number): Promise<string> {
   }
   const raw = `${file}.f32`;
   await writeFile(raw, Buffer.from(samples.buffer));
-  await promisify(execFile)(await resolveFfmpeg(), ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'f32le', '-ar', '16000', '-ac', '1', '-i', raw, '-c:a', 'pcm_s16le', file]);
+  await promisify(execFile)(defaultBinary('ffmpeg').path, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'f32le', '-ar', '16000', '-ac', '1', '-i', raw, '-c:a', 'pcm_s16le', file]);
   return file;
 }
 

@@ -17,7 +17,8 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alignVideo, ALIGN_STAGES } from '../src/pipeline.js';
-import { cueTargets, defaultBinaries, probeMedia, requireVideo, sampleFrames } from '../src/media.js';
+import { defaultBinaries, probeMedia, requireVideo } from '../src/core/ffmpeg/index.js';
+import { cueTargets, sampleFrames } from '../src/media.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DATA = path.join(ROOT, 'bench', '.data');

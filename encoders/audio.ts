@@ -1,92 +1,31 @@
-import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { env as processEnv, readEnv, type EnvVars } from '../src/core/env.js';
-import { EmbedBatchError, EncodeInputError, FfmpegNotFoundError, InvalidOptionError } from '../src/core/errors/index.js';
+import { EmbedBatchError, EncodeInputError, InvalidOptionError } from '../src/core/errors/index.js';
+import { AUDIO_SAMPLE_RATE, decodePcm, defaultBinary, type PcmRun } from '../src/core/ffmpeg/index.js';
 import { BaseEncoder, describeMedia, mean, type BaseEncoderParams, type Unit } from './base.js';
 import type { AudioInput, PcmAudio } from './types.js';
-
-/** Wav2Vec2 and friends take 16 kHz mono. */
-export const SAMPLE_RATE = 16_000;
-
-/**
- * The ffmpeg binary to use: `$FFMPEG_PATH` if set, else the first `ffmpeg` on `$PATH`, else the
- * static build from `@ffmpeg-installer/ffmpeg`. The system one comes first because the npm build
- * dates from 2018 and reads fewer formats.
- *
- * @example
- * const bin = await resolveFfmpeg(); // '/usr/bin/ffmpeg'
- */
-export async function resolveFfmpeg({ env: vars }: { env?: EnvVars } = {}): Promise<string> {
-  const env = vars ? readEnv(vars) : processEnv;
-  if (env.ffmpegPath) return env.ffmpegPath;
-  for (const dir of env.searchPath) {
-    const candidate = join(dir, 'ffmpeg');
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  try {
-    const mod = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string };
-    return mod.path;
-  } catch (err) {
-    throw new FfmpegNotFoundError('ffmpeg', [`FFMPEG_PATH (unset)`, 'PATH', `@ffmpeg-installer/ffmpeg (${(err as Error).message})`]);
-  }
-}
 
 function isPcm(x: unknown): x is PcmAudio {
   return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && 'samples' in x && 'sampleRate' in x;
 }
 
-/** Runs ffmpeg with optional stdin bytes and returns its stdout as float32 samples. */
-function runFfmpeg(ffmpeg: string, args: string[], stdin: Uint8Array | null): Promise<Float32Array> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout!.on('data', (b: Buffer) => out.push(b));
-    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) {
-        const lines = err.trim().split('\n').filter(Boolean);
-        reject(new Error(lines.slice(-2).join(' / ') || `ffmpeg exited with ${code}`));
-        return;
-      }
-      const buf = Buffer.concat(out);
-      // Copy into an aligned buffer: Buffer.concat's offset need not be a multiple of 4.
-      const samples = new Float32Array(Math.floor(buf.byteLength / 4));
-      new Uint8Array(samples.buffer).set(buf.subarray(0, samples.length * 4));
-      resolve(samples);
-    });
-    if (stdin && child.stdin) {
-      // ffmpeg may stop reading early (bad data); that EPIPE is reported by the exit code instead.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(stdin);
-    }
-  });
+/** What ffmpeg said when a decode failed: its last error lines. */
+function ffmpegSays(run: PcmRun): string {
+  return run.errors.slice(-2).join(' / ') || `ffmpeg exited with ${run.code}`;
 }
 
 /**
  * Decodes any audio ffmpeg reads (a path or encoded bytes), or takes PCM samples, and returns
  * 16 kHz mono float32. PCM at another rate or with several channels is downmixed by averaging
  * channels and resampled by ffmpeg (its default swresample filter), so files and PCM go through
- * the same resampler.
+ * the same resampler. Every failure is an {@link EncodeInputError} naming the input.
  *
  * @example
- * const samples = await decodeAudio('speech.mp3'); // Float32Array at 16 kHz
+ * const samples = await decodeAudioInput('speech.mp3'); // Float32Array at 16 kHz
  */
-export async function decodeAudio(input: AudioInput, { ffmpeg, sampleRate = SAMPLE_RATE }: { ffmpeg?: string; sampleRate?: number } = {}): Promise<Float32Array> {
+export async function decodeAudioInput(input: AudioInput, { ffmpeg, sampleRate = AUDIO_SAMPLE_RATE }: { ffmpeg?: string; sampleRate?: number } = {}): Promise<Float32Array> {
   const name = describeMedia(input);
   const fail = (reason: string, cause?: unknown) => new EncodeInputError(name, 'audio', reason, { cause });
-  const output = ['-vn', '-ac', '1', '-ar', String(sampleRate), '-f', 'f32le', 'pipe:1'];
-  const base = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
   if (isPcm(input)) {
     const { samples, sampleRate: rate, channels = 1 } = input;
     if (!(samples instanceof Float32Array)) throw fail('PcmAudio.samples must be a Float32Array');
@@ -104,11 +43,12 @@ export async function decodeAudio(input: AudioInput, { ffmpeg, sampleRate = SAMP
       }
     }
     if (rate === sampleRate) return mono === samples ? samples.slice() : mono;
-    const bin = ffmpeg ?? (await resolveFfmpeg());
-    const bytes = new Uint8Array(mono.buffer, mono.byteOffset, mono.byteLength);
-    return runFfmpeg(bin, [...base, '-f', 'f32le', '-ar', String(rate), '-ac', '1', '-i', 'pipe:0', ...output], bytes).catch((err) => {
+    const bin = ffmpeg ?? defaultBinary('ffmpeg').path;
+    const run = await decodePcm({ pcm: mono, sampleRate: rate }, { ffmpeg: bin, sampleRate }).catch((err: unknown) => {
       throw fail(`cannot resample: ${(err as Error).message}`, err);
     });
+    if (run.code !== 0) throw fail(`cannot resample: ${ffmpegSays(run)}`);
+    return run.samples;
   }
   if (typeof input === 'string') {
     const st = await stat(input).catch((err: NodeJS.ErrnoException) => {
@@ -118,20 +58,22 @@ export async function decodeAudio(input: AudioInput, { ffmpeg, sampleRate = SAMP
   } else if (!(input instanceof Uint8Array)) {
     throw fail(`expected a file path, encoded bytes or PcmAudio, got ${typeof input}`);
   }
-  const bin = ffmpeg ?? (await resolveFfmpeg());
-  const source = typeof input === 'string' ? input : 'pipe:0';
-  let samples: Float32Array;
+  const bin = ffmpeg ?? defaultBinary('ffmpeg').path;
+  let run: PcmRun;
   try {
-    samples = await runFfmpeg(bin, [...base, '-i', source, ...output], typeof input === 'string' ? null : input);
+    run = await decodePcm(input, { ffmpeg: bin, sampleRate });
   } catch (err) {
-    const msg = (err as Error).message;
-    if (/Invalid data found|could not find codec|Invalid argument|does not contain any stream|moov atom|unknown format/i.test(msg)) {
-      throw fail(`is not audio ffmpeg can decode (${msg})`, err);
-    }
-    throw fail(`ffmpeg cannot decode it: ${msg}`, err);
+    throw fail(`ffmpeg cannot decode it: ${(err as Error).message}`, err);
   }
-  if (samples.length === 0) throw fail('contains no audio samples');
-  return samples;
+  if (run.code !== 0) {
+    const msg = ffmpegSays(run);
+    if (/Invalid data found|could not find codec|Invalid argument|does not contain any stream|moov atom|unknown format/i.test(msg)) {
+      throw fail(`is not audio ffmpeg can decode (${msg})`);
+    }
+    throw fail(`ffmpeg cannot decode it: ${msg}`);
+  }
+  if (run.samples.length === 0) throw fail('contains no audio samples');
+  return run.samples;
 }
 
 /** Zero-mean, unit-variance, as Wav2Vec2FeatureExtractor does (`(x - mean) / sqrt(var + 1e-7)`). */
@@ -222,7 +164,7 @@ export class AudioEncoder extends BaseEncoder<'audio', AudioUnit> {
     super({ ...p, modality: 'audio', prepareMode: 'chunk', exactSizeBatches: true, prepareConcurrency: 2 });
     if (!(windowSeconds > 0)) throw new InvalidOptionError('windowSeconds', windowSeconds, 'a number of seconds > 0');
     this.#doNormalize = doNormalize;
-    this.#window = Math.round(windowSeconds * SAMPLE_RATE);
+    this.#window = Math.round(windowSeconds * AUDIO_SAMPLE_RATE);
     this.#min = minSamples;
     this.#ffmpeg = ffmpeg;
     this.#mask = p.session.inputNames.includes('attention_mask');
@@ -249,7 +191,7 @@ export class AudioEncoder extends BaseEncoder<'audio', AudioUnit> {
       let t = 0;
       return u.vectors.map((v, i) => {
         const start = t;
-        t += u.weights[i] / SAMPLE_RATE;
+        t += u.weights[i] / AUDIO_SAMPLE_RATE;
         return { start, end: t, vector: this.heads.project('audio', v) };
       });
     });
@@ -260,9 +202,9 @@ export class AudioEncoder extends BaseEncoder<'audio', AudioUnit> {
   }
 
   protected async prepare(input: AudioInput): Promise<Unit<AudioUnit>[]> {
-    const samples = await decodeAudio(input, { ffmpeg: this.#ffmpeg });
+    const samples = await decodeAudioInput(input, { ffmpeg: this.#ffmpeg });
     if (samples.length < this.#min) {
-      throw new EncodeInputError(describeMedia(input), 'audio', `is too short (${((samples.length / SAMPLE_RATE) * 1000).toFixed(1)} ms; the model needs at least ${((this.#min / SAMPLE_RATE) * 1000).toFixed(1)} ms)`);
+      throw new EncodeInputError(describeMedia(input), 'audio', `is too short (${((samples.length / AUDIO_SAMPLE_RATE) * 1000).toFixed(1)} ms; the model needs at least ${((this.#min / AUDIO_SAMPLE_RATE) * 1000).toFixed(1)} ms)`);
     }
     // A tail under a quarter window says little on its own: it joins the window before it.
     return audioWindows(samples.length, this.#window, Math.max(this.#min, Math.round(this.#window / 4))).map(([s, e]) => {

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KnowledgeBase } from '../index/kb.js';
 import { DB_FILE, type IndexedItem } from '../index/vector-index.js';
 import { InputFileError, InvalidOptionError } from '../src/core/errors/index.js';
-import { decodeAudio, sliceAudio, type DecodedAudio, type FfmpegBinaries } from '../src/media.js';
+import { decodeAudio, sliceAudio, type DecodedAudio, type FfmpegBinaries } from '../src/core/ffmpeg/index.js';
 import { MODALITIES, type Modality, type Warning } from '../src/core/types.js';
 import { silentProgress, type Progress } from '../src/core/progress.js';
 import { createEncoder } from './encoder.js';

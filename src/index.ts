@@ -119,15 +119,11 @@ export {
 } from './export.js';
 export {
   probeMedia,
-  sampleFrames,
   decodeAudio,
   sliceAudio,
   resolveFfmpegBinaries,
-  SAMPLING_MODES,
   type MediaInfo,
-  type SamplingMode,
-  type SamplingPlan,
-  type SampledFrame,
   type DecodedAudio,
   type FfmpegBinaries,
-} from './media.js';
+} from './core/ffmpeg/index.js';
+export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './media.js';

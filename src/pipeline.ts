@@ -24,18 +24,20 @@ import {
 } from './export.js';
 import {
   AUDIO_SAMPLE_RATE,
-  cueTargets,
   decodeAudio,
   defaultBinaries,
-  frameFileName,
   probeMedia,
   requireVideo,
-  sampleFrames,
   sliceAudio,
-  validatePlan,
-  SAMPLING_MODES,
   type DecodedAudio,
   type FfmpegBinaries,
+} from './core/ffmpeg/index.js';
+import {
+  cueTargets,
+  frameFileName,
+  sampleFrames,
+  validatePlan,
+  SAMPLING_MODES,
   type SampledFrame,
   type SamplingMode,
   type SamplingPlan,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, EmbedBatchError, EncodeInputError, type AudioEncoderApi } from 'mmalign';
-import { audioWindows, decodeAudio, normalizeAudio, receptiveField, resolveFfmpeg } from '../encoders/audio.js';
+import { audioWindows, decodeAudioInput, normalizeAudio, receptiveField } from '../encoders/audio.js';
+import { resolveFfmpegBinary } from '../src/core/ffmpeg/index.js';
 import { makeAudio, maxDiff, norm, tone, type AudioFixtures } from './encoders-media.js';
 
 const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
@@ -25,19 +26,20 @@ afterAll(async () => {
 });
 
 describe('audio decoding', () => {
-  it('finds ffmpeg from FFMPEG_PATH first, then PATH', async () => {
-    expect(await resolveFfmpeg({ env: { FFMPEG_PATH: '/opt/custom/ffmpeg', PATH: '/usr/bin' } })).toBe('/opt/custom/ffmpeg');
-    expect(await resolveFfmpeg({ env: { PATH: '/nonexistent:/usr/bin' } })).toBe('/usr/bin/ffmpeg');
+  it('finds ffmpeg from FFMPEG_PATH first, then PATH', () => {
+    // FFMPEG_PATH must name an executable file (the driver's rule): any will do to see it win over the PATH.
+    expect(resolveFfmpegBinary('ffmpeg', { env: { FFMPEG_PATH: process.execPath, PATH: '/usr/bin' } }).path).toBe(process.execPath);
+    expect(resolveFfmpegBinary('ffmpeg', { env: { PATH: '/nonexistent:/usr/bin' } }).path).toBe('/usr/bin/ffmpeg');
   });
 
   it('decodes a float WAV at 16 kHz to exactly its samples', async () => {
-    const samples = await decodeAudio(au.wav);
+    const samples = await decodeAudioInput(au.wav);
     expect(samples.length).toBe(au.samples.length);
     expect(maxDiff(samples, au.samples)).toBeLessThan(1e-6);
   });
 
   it('downmixes and resamples 44.1 kHz stereo to 16 kHz mono', async () => {
-    const samples = await decodeAudio(au.wav44);
+    const samples = await decodeAudioInput(au.wav44);
     expect(Math.abs(samples.length - au.samples.length)).toBeLessThanOrEqual(16);
   });
 
@@ -45,7 +47,7 @@ describe('audio decoding', () => {
     const mono = tone(1, 8000);
     const stereo = new Float32Array(mono.length * 2);
     mono.forEach((s, i) => stereo.set([s, s], i * 2));
-    const out = await decodeAudio({ samples: stereo, sampleRate: 8000, channels: 2 });
+    const out = await decodeAudioInput({ samples: stereo, sampleRate: 8000, channels: 2 });
     expect(out.length).toBeGreaterThanOrEqual(15_990);
     expect(out.length).toBeLessThanOrEqual(16_010);
     // The signal survives: correlate against the same tone generated at 16 kHz.

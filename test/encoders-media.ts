@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { resolveFfmpeg } from '../encoders/audio.js';
+import { defaultBinary } from '../src/core/ffmpeg/index.js';
 
 const run = promisify(execFile);
 
@@ -116,7 +116,7 @@ export interface AudioFixtures {
 }
 
 export async function makeAudio(dir: string): Promise<AudioFixtures> {
-  const ffmpeg = await resolveFfmpeg();
+  const ffmpeg = defaultBinary('ffmpeg').path;
   const samples = tone(1.5);
   const rawFile = join(dir, 'tone.f32');
   await writeFile(rawFile, Buffer.from(samples.buffer));

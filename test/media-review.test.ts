@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cueTargets, decodeAudio, probeMedia, requireVideo, resolveFfmpegBinaries, sampleFrames, sliceAudio } from '../src/media.js';
+import { decodeAudio, probeMedia, requireVideo, resolveFfmpegBinaries, sliceAudio } from '../src/core/ffmpeg/index.js';
+import { cueTargets, sampleFrames } from '../src/media.js';
 import { MediaDecodeError } from '../src/core/errors/index.js';
 import { SAMPLE_FPS, SAMPLE_MP4, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
 

@@ -8,18 +8,8 @@ import {
   MediaDecodeError,
   NoVideoStreamError,
 } from '../src/core/errors/index.js';
-import {
-  JpegStreamSplitter,
-  cueTargets,
-  decodeAudio,
-  frameFileName,
-  probeMedia,
-  requireVideo,
-  resolveFfmpegBinaries,
-  sampleFrames,
-  sliceAudio,
-  type MediaInfo,
-} from '../src/media.js';
+import { decodeAudio, probeMedia, requireVideo, resolveFfmpegBinaries, sliceAudio, type MediaInfo } from '../src/core/ffmpeg/index.js';
+import { JpegStreamSplitter, cueTargets, frameFileName, sampleFrames } from '../src/media.js';
 import { SAMPLE_FPS, SAMPLE_MP4, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
 
 let dir: string;

@@ -1,0 +1,25 @@
+/** THE ffmpeg driver: finding the binaries, running them, probing, decoding and slicing audio. */
+export {
+  resolveFfmpegBinary,
+  resolveFfmpegBinaries,
+  defaultBinary,
+  defaultBinaries,
+  type FfmpegTool,
+  type BinarySource,
+  type ResolvedBinary,
+  type FfmpegBinaries,
+  type ResolveBinariesOptions,
+} from './binaries.js';
+export { runFfmpeg, firstLines, damageDetail, DAMAGE, type FfmpegRun, type RunFfmpegOptions } from './run.js';
+export { probeMedia, requireVideo, type MediaInfo, type VideoStreamInfo, type AudioStreamInfo } from './probe.js';
+export {
+  decodePcm,
+  decodeAudio,
+  sliceAudio,
+  AUDIO_SAMPLE_RATE,
+  type AudioSource,
+  type DecodePcmOptions,
+  type PcmRun,
+  type DecodedAudio,
+  type DecodeAudioOptions,
+} from './audio.js';
