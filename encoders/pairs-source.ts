@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KnowledgeBase } from '../index/kb.js';
 import { DB_FILE, type IndexedItem } from '../index/vector-index.js';
 import { InputFileError, InvalidOptionError } from '../src/core/errors/index.js';
+import { DEFAULT_DEVICE } from '../src/core/defaults.js';
 import { decodeAudio, sliceAudio, type DecodedAudio, type FfmpegBinaries } from '../src/core/ffmpeg/index.js';
 import { MODALITIES, type Modality, type Warning } from '../src/core/types.js';
 import { silentProgress, type Progress } from '../src/core/progress.js';
@@ -298,7 +299,7 @@ export interface NativePairsFromFileOptions extends ReadPairsOptions {
  */
 export async function nativePairsFromFile(
   file: string,
-  { models = {}, modelsDir, device = 'auto', cacheDir, progress = silentProgress, logger, ...read }: NativePairsFromFileOptions = {},
+  { models = {}, modelsDir, device = DEFAULT_DEVICE, cacheDir, progress = silentProgress, logger, ...read }: NativePairsFromFileOptions = {},
 ): Promise<{ data: NativePairs; warnings: Warning[] }> {
   const src = await readPairsFile(file, read);
   if (src.kind === 'native') return { data: src.data, warnings: src.warnings };

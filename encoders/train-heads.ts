@@ -1,4 +1,5 @@
 import { InvalidOptionError, TrainingDataError } from '../src/core/errors/index.js';
+import { TRAIN_HEADS_DEFAULTS } from '../src/core/defaults.js';
 import { EMBED_DIM, MODALITIES, type Modality } from '../src/core/types.js';
 import { evaluatePrepared, type HeadsEvaluation } from './eval-heads.js';
 import { ProjectionHeads, type HeadDef, type HeadLayer } from './heads.js';
@@ -486,24 +487,24 @@ function positive(name: string, v: number, allowZero = false): void {
 export async function trainHeads(
   data: NativePairs | PreparedPairs,
   {
-    epochs = 20,
-    batchSize = 256,
-    lr = 1e-3,
-    weightDecay = 0.01,
-    hidden = 0,
+    epochs = TRAIN_HEADS_DEFAULTS.epochs,
+    batchSize = TRAIN_HEADS_DEFAULTS.batchSize,
+    lr = TRAIN_HEADS_DEFAULTS.lr,
+    weightDecay = TRAIN_HEADS_DEFAULTS.weightDecay,
+    hidden = TRAIN_HEADS_DEFAULTS.hidden,
     outputDim = EMBED_DIM,
-    seed = 0,
-    valFraction = 0.1,
-    patience = 3,
-    minDelta = 1e-4,
-    initialTemperature = 0.07,
-    maxLogitScale = 100,
+    seed = TRAIN_HEADS_DEFAULTS.seed,
+    valFraction = TRAIN_HEADS_DEFAULTS.valFraction,
+    patience = TRAIN_HEADS_DEFAULTS.patience,
+    minDelta = TRAIN_HEADS_DEFAULTS.minDelta,
+    initialTemperature = TRAIN_HEADS_DEFAULTS.initialTemperature,
+    maxLogitScale = TRAIN_HEADS_DEFAULTS.maxLogitScale,
     standardize = true,
     onEpoch,
     now = () => new Date(),
     source = null,
-    backend = 'auto',
-    threads = 1,
+    backend = TRAIN_HEADS_DEFAULTS.backend,
+    threads = TRAIN_HEADS_DEFAULTS.threads,
   }: TrainHeadsOptions = {},
 ): Promise<TrainHeadsResult> {
   positiveInt('epochs', epochs);

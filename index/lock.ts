@@ -2,6 +2,7 @@ import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KbLockedError } from '../src/core/errors/index.js';
+import { LOCK_TIMEOUT_MS } from '../src/core/defaults.js';
 import { processAlive, tempPathFor } from '../src/core/fs.js';
 
 /** Who holds a lock, as written in the lock file. */
@@ -52,7 +53,7 @@ function readHolder(file: string): LockHolder | null {
  */
 export async function acquireLock(
   file: string,
-  { timeoutMs = 10_000, pollMs = 50, purpose = '', clock = Date.now }: LockOptions = {},
+  { timeoutMs = LOCK_TIMEOUT_MS, pollMs = 50, purpose = '', clock = Date.now }: LockOptions = {},
 ): Promise<HeldLock> {
   const started = clock();
   const me: LockHolder = { pid: process.pid, host: hostname(), since: started, purpose };

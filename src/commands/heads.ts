@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import { evaluateHeads, type HeadsEvaluation } from '../../encoders/eval-heads.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
 import type { NativePairs } from '../../encoders/native-pairs.js';
@@ -8,6 +9,7 @@ import { shouldRetrain, type RetrainDecision } from '../../encoders/retrain.js';
 import { trainHeads, type HeadsTrainingRecord, type TrainHeadsResult } from '../../encoders/train-heads.js';
 import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase } from '../../index/kb.js';
+import { DEFAULT_DEVICE, RETRAIN_DEFAULTS, TRAIN_HEADS_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError, UsageError } from '../core/errors/index.js';
 import { createProgress, type Progress } from '../core/progress.js';
 import { MODALITIES, type Modality, type Warning } from '../core/types.js';
@@ -94,7 +96,7 @@ function modalitiesOption(raw: string): Modality[] {
 function addEncoderOptions(cmd: Command): Command {
   return cmd
     .option('--models-dir <dir>', 'folder of models in transformers.js layout (default: the bundled tiny models)')
-    .addOption(new Option('--device <device>', 'where the encoders run').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
+    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE))
     .option('--text-model <id>', 'text model id or folder (default: the registry default)')
     .option('--image-model <id>', 'image model id or folder')
     .option('--audio-model <id>', 'audio model id or folder')
@@ -198,16 +200,16 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .description('Train projection heads contrastively (symmetric InfoNCE, text as anchor) on aligned pairs.')
     .argument('<pairs>', 'pairs.jsonl of `mmalign align`, a knowledge-base folder, or a native-embeddings JSONL')
     .requiredOption('--out <file>', 'heads file to write (safetensors, atomically)')
-    .option('--epochs <n>', 'most epochs (early stopping may end sooner)', intOption('--epochs', 1), 20)
-    .option('--batch <n>', 'pairs per contrastive batch', intOption('--batch', 2), 256)
-    .option('--lr <x>', 'Adam learning rate', parseNumberOption('--lr', 0), 1e-3)
-    .option('--weight-decay <x>', 'AdamW weight decay', parseNumberOption('--weight-decay', 0), 0.01)
-    .option('--hidden <n>', 'width of a hidden ReLU layer (0: linear heads)', intOption('--hidden', 0), 0)
-    .option('--seed <n>', 'seed for initialisation, split and batch order', intOption('--seed', 0), 0)
-    .option('--val <f>', 'share of anchor items held out for early stopping and metrics', fractionOption('--val'), 0.1)
-    .option('--patience <n>', 'epochs without held-out improvement before stopping', intOption('--patience', 1), 3)
-    .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', intOption('--threads', 1), 1)
-    .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default('auto'))
+    .option('--epochs <n>', 'most epochs (early stopping may end sooner)', intOption('--epochs', 1), TRAIN_HEADS_DEFAULTS.epochs)
+    .option('--batch <n>', 'pairs per contrastive batch', intOption('--batch', 2), TRAIN_HEADS_DEFAULTS.batchSize)
+    .option('--lr <x>', 'Adam learning rate', parseNumberOption('--lr', 0), TRAIN_HEADS_DEFAULTS.lr)
+    .option('--weight-decay <x>', 'AdamW weight decay', parseNumberOption('--weight-decay', 0), TRAIN_HEADS_DEFAULTS.weightDecay)
+    .option('--hidden <n>', 'width of a hidden ReLU layer (0: linear heads)', intOption('--hidden', 0), TRAIN_HEADS_DEFAULTS.hidden)
+    .option('--seed <n>', 'seed for initialisation, split and batch order', intOption('--seed', 0), TRAIN_HEADS_DEFAULTS.seed)
+    .option('--val <f>', 'share of anchor items held out for early stopping and metrics', fractionOption('--val'), TRAIN_HEADS_DEFAULTS.valFraction)
+    .option('--patience <n>', 'epochs without held-out improvement before stopping', intOption('--patience', 1), TRAIN_HEADS_DEFAULTS.patience)
+    .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', intOption('--threads', 1), TRAIN_HEADS_DEFAULTS.threads)
+    .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default(TRAIN_HEADS_DEFAULTS.backend))
     .option('--kb <dir>', 'record the held-out recall@1 in this knowledge base (for heads watch)')
     .option('--json', 'print the training report as JSON on stdout');
   addEncoderOptions(trainCmd)
@@ -243,7 +245,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .description('Recall@1/5/10 and mean rank in both directions, next to seeded random heads, on held-out pairs.')
     .argument('<pairs>', 'held-out pairs: pairs.jsonl of `mmalign align`, a knowledge-base folder, or a native-embeddings JSONL')
     .requiredOption('--heads <file>', 'heads file to evaluate')
-    .option('--seed <n>', 'seed of the random baseline heads', intOption('--seed', 0), 0)
+    .option('--seed <n>', 'seed of the random baseline heads', intOption('--seed', 0), TRAIN_HEADS_DEFAULTS.seed)
     .option('--kb <dir>', 'record the recall@1 in this knowledge base (for heads watch)')
     .option('--json', 'print the evaluation as JSON on stdout');
   addEncoderOptions(evalCmd)
@@ -274,22 +276,22 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .requiredOption('--kb <dir>', 'knowledge base with recorded evaluations')
     .requiredOption('--heads <file>', 'current heads (replaced atomically when retrained)')
     .option('--pairs <file>', 'pairs to retrain on (pairs.jsonl, knowledge-base folder or native JSONL); without it, only the decision is printed')
-    .option('--window <n>', 'evaluations the slope is fitted to', intOption('--window', 2), 5)
+    .option('--window <n>', 'evaluations the slope is fitted to', intOption('--window', 2), RETRAIN_DEFAULTS.window)
     .option('--slope <x>', 'retrain when the recall@1 slope per evaluation falls below this', (raw: string) => {
       const n = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(n)) throw new InvalidOptionError('--slope', raw, 'a number');
       return n;
-    }, -0.005)
-    .option('--new-fraction <f>', 'retrain when new pairs exceed this share of the training set', parseNumberOption('--new-fraction', 0), 0.2)
+    }, RETRAIN_DEFAULTS.slopeThreshold)
+    .option('--new-fraction <f>', 'retrain when new pairs exceed this share of the training set', parseNumberOption('--new-fraction', 0), RETRAIN_DEFAULTS.newFraction)
     .option('--dry-run', 'print the decision without retraining')
-    .option('--epochs <n>', 'most epochs when retraining', intOption('--epochs', 1), 20)
-    .option('--batch <n>', 'pairs per batch when retraining', intOption('--batch', 2), 256)
-    .option('--lr <x>', 'learning rate when retraining', parseNumberOption('--lr', 0), 1e-3)
+    .option('--epochs <n>', 'most epochs when retraining', intOption('--epochs', 1), TRAIN_HEADS_DEFAULTS.epochs)
+    .option('--batch <n>', 'pairs per batch when retraining', intOption('--batch', 2), TRAIN_HEADS_DEFAULTS.batchSize)
+    .option('--lr <x>', 'learning rate when retraining', parseNumberOption('--lr', 0), TRAIN_HEADS_DEFAULTS.lr)
     .option('--hidden <n>', 'hidden width when retraining (default: as the current heads)', intOption('--hidden', 0))
-    .option('--seed <n>', 'seed when retraining', intOption('--seed', 0), 0)
-    .option('--val <f>', 'held-out share when retraining', fractionOption('--val'), 0.1)
-    .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', intOption('--threads', 1), 1)
-    .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default('auto'))
+    .option('--seed <n>', 'seed when retraining', intOption('--seed', 0), TRAIN_HEADS_DEFAULTS.seed)
+    .option('--val <f>', 'held-out share when retraining', fractionOption('--val'), TRAIN_HEADS_DEFAULTS.valFraction)
+    .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', intOption('--threads', 1), TRAIN_HEADS_DEFAULTS.threads)
+    .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default(TRAIN_HEADS_DEFAULTS.backend))
     .option('--json', 'print the decision (and training report) as JSON on stdout');
   addEncoderOptions(watchCmd)
     .addHelpText('after', '\nExamples:\n  mmalign heads watch --kb ./kb --heads heads.safetensors --dry-run\n  mmalign heads watch --kb ./kb --heads heads.safetensors --pairs out/pairs.jsonl')

@@ -1,0 +1,90 @@
+/**
+ * Every default of mmalign, written once. Library signatures and the CLI's `.default()` calls both
+ * read them here, so `mmalign align --help` and `alignVideo()` can never disagree.
+ */
+
+/** Where encoders run unless told otherwise: the first provider that works (see encoders/device.ts). */
+export const DEFAULT_DEVICE = 'auto';
+
+/** Largest frame-to-cue gap, in seconds, that still pairs a frame with a cue. */
+export const PAIR_THRESHOLD_SECONDS = 0.5;
+
+/** Seconds added to every cue time before pairing (positive = subtitles are late). */
+export const CUE_OFFSET_SECONDS = 0;
+
+/** JPEG quality (1–100) of sampled frames. */
+export const JPEG_QUALITY = 90;
+
+/** Share of cues (grouped, so a cue never straddles both files) that goes to train.jsonl. */
+export const TRAIN_FRACTION = 0.9;
+
+/** Seed of the train/dev split. */
+export const SPLIT_SEED = 0;
+
+/** The options of `alignVideo` and `mmalign align` that have a default. */
+export const ALIGN_DEFAULTS = Object.freeze({
+  mode: 'fps',
+  fps: 1,
+  perCue: 1,
+  sceneThreshold: 0.3,
+  threshold: PAIR_THRESHOLD_SECONDS,
+  offset: CUE_OFFSET_SECONDS,
+  embed: true,
+  device: DEFAULT_DEVICE,
+  format: 'glm4v',
+  split: TRAIN_FRACTION,
+  seed: SPLIT_SEED,
+  jpegQuality: JPEG_QUALITY,
+} as const);
+
+/** `createEncoder` defaults: inputs per model run by modality (images and audio windows are big), audio window length. */
+export const ENCODER_DEFAULTS = Object.freeze({
+  device: DEFAULT_DEVICE,
+  dtype: 'fp32',
+  batchSize: Object.freeze({ text: 32, image: 16, audio: 4 }),
+  /** Seconds per window of long audio. */
+  windowSeconds: 10,
+} as const);
+
+/** `trainHeads` and `mmalign heads train|watch` defaults. */
+export const TRAIN_HEADS_DEFAULTS = Object.freeze({
+  epochs: 20,
+  batchSize: 256,
+  lr: 1e-3,
+  weightDecay: 0.01,
+  /** Width of a hidden ReLU layer; 0: linear heads. */
+  hidden: 0,
+  seed: 0,
+  valFraction: 0.1,
+  patience: 3,
+  minDelta: 1e-4,
+  initialTemperature: 0.07,
+  maxLogitScale: 100,
+  backend: 'auto',
+  threads: 1,
+} as const);
+
+/** `shouldRetrain` and `mmalign heads watch` defaults. */
+export const RETRAIN_DEFAULTS = Object.freeze({
+  /** Evaluations the slope is fitted to. */
+  window: 5,
+  /** Retrain when recall@1 falls faster than this per evaluation. */
+  slopeThreshold: -0.005,
+  /** Retrain when new pairs exceed this share of the training set. */
+  newFraction: 0.2,
+} as const);
+
+/** How long a knowledge-base writer waits for another writer's lock, in ms. */
+export const LOCK_TIMEOUT_MS = 10_000;
+
+/** Items a knowledge base hands its embedder per call while syncing. */
+export const KB_EMBED_BATCH = 32;
+
+/** Results a search returns. */
+export const SEARCH_K = 10;
+
+/** HNSW search breadth (higher: slower, more exact). */
+export const SEARCH_EF = 64;
+
+/** Branch, tag or commit models are pulled from. */
+export const MODEL_REVISION = 'main';
