@@ -15,6 +15,10 @@ export type ErrorCode =
   | 'INPUT_FILE'
   | 'SUBTITLE_PARSE'
   | 'OUTPUT'
+  | 'OUTPUT_LOCKED'
+  // the machine: disk, permissions
+  | 'DISK_FULL'
+  | 'NOT_WRITABLE'
   // ffmpeg
   | 'FFMPEG_NOT_FOUND'
   // models
