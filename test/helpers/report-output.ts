@@ -85,7 +85,7 @@ export function makeSyntheticOutput(dir: string, { pairs = 7000, duration = 7200
     const n = 3 + Math.floor(rand() * 8);
     const text = Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join(' ');
     cues.push({ index: i, start: t, end: t + len, text: i % 97 === 0 ? '[MUSIC]' : text, ...(i % 5 === 0 ? { speaker: i % 10 === 0 ? 'ANNA' : 'TOM' } : {}) });
-    t += len + 0.3 + rand() * 2.5;
+    t += len + 0.2 + rand() * 1.1;
   }
   const lines: string[] = [];
   const paired = new Set<number>();
