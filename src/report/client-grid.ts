@@ -111,12 +111,12 @@ function createGrid(data, els, hooks) {
 
     var times = el('div', 'times');
     times.appendChild(el('div', 'ft', pair ? fmtTime(pair.frameTime, true) : '—'));
-    times.appendChild(el('div', 'cue-no', 'cue #' + c.index));
+    var dist = pair ? (pair.distance === 0 ? ' · inside' : ' · Δ ' + pair.distance.toFixed(3) + ' s') : '';
+    times.appendChild(el('div', 'cue-no', 'cue #' + c.index + dist));
     times.appendChild(el('div', 'cue-time', fmtTime(c.start, true) + ' → ' + fmtTime(c.end, true)));
     if (Math.abs(c.start - c.givenStart) > 1e-3 || Math.abs(c.end - c.givenEnd) > 1e-3) {
       times.appendChild(el('div', 'file', 'file: ' + fmtTime(c.givenStart, true) + ' → ' + fmtTime(c.givenEnd, true)));
     }
-    if (pair) times.appendChild(el('div', 'dist', pair.distance === 0 ? 'inside the cue' : 'Δ ' + pair.distance.toFixed(3) + ' s'));
     row.appendChild(times);
 
     var text = el('div', 'text');

@@ -98,7 +98,8 @@ function createTimeline(data, host, hooks) {
     cues.forEach(function (c, i) {
       if (shifted) {
         if (c.givenEnd >= view.t0 && c.givenStart <= view.t1) g.appendChild(cueRect(c, i, c.givenStart, c.givenEnd, y.given, 'given'));
-        if (showShifts && Math.abs(c.start - c.givenStart) > 1e-3) g.appendChild(node('line', { x1: x(c.givenStart), y1: y.given + y.laneH, x2: x(c.start), y2: y.used }, 'shift'));
+        // A shift line only where both ends are in view: a long one would cross every other cue.
+        if (showShifts && Math.abs(c.start - c.givenStart) > 1e-3 && c.givenStart >= view.t0 && c.givenStart <= view.t1 && c.start >= view.t0 && c.start <= view.t1) g.appendChild(node('line', { x1: x(c.givenStart), y1: y.given + y.laneH, x2: x(c.start), y2: y.used }, 'shift'));
       }
       if (c.end >= view.t0 && c.start <= view.t1) g.appendChild(cueRect(c, i, c.start, c.end, y.used, 'used'));
     });

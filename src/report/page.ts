@@ -44,7 +44,7 @@ const KNOWN_RATIOS: readonly [number, string][] = [
 
 function facts(r: VideoReport): string {
   const cells = [
-    `<div class="fact"><div class="v" data-count="duration" data-value="${r.counts.duration}">${e(formatTime(r.counts.duration))}</div><div class="k">duration</div></div>`,
+    `<div class="fact wide"><div class="v" data-count="duration" data-value="${r.counts.duration}">${e(formatTime(r.counts.duration))}</div><div class="k">duration</div></div>`,
     `<div class="fact"><div class="v">${e(r.mode)}</div><div class="k">sampling · ${e(r.format)}</div></div>`,
     `<div class="fact"><div class="v" data-count="cues">${formatCount(r.cues.length)}</div><div class="k">cues in the file</div></div>`,
     ...FACTS.map((f) => `<div class="fact"><div class="v" data-count="${f.key}">${formatCount(r.counts[f.key])}</div><div class="k">${e(f.label)}</div></div>`),

@@ -27,6 +27,7 @@ a { color: var(--accent); }
 .fact { background: var(--bg); border-radius: 8px; padding: 8px 10px; }
 .fact .v { font-size: 18px; white-space: nowrap; font-weight: 650; font-variant-numeric: tabular-nums; }
 .fact .k { color: var(--muted); font-size: 12px; }
+.fact.wide { grid-column: span 2; }
 .two { display: grid; grid-template-columns: 1.2fr 1fr; gap: 14px; }
 .two > .card { margin-top: 14px; }
 @media (max-width: 900px) { .two { grid-template-columns: 1fr; } }
@@ -65,7 +66,7 @@ label { color: var(--muted); white-space: nowrap; }
 .cursor-line { stroke: var(--ink); stroke-width: 1; }
 #tooltip { position: absolute; pointer-events: none; background: #111827; color: #f9fafb; padding: 6px 9px; border-radius: 6px;
   font-size: 12px; max-width: 380px; white-space: pre-wrap; display: none; z-index: 2; box-shadow: 0 4px 14px rgba(0,0,0,.2); }
-.grid-head, .row { display: grid; grid-template-columns: 136px 150px minmax(240px, 1fr) 230px 200px; gap: 12px; align-items: center; }
+.grid-head, .row { display: grid; grid-template-columns: 136px 190px minmax(240px, 1fr) 230px 200px; gap: 12px; align-items: center; }
 .grid-head { padding: 6px 10px; color: var(--muted); font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; border-bottom: 1px solid var(--line); }
 #rows { position: relative; height: min(72vh, 900px); overflow-y: auto; contain: strict; }
 #rows-spacer { position: relative; width: 100%; }
@@ -74,7 +75,8 @@ label { color: var(--muted); white-space: nowrap; }
 .row.unpaired { background: #fffafa; }
 .thumb img, .nothumb { width: 128px; height: 96px; border-radius: 6px; object-fit: cover; background: #e5e7eb; display: block; }
 .nothumb { display: flex; align-items: center; justify-content: center; color: var(--muted); font-size: 12px; border: 1px dashed #cbd2da; background: transparent; }
-.times { font-variant-numeric: tabular-nums; font-size: 12px; color: var(--muted); }
+.times { font-variant-numeric: tabular-nums; font-size: 12px; color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.times > div { margin-top: 1px; }
 .times .ft { font-size: 15px; font-weight: 650; color: var(--ink); font-family: var(--mono); }
 .times .file { color: var(--given); }
 .times .cue-no { color: var(--ink); font-weight: 600; }
