@@ -130,3 +130,4 @@ export {
   type DecodedAudio,
   type FfmpegBinaries,
 } from './media.js';
+export { writeReport, readVideoReport, readCorpusReport, type WriteReportOptions, type WriteReportResult, type VideoReport, type CorpusReport } from './report/index.js';

@@ -23,7 +23,7 @@ a { color: var(--accent); }
 .path { color: var(--muted); font-family: var(--mono); font-size: 12px; word-break: break-all; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; margin-top: 14px; }
 .notice { margin-top: 12px; padding: 9px 12px; border-radius: 8px; background: #fff7ed; border: 1px solid #fed7aa; color: #7c2d12; }
-.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(104px, 1fr)); gap: 10px; }
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); gap: 10px; }
 .fact { background: var(--bg); border-radius: 8px; padding: 8px 10px; }
 .fact .v { font-size: 18px; white-space: nowrap; font-weight: 650; font-variant-numeric: tabular-nums; }
 .fact .k { color: var(--muted); font-size: 12px; }
