@@ -127,3 +127,4 @@ export {
   type FfmpegBinaries,
 } from './core/ffmpeg/index.js';
 export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './media.js';
+export { writeReport, readVideoReport, readCorpusReport, type WriteReportOptions, type WriteReportResult, type VideoReport, type CorpusReport } from './report/index.js';
