@@ -79,20 +79,15 @@ export function parseAss(lines: readonly Line[], ctx: ParseContext): Cue[] {
       continue;
     }
     if (kind !== 'dialogue') continue;
-    // Text is the last field and may itself contain commas.
-    const fields: string[] = [];
-    let from = 0;
-    for (let k = 0; k < format.length - 1; k++) {
-      const comma = rest.indexOf(',', from);
-      if (comma === -1) break;
-      fields.push(rest.slice(from, comma));
-      from = comma + 1;
-    }
-    if (fields.length < format.length - 1) {
-      warn(line, `Dialogue line has ${fields.length + 1} of the ${format.length} fields its Format line names; cue skipped`);
+    // Only Text may contain commas (it is the last field in every real script, but any order is read).
+    const parts = rest.split(',');
+    if (parts.length < format.length) {
+      warn(line, `Dialogue line has ${parts.length} of the ${format.length} fields its Format line names; cue skipped`);
       continue;
     }
-    fields.push(rest.slice(from));
+    const textAt = format.indexOf('text');
+    const extra = parts.length - format.length;
+    const fields = [...parts.slice(0, textAt), parts.slice(textAt, textAt + extra + 1).join(','), ...parts.slice(textAt + extra + 1)];
     const field = (name: string): string | undefined => {
       const at = format.indexOf(name);
       return at === -1 ? undefined : fields[at];

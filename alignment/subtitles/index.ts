@@ -3,7 +3,7 @@ export { parseSubtitles, readSubtitleFile } from './parse.js';
 export { decodeSubtitleBytes, type DecodedText } from './encoding.js';
 export { sanitizeCueText, cleanCueText, decodeEntities, stripControls, type CueMarkup } from './text.js';
 export { formatSrt, formatVtt, formatSubtitles, writeSubtitleFile, subtitleFormatFromPath } from './write.js';
-export { sniffBinary } from './sniff.js';
+export { sniffBinary, type BinarySniff } from './sniff.js';
 export {
   SUBTITLE_FORMATS,
   WRITABLE_SUBTITLE_FORMATS,

@@ -5,7 +5,7 @@ import { parseAss } from './ass.js';
 import { decodeSubtitleBytes } from './encoding.js';
 import { parseMicroDvd } from './microdvd.js';
 import { parseSbv } from './sbv.js';
-import { sniffBinary, sniffText } from './sniff.js';
+import { binaryReason, READ_LIST, sniffBinary, sniffText, type BinarySniff } from './sniff.js';
 import { parseSrt } from './srt.js';
 import { parseTtml } from './ttml.js';
 import { hasWebvttSignature, parseVtt } from './vtt.js';
@@ -48,8 +48,8 @@ function checkFormat(format: SubtitleFormat | undefined): void {
 }
 
 /** A recognised file type is always refused; mere binary-looking bytes pass when the caller names their encoding (UTF-32 without BOM). */
-function refuses(looks: string | undefined, encoding: string | undefined): looks is string {
-  return looks !== undefined && !(encoding !== undefined && looks.startsWith('binary'));
+function refuses(looks: BinarySniff | undefined, encoding: string | undefined): looks is BinarySniff {
+  return looks !== undefined && !(encoding !== undefined && looks.looksLike === 'binary data');
 }
 
 function checkFps(fps: number | undefined): void {
@@ -80,7 +80,7 @@ function parseWithHint(input: string | Uint8Array, options: ParseSubtitlesOption
   if (typeof input === 'string') raw = input;
   else {
     const looks = sniffBinary(input.subarray(0, SUBTITLE_DEFAULTS.sniffBytes));
-    if (refuses(looks, options.encoding)) throw new SubtitleParseError(file, null, `looks like ${looks}, not a subtitle file`);
+    if (refuses(looks, options.encoding)) throw new SubtitleParseError(file, null, binaryReason(looks));
     const decoded = decodeSubtitleBytes(input, { encoding: options.encoding });
     raw = decoded.text;
     encoding = decoded.encoding;
@@ -90,6 +90,7 @@ function parseWithHint(input: string | Uint8Array, options: ParseSubtitlesOption
   if (text.trim() === '') throw new SubtitleParseError(file, null, 'the file is empty; expected subtitle cues (SRT, WebVTT, ASS/SSA, SBV, TTML or MicroDVD)');
 
   let format = options.format;
+  let plainText = false;
   if (format === undefined) {
     const sniff = sniffText(text);
     if ('unreadable' in sniff) throw new SubtitleParseError(file, null, `looks like ${sniff.unreadable}`);
@@ -100,6 +101,7 @@ function parseWithHint(input: string | Uint8Array, options: ParseSubtitlesOption
       throw new SubtitleParseError(file, 1, 'WebVTT file has no "WEBVTT" header; its first line must be WEBVTT (or rename the file if it is another format)');
     }
     format = sniff.format ?? 'srt';
+    plainText = sniff.format === undefined;
   } else if (format === 'vtt' && !hasWebvttSignature(text)) {
     throw new SubtitleParseError(file, 1, 'WebVTT file has no "WEBVTT" header; its first line must be WEBVTT');
   }
@@ -108,6 +110,9 @@ function parseWithHint(input: string | Uint8Array, options: ParseSubtitlesOption
   const cues = READERS[format](text, ctx);
   if (cues.length === 0) {
     const problems = warnings.filter((w) => w.line !== undefined);
+    if (plainText && !problems.some((w) => /^(?:malformed|cue )/.test(w.message))) {
+      throw new SubtitleParseError(file, null, `no valid cue: the file looks like plain text, with no subtitle timing in it (no "00:00:01,000 --> 00:00:02,000" line, WEBVTT header, [Events] section or <tt> document); ${READ_LIST}`);
+    }
     const why = problems.length > 0 ? `all ${problems.length} cue(s) were invalid (first: line ${problems[0].line}: ${problems[0].message})` : NO_CUE_HINT[format];
     throw new SubtitleParseError(file, null, `no valid cue: ${why}`);
   }
@@ -141,7 +146,7 @@ export async function readSubtitleFile(file: string, options: ReadSubtitleOption
     const head = new Uint8Array(Math.min(size, SUBTITLE_DEFAULTS.sniffBytes));
     await handle.read(head, 0, head.length, 0);
     const looks = sniffBinary(head);
-    if (refuses(looks, options.encoding)) throw new SubtitleParseError(file, null, `looks like ${looks}, not a subtitle file`);
+    if (refuses(looks, options.encoding)) throw new SubtitleParseError(file, null, binaryReason(looks));
     if (size > maxBytes) {
       throw new InputFileError(
         file,

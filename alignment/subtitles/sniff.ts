@@ -17,10 +17,12 @@ const ascii = (b: Uint8Array, at: number, s: string): boolean => {
 };
 const bytesAt = (b: Uint8Array, at: number, xs: readonly number[]): boolean => b.length >= at + xs.length && xs.every((x, i) => b[at + i] === x);
 
-/** Magic numbers, most specific first: [test, what the file looks like]. */
-const MAGIC: readonly (readonly [(b: Uint8Array) => boolean, string | ((b: Uint8Array) => string)])[] = Object.freeze([
-  [(b) => ascii(b, 0, 'PG') && b.length > 10 && [0x14, 0x15, 0x16, 0x17, 0x80].includes(b[10]), 'a PGS/SUP bitmap subtitle (Blu-ray); its subtitles are images: OCR them to SRT first (e.g. with Subtitle Edit)'],
-  [(b) => bytesAt(b, 0, [0x00, 0x00, 0x01, 0xba]), 'an MPEG program stream (a VobSub .sub bitmap subtitle or a DVD VOB video); VobSub subtitles are images: OCR them to SRT first'],
+const OCR_HINT = 'its subtitles are images: turn them into text first (OCR, e.g. with Subtitle Edit), or use a text subtitle track';
+
+/** Magic numbers, most specific first: [test, what the file looks like, what to do]. */
+const MAGIC: readonly (readonly [(b: Uint8Array) => boolean, string | ((b: Uint8Array) => string), string?])[] = Object.freeze([
+  [(b) => ascii(b, 0, 'PG') && b.length > 10 && [0x14, 0x15, 0x16, 0x17, 0x80].includes(b[10]), 'a PGS/SUP bitmap subtitle (Blu-ray)', OCR_HINT],
+  [(b) => bytesAt(b, 0, [0x00, 0x00, 0x01, 0xba]), 'an MPEG program stream (a VobSub .sub bitmap subtitle or a DVD VOB video)', `if it is VobSub, ${OCR_HINT}`],
   [(b) => bytesAt(b, 0, [0x00, 0x00, 0x01, 0xb3]), 'an MPEG video'],
   [(b) => bytesAt(b, 0, [0x89, 0x50, 0x4e, 0x47]), 'a PNG image'],
   [(b) => bytesAt(b, 0, [0xff, 0xd8, 0xff]), 'a JPEG image'],
@@ -48,36 +50,49 @@ const MAGIC: readonly (readonly [(b: Uint8Array) => boolean, string | ((b: Uint8
   [(b) => ascii(b, 0, 'fLaC'), 'a FLAC audio file'],
   [(b) => ascii(b, 0, 'ID3') || (b.length > 1 && b[0] === 0xff && (b[1] & 0xe6) === 0xe2), 'an MP3 audio file'],
   [(b) => ascii(b, 0, '%PDF-'), 'a PDF document'],
-  [(b) => bytesAt(b, 0, [0x50, 0x4b, 0x03, 0x04]), 'a ZIP archive (or a .docx/.xlsx/.odt document); unpack it and pass the subtitle file inside'],
-  [(b) => bytesAt(b, 0, [0x1f, 0x8b]), 'a gzip archive; unpack it first'],
-  [(b) => ascii(b, 0, 'Rar!\u001a\u0007'), 'a RAR archive; unpack it first'],
-  [(b) => bytesAt(b, 0, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), 'a 7-Zip archive; unpack it first'],
-  [(b) => bytesAt(b, 0, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), 'an xz archive; unpack it first'],
+  [(b) => bytesAt(b, 0, [0x50, 0x4b, 0x03, 0x04]), 'a ZIP archive (or a .docx/.xlsx/.odt document)', 'unpack it and pass the subtitle file inside'],
+  [(b) => bytesAt(b, 0, [0x1f, 0x8b]), 'a gzip archive', 'unpack it first'],
+  [(b) => ascii(b, 0, 'Rar!\u001a\u0007'), 'a RAR archive', 'unpack it first'],
+  [(b) => bytesAt(b, 0, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), 'a 7-Zip archive', 'unpack it first'],
+  [(b) => bytesAt(b, 0, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), 'an xz archive', 'unpack it first'],
   [(b) => ascii(b, 0, 'SQLite format 3\u0000'), 'an SQLite database'],
   [(b) => bytesAt(b, 0, [0x7f, 0x45, 0x4c, 0x46]), 'an executable (ELF)'],
 ]);
 
+/** What the first bytes of a file show it to be, and what to do about it. */
+export interface BinarySniff {
+  /** E.g. "a PNG image", "an MP4 video", "binary data". */
+  looksLike: string;
+  hint?: string;
+}
+
 /**
- * What the first bytes of a file show it to be when that is not text, e.g. "a PNG image"; undefined for text.
+ * What the first bytes of a file show it to be when that is not text; undefined for text.
  *
  * @example
- * sniffBinary(await readHead('movie.mp4')); // 'an MP4 video'
+ * sniffBinary(firstBytesOf('movie.mp4')); // { looksLike: 'an MP4 video' }
  */
-export function sniffBinary(head: Uint8Array): string | undefined {
-  for (const [test, what] of MAGIC) if (test(head)) return typeof what === 'string' ? what : what(head);
+export function sniffBinary(head: Uint8Array): BinarySniff | undefined {
+  for (const [test, what, hint] of MAGIC) {
+    if (test(head)) return { looksLike: typeof what === 'string' ? what : what(head), ...(hint === undefined ? {} : { hint }) };
+  }
   const hasBom = bytesAt(head, 0, [0xef, 0xbb, 0xbf]) || bytesAt(head, 0, [0xff, 0xfe]) || bytesAt(head, 0, [0xfe, 0xff]) || bytesAt(head, 0, [0, 0, 0xfe, 0xff]);
   if (hasBom || utf16WithoutBom(head)) return undefined;
   // Text has line feeds and tabs but hardly any other control byte; compressed or binary data has many.
   let controls = 0;
   for (const x of head) if (x < 0x09 || (x > 0x0d && x < 0x20 && x !== 0x1b)) controls++;
-  return head.length > 0 && controls > head.length * 0.05 ? 'binary data, not text' : undefined;
+  return head.length > 0 && controls > head.length * 0.05 ? { looksLike: 'binary data', hint: 'if it is text in an unusual encoding, give it (--encoding NAME)' } : undefined;
+}
+
+/** The reason given when a file is refused for its bytes. */
+export function binaryReason(s: BinarySniff): string {
+  return `looks like ${s.looksLike}, not a subtitle file${s.hint ? `; ${s.hint}` : ''}`;
 }
 
 /** What a text shows itself to be: a subtitle format mmalign reads, or a description of what it is instead. */
 export type TextSniff = { format: SubtitleFormat } | { format: 'vtt-broken'; line: number } | { unreadable: string } | { format: undefined };
 
 const OTHER_TEXT: readonly (readonly [RegExp, string])[] = Object.freeze([
-  [/^<(?:\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*<!DOCTYPE\s+html|^<html[\s>]/i, 'an HTML page'],
   [/^<SAMI[\s>]/i, 'a SAMI (.smi) file'],
   [/^# VobSub index file/i, 'a VobSub index (.idx); its subtitles are bitmap images in the .sub beside it: OCR them to SRT first'],
   [/^\[INFORMATION\]/i, 'a SubViewer 2 file'],
@@ -88,7 +103,7 @@ const OTHER_TEXT: readonly (readonly [RegExp, string])[] = Object.freeze([
 ]);
 
 /** Formats a user can convert from, named in "cannot read" messages. */
-const READ_LIST = 'mmalign reads SRT, WebVTT, ASS/SSA, SBV, TTML/DFXP and MicroDVD; convert it to SRT first (e.g. `ffmpeg -i FILE out.srt`)';
+export const READ_LIST = 'mmalign reads SRT, WebVTT, ASS/SSA, SBV, TTML/DFXP and MicroDVD; convert it to SRT first (e.g. `ffmpeg -i FILE out.srt`)';
 
 /**
  * Detects the subtitle format of decoded text.
@@ -109,6 +124,7 @@ export function sniffText(text: string): TextSniff {
   if (first.startsWith('<')) {
     if (/^<(?:\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<(?:\w+:)?tt[\s>/]/.test(head.trimStart())) return { format: 'ttml' };
   }
+  if (/^(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*(?:<!DOCTYPE\s+html|<html[\s>])/i.test(head.trimStart())) return { unreadable: `an HTML page; ${READ_LIST}` };
   for (const [pattern, what] of OTHER_TEXT) if (pattern.test(first)) return { unreadable: `${what}; ${READ_LIST}` };
   // XML of another kind: the TTML reader names its root element.
   if (first.startsWith('<?xml') || (/^<\w/.test(first) && !lines.some(isSrtTimeLine))) return { format: 'ttml' };
