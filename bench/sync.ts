@@ -101,7 +101,7 @@ async function main(): Promise<void> {
       const t3 = performance.now();
       const secs = (t3 - t0) / 1000;
       const dur = audio.samples.length / audio.sampleRate;
-      const line = `2-hour film, ${vad.name}: ${secs.toFixed(1)} s (decode ${((t1 - t0) / 1000).toFixed(1)}, VAD ${((t2 - t1) / 1000).toFixed(1)}, sync ${((t3 - t2) / 1000).toFixed(1)}) = ${(dur / secs).toFixed(0)}× real time; found ${describe(r)} (true offset +3.00)`;
+      const line = `2-hour film, ${vad.name}: ${secs.toFixed(1)} s (decode ${((t1 - t0) / 1000).toFixed(1)}, VAD ${((t2 - t1) / 1000).toFixed(1)}, sync ${((t3 - t2) / 1000).toFixed(1)}) = ${(dur / secs).toFixed(0)}× real time; found ${describe(r)} (true offset -3.00: the cues are 3 s late)`;
       process.stdout.write(line + '\n');
       if (vad.name === 'silero' && dur / secs < 100) failures.push(`speed: ${(dur / secs).toFixed(0)}× real time with Silero`);
     }

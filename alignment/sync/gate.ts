@@ -136,7 +136,7 @@ export function decide(input: GateInput, rules: GateRules): GateVerdict {
     };
   }
   if (input.shift < rules.deadZone) {
-    return { applied: false, lowConfidence: false, reason: `already in sync: no cue would move by ${Math.round(rules.deadZone * 1000)} ms or more` };
+    return { applied: false, lowConfidence: false, reason: `no cue would move by ${Math.round(rules.deadZone * 1000)} ms or more; file left as it is` };
   }
   if (input.gain < rules.minGain) {
     return {
@@ -145,5 +145,5 @@ export function decide(input: GateInput, rules: GateRules): GateVerdict {
       reason: `the best mapping is not clearly better than the original timing (gain ${input.gain.toFixed(3)} < ${rules.minGain}); file left as it is`,
     };
   }
-  return { applied: true, lowConfidence: false, reason: `synchronised: speech fills ${pct(e.coverage)} of the mapped cues and ${pct(e.background)} of the rest` };
+  return { applied: true, lowConfidence: false, reason: `speech fills ${pct(e.coverage)} of the mapped cues and ${pct(e.background)} of the rest` };
 }

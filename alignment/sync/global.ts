@@ -3,7 +3,7 @@
  * cross-correlation over ±maxOffset for each candidate framerate ratio, then a fine ratio search.
  */
 import { Correlator } from './correlate.js';
-import { cueKernel, decimate, spanSeconds, SpeechScorer, type ScoreParams } from './signal.js';
+import { cueKernel, decimate, spanSeconds, SpeechScorer, type CueKernel, type ScoreParams } from './signal.js';
 import type { Span, SpeechCurve } from './types.js';
 
 /** Offsets within this many seconds of the peak belong to it, not to chance. */
@@ -80,13 +80,13 @@ export function refineOffset(
 function bestOffset(
   correlator: Correlator,
   coarse: SpeechCurve,
+  kernel: CueKernel,
   scorer: SpeechScorer,
   spans: readonly Span[],
   ratio: number,
   opts: GlobalFitOptions,
 ): { offset: number; score: number; prominence: number } {
   const hs = coarse.step;
-  const kernel = cueKernel(spans, ratio, hs, opts);
   const lagMin = Math.ceil((-opts.maxOffset - coarse.start) / hs) + kernel.first;
   const lagMax = Math.floor((opts.maxOffset - coarse.start) / hs) + kernel.first;
   const r = correlator.correlate(kernel.weights, lagMin, lagMax);
@@ -148,19 +148,12 @@ export function fitGlobal(spans: readonly Span[], curve: SpeechCurve, opts: Glob
   const coarse = decimate(curve, opts.searchStep);
   const total = spanSeconds(spans);
   const ratios = opts.framerate ? [1, ...opts.ratios] : [1];
-  const maxRatio = Math.max(...ratios);
-  let maxEnd = 0;
-  let minStart = Infinity;
-  for (const c of spans) {
-    maxEnd = Math.max(maxEnd, c.end);
-    minStart = Math.min(minStart, c.start);
-  }
-  const maxKernel = Math.ceil((maxRatio * maxEnd - Math.min(0, minStart) + 2 * opts.onsetWindow) / coarse.step) + 4;
-  const correlator = new Correlator(coarse.probabilities, maxKernel);
+  const kernels = ratios.map((ratio) => cueKernel(spans, ratio, coarse.step, opts));
+  const correlator = new Correlator(coarse.probabilities, Math.max(...kernels.map((k) => k.weights.length)));
 
   const candidates: GlobalFit['candidates'] = [];
-  const fits = ratios.map((ratio) => {
-    const fit = bestOffset(correlator, coarse, scorer, spans, ratio, opts);
+  const fits = ratios.map((ratio, i) => {
+    const fit = bestOffset(correlator, coarse, kernels[i], scorer, spans, ratio, opts);
     candidates.push({ ratio, offset: fit.offset, normalized: fit.score / total });
     return { ratio, ...fit };
   });

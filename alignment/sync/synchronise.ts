@@ -38,9 +38,13 @@ export interface SyncDiagnostics {
   scores: { original: number; global: number; final: number };
 }
 
+/** `synchronised`: cues moved; `in-sync`: they needed no move; `uncertain`: left as they were, not trustworthy. */
+export type SyncStatus = 'synchronised' | 'in-sync' | 'uncertain';
+
 export interface SyncResult {
   /** The mapping found; `applied` says whether `cues` were moved by it. */
   mapping: SyncMapping;
+  status: SyncStatus;
   /** Every cue (spoken or not), moved when the mapping was applied, else as given. */
   cues: SyncedCue[];
   /** The speech curve the mapping was fitted to (for sync.json). */
@@ -125,6 +129,7 @@ export function synchroniseCues(cues: readonly Cue[], speech: SpeechCurve, optio
   }
   return {
     mapping: result,
+    status: verdict.applied ? 'synchronised' : verdict.lowConfidence ? 'uncertain' : 'in-sync',
     cues: moved.cues,
     speech,
     warnings,
