@@ -11,7 +11,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSubtitleFile } from '../alignment/subtitles.js';
-import { synchroniseCues, type SyncResult } from '../alignment/sync/synchronise.js';
+import { synchroniseCues, type SubtitleSyncResult } from '../alignment/sync/synchronise.js';
 import { createVad } from '../alignment/sync/vad/index.js';
 import type { SpeechCurve } from '../alignment/sync/types.js';
 import { decodeAudio } from '../src/media.js';
@@ -42,7 +42,7 @@ function score(cues: readonly { start: number }[], truth: CaseTruth): Score {
 }
 
 const fmt = (s: Score) => `${s.median.toFixed(3).padStart(7)} ${(100 * s.within25).toFixed(0).padStart(4)}% ${(100 * s.within50).toFixed(0).padStart(4)}%`;
-const describe = (r: SyncResult) => {
+const describe = (r: SubtitleSyncResult) => {
   const m = r.mapping;
   const splits = m.splits.map((s) => `${s.at.toFixed(0)}:${s.offset >= 0 ? '+' : ''}${s.offset.toFixed(2)}`).join(',');
   return `${m.applied ? '' : '(kept) '}off ${m.offset >= 0 ? '+' : ''}${m.offset.toFixed(2)} r ${m.ratio.toFixed(4)}${splits ? ` split ${splits}` : ''} c ${m.confidence.toFixed(2)}`;

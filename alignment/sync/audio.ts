@@ -1,6 +1,6 @@
 /** Synchronisation against decoded audio: the VAD, then {@link synchroniseCues}. */
 import type { Cue } from '../../src/types.js';
-import { synchroniseCues, type SynchroniseOptions, type SyncResult } from './synchronise.js';
+import { synchroniseCues, type SynchroniseOptions, type SubtitleSyncResult } from './synchronise.js';
 import { createVad, type VadName } from './vad/index.js';
 import type { SileroOptions } from './vad/silero.js';
 import type { DetectOptions, VoiceActivityDetector } from './vad/types.js';
@@ -26,7 +26,7 @@ export interface SynchroniseAudioOptions extends Omit<SynchroniseOptions, 'metho
  * const audio = await decodeAudio('film.mkv');
  * const { mapping, cues, speech } = await synchroniseAudio(doc.cues, audio, { vad: 'silero' });
  */
-export async function synchroniseAudio(cues: readonly Cue[], audio: AudioSamples, options: SynchroniseAudioOptions = {}): Promise<SyncResult> {
+export async function synchroniseAudio(cues: readonly Cue[], audio: AudioSamples, options: SynchroniseAudioOptions = {}): Promise<SubtitleSyncResult> {
   const { vad = 'silero', silero, onProgress, signal, ...rest } = options;
   const owned = typeof vad === 'string';
   const detector = owned ? await createVad(vad, silero) : vad;

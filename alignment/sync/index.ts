@@ -1,5 +1,5 @@
 /** Subtitle synchronisation: find how cues map onto a video's speech, and move them. */
-export { synchroniseCues, referenceSpeech, type SynchroniseOptions, type SyncResult, type SyncDiagnostics, type SyncStatus } from './synchronise.js';
+export { synchroniseCues, referenceSpeech, type SynchroniseOptions, type SubtitleSyncResult, type SyncDiagnostics, type SyncStatus } from './synchronise.js';
 export { synchroniseAudio, type AudioSamples, type SynchroniseAudioOptions } from './audio.js';
 export { applyMapping, mapTime, offsetAt, identityMapping, type TimeMapping } from './mapping.js';
 export { isSpokenText, spokenCues } from './cues.js';

@@ -41,7 +41,7 @@ export interface SyncDiagnostics {
 /** `synchronised`: cues moved; `in-sync`: they needed no move; `uncertain`: left as they were, not trustworthy. */
 export type SyncStatus = 'synchronised' | 'in-sync' | 'uncertain';
 
-export interface SyncResult {
+export interface SubtitleSyncResult {
   /** The mapping found; `applied` says whether `cues` were moved by it. */
   mapping: SyncMapping;
   status: SyncStatus;
@@ -75,7 +75,7 @@ function checkCurve(speech: SpeechCurve): void {
  * const { mapping, cues } = synchroniseCues(doc.cues, speech, { method: 'vad-silero' });
  * if (mapping.applied) await writeSubtitleFile('fixed.srt', cues);
  */
-export function synchroniseCues(cues: readonly Cue[], speech: SpeechCurve, options: SynchroniseOptions = {}): SyncResult {
+export function synchroniseCues(cues: readonly Cue[], speech: SpeechCurve, options: SynchroniseOptions = {}): SubtitleSyncResult {
   const t = resolveTuning(options);
   checkCurve(speech);
   const spoken = spokenCues(cues);

@@ -14,7 +14,7 @@ import {
   SyncNotConfidentError,
   createVad,
   type SpeechCurve,
-  type SyncResult,
+  type SubtitleSyncResult,
   type VadName,
 } from '../../alignment/sync/index.js';
 import { UsageError } from '../errors.js';
@@ -40,7 +40,7 @@ export interface SyncSubtitlesOptions {
   signal?: AbortSignal;
 }
 
-export interface SyncSubtitlesResult extends SyncResult {
+export interface SyncSubtitlesResult extends SubtitleSyncResult {
   video: string;
   subtitles: string;
   reference: string | null;
