@@ -13,6 +13,7 @@ import { registerEmbed } from './commands/embed.js';
 import { registerKb } from './commands/kb.js';
 import { registerSearch } from './commands/search.js';
 import { registerReport } from './commands/report.js';
+import { registerSync } from './commands/sync.js';
 
 // One line per subcommand; each module owns its flags, help and output.
 const COMMANDS: readonly RegisterCommand[] = [
@@ -25,6 +26,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerKb,
   registerSearch,
   registerReport,
+  registerSync,
 ];
 
 /**

@@ -135,3 +135,33 @@ export {
 } from './core/ffmpeg/index.js';
 export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './media.js';
 export { writeReport, readVideoReport, readCorpusReport, type WriteReportOptions, type WriteReportResult, type VideoReport, type CorpusReport } from './report/index.js';
+export { syncSubtitles, defaultSyncedPath, type SyncSubtitlesOptions, type SyncSubtitlesResult } from './sync/index.js';
+export {
+  synchroniseAudio,
+  synchroniseCues,
+  referenceSpeech,
+  applyMapping,
+  mapTime,
+  isSpokenText,
+  pairCuesWithShots,
+  shotsFromFrames,
+  toSyncJson,
+  createVad,
+  VAD_NAMES,
+  SYNC_DEFAULTS,
+  NoAudioTrackError,
+  NoSpokenCuesError,
+  SyncNotConfidentError,
+  VadModelError,
+  type SubtitleSyncResult,
+  type SyncStatus,
+  type SyncMapping,
+  type SyncSplit,
+  type SyncMethod,
+  type SyncedCue,
+  type SpeechCurve,
+  type SyncJson,
+  type ShotPair,
+  type VadName,
+  type VoiceActivityDetector,
+} from '../alignment/sync/index.js';
