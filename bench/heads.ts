@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { matmul, matmulABT, matmulATB, matmulNaive } from '../encoders/linalg.js';
 import { onnxKernels } from '../encoders/ort-kernels.js';
 import { trainHeads, type TrainHeadsResult } from '../encoders/train-heads.js';
-import { syntheticPairs } from '../test/synthetic-pairs.js';
+import { syntheticPairs } from '../test/helpers/synthetic-pairs.js';
 
 const { values } = parseArgs({
   options: {
