@@ -18,7 +18,7 @@ export interface TrainHeadsResult {
   /** Trained heads (metadata.kind 'trained'): the refit on every pair, or the best held-out epoch. */
   heads: ProjectionHeads;
   history: EpochReport[];
-  /** The epoch count early stopping chose (the last epoch without a held-out split). */
+  /** The epoch count early stopping chose (the last epoch without early stopping). */
   bestEpoch: number;
   temperature: number;
   /** Retrieval on the held-out split by the heads of the best epoch; null when nothing is held out. */
@@ -38,6 +38,8 @@ export interface HeadsTrainingRecord {
   epochs: number;
   maxEpochs: number;
   bestEpoch: number;
+  /** Early stopping's patience; null: off. */
+  patience: number | null;
   refit: boolean;
   metrics: HeadsEvaluation | null;
   modelIds: Partial<Record<Modality, string>>;
@@ -71,7 +73,7 @@ interface FitInput {
   seed: number;
 }
 
-/** Mini-batch AdamW epochs with early stopping on `val` (when given); returns the best epoch's weights. */
+/** Mini-batch AdamW epochs; with `patience` and a `val` split, early stopping returns the best epoch's weights, else the last. */
 async function fit(o: ResolvedTrainOptions, kernels: Kernels, f: FitInput, history: EpochReport[]): Promise<{ best: Snapshot; bestEpoch: number }> {
   const { heads, inputs } = f;
   const cfg: AdamConfig = { lr: o.lr, weightDecay: o.weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
@@ -141,7 +143,7 @@ async function fit(o: ResolvedTrainOptions, kernels: Kernels, f: FitInput, histo
     const report: EpochReport = { epoch, trainLoss: lossSum / Math.max(lossCount, 1), valLoss: v, temperature: scale.temperature, steps: batches.length, phase: f.phase };
     history.push(report);
     o.onEpoch?.(report);
-    if (v === null) {
+    if (v === null || o.patience === null) {
       bestEpoch = epoch;
       continue;
     }
@@ -154,7 +156,7 @@ async function fit(o: ResolvedTrainOptions, kernels: Kernels, f: FitInput, histo
       break;
     }
   }
-  if (f.val.length === 0) best = snapshot();
+  if (f.val.length === 0 || o.patience === null) best = snapshot();
   return { best, bestEpoch };
 }
 
@@ -265,6 +267,7 @@ export async function trainHeads(data: NativePairs | PreparedPairs, options: Tra
     epochs: history.length,
     maxEpochs: o.epochs,
     bestEpoch: search.bestEpoch,
+    patience: o.patience,
     refit,
     metrics: validation,
     modelIds: Object.fromEntries(modalities.map((m) => [m, prepared.modelIds[m] ?? 'unknown'])),

@@ -29,7 +29,7 @@ export interface TrainingFlags {
   seed: number;
   val: number;
   valBy?: string;
-  patience: number;
+  patience?: number;
   weightDecay: number;
   temperature: number | 'learned';
   inputNoise: number;
@@ -99,7 +99,7 @@ export function addTrainingOptions(cmd: Command, { hiddenDefault = true }: { hid
     .option('--seed <n>', 'seed for initialisation, split, batch order, noise and dropout', intOption('--seed', 0), d.seed)
     .option('--val <f>', 'share of groups (else of connected items) held out for early stopping and metrics', fractionOption('--val'), d.valFraction)
     .option('--val-by <field>', 'hold out by this label of the pairs (e.g. voice, video) instead of their "group"')
-    .option('--patience <n>', 'epochs without held-out improvement before stopping', intOption('--patience', 1), d.patience)
+    .option('--patience <n>', 'early stopping: stop after n epochs without held-out improvement and keep the best (default: off, every epoch runs)', intOption('--patience', 1))
     .option('--no-refit', 'return the best held-out epoch instead of retraining on every pair for that many epochs')
     .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', intOption('--threads', 1), d.threads)
     .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default(d.backend));
@@ -115,7 +115,7 @@ export function trainOptionsOf(flags: TrainingFlags, source: string): TrainHeads
     seed: flags.seed,
     valFraction: flags.val,
     valBy: flags.valBy ?? null,
-    patience: flags.patience,
+    patience: flags.patience ?? null,
     weightDecay: flags.weightDecay,
     temperature: flags.temperature,
     inputNoise: flags.inputNoise,

@@ -223,7 +223,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
         let trained: { file: string; version: string; recall1: number | null } | null = null;
         if (decision.retrain && !flags.dryRun) {
           if (!flags.pairs) throw new UsageError(`retrain rule fired (${decision.reason}) but no --pairs to train on; add --pairs FILE or --dry-run`);
-          const hidden = flags.hidden ?? training?.hidden ?? 0;
+          const hidden = flags.hidden ?? training?.hidden;
           const { result, warnings } = await train(flags.pairs, { ...flags, hidden }, progress, io, () => {});
           printWarnings(io, warnings);
           const out = withKbVersion(result.heads, await currentKbVersion(flags.kb));

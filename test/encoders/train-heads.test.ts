@@ -428,6 +428,18 @@ describe('refit on every pair', () => {
     expect(refit[0].steps).toBeGreaterThanOrEqual(search.steps);
   });
 
+  it('gives the very weights of a run with nothing held out', async () => {
+    const refit = await trainHeads(data, { ...quick, epochs: 3, hidden: 16, seed: 6 });
+    const all = await trainHeads(data, { ...quick, epochs: 3, hidden: 16, seed: 6, valFraction: 0 });
+    expect(refit.validation).not.toBeNull();
+    expect(all.validation).toBeNull();
+    for (const m of ['text', 'image'] as const) {
+      const a = refit.heads.get(m)!.layers;
+      const b = all.heads.get(m)!.layers;
+      a.forEach((l, i) => expect(Buffer.compare(Buffer.from(l.weight.buffer), Buffer.from(b[i].weight.buffer))).toBe(0));
+    }
+  });
+
   it('is skipped with refit: false, returning the best held-out epoch', async () => {
     const a = await trainHeads(data, { ...quick, epochs: 3, refit: false });
     const b = await trainHeads(data, { ...quick, epochs: 3 });
