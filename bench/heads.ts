@@ -154,7 +154,7 @@ async function speedRows() {
 
 /** The realism row: defaults against a grid of other settings, on words heard in new voices. */
 async function realismRow() {
-  const { train, test } = syntheticViews({ items: 300, trainViews: 8, testViews: 4, voiceShift: 0.5, testShift: 0.8, seed: 7 });
+  const { train, test } = syntheticViews({ items: 300, trainViews: 8, testViews: 4, noise: 0.7, voiceShift: 0.7, testShift: 1, seed: 7 });
   const grid: [string, TrainHeadsOptions][] = [
     ['defaults', {}],
     ['learned temperature', { temperature: 'learned' }],
@@ -163,7 +163,7 @@ async function realismRow() {
     ['no dropout', { dropout: 0 }],
     ['linear heads', { hidden: 0 }],
     ['dropout 0.2', { dropout: 0.2 }],
-    ['hidden 512', { hidden: 512 }],
+    ['hidden 256', { hidden: 256 }],
     ['the pre-issue-17 trainer (learned τ, no noise/dropout, 20 epochs, patience 3, no refit)', { temperature: 'learned', inputNoise: 0, dropout: 0, epochs: 20, patience: 3, refit: false, valFraction: 0.1, hidden: 0 }],
   ];
   const rows = [];

@@ -73,11 +73,12 @@ async function train(
   log: (s: string) => void,
 ): Promise<{ result: TrainHeadsResult; warnings: Warning[] }> {
   const { data, warnings } = await loadNativePairs(file, flags, progress, io);
-  const bar = progress.stage('train', flags.epochs);
+  // The split run, then the refit on every pair: up to twice the epochs.
+  const bar = progress.stage('train', flags.epochs * (flags.refit && flags.val > 0 ? 2 : 1));
   const result = await trainHeads(data, {
     ...trainOptionsOf(flags, file),
     onEpoch: (e) => {
-      if (e.phase === 'search') bar.tick();
+      bar.tick();
       const held = e.valLoss === null ? '' : `, held-out loss ${e.valLoss.toFixed(4)}`;
       log(`${e.phase === 'refit' ? 'refit ' : ''}epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}${held}, temperature ${e.temperature.toFixed(4)}`);
     },
