@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../src/core/errors/index.js';
+import { CUE_OFFSET_SECONDS, PAIR_THRESHOLD_SECONDS } from '../src/core/defaults.js';
 import type { FrameRef } from '../src/core/types.js';
 
 /** A cue as alignment sees it: only its time span matters. Times in seconds. */
@@ -203,7 +204,7 @@ class SortedLookup {
 export function alignByTimestamp(
   frames: readonly FrameRef[],
   cues: readonly TimeSpan[],
-  { threshold = 0.5, offset = 0 }: AlignOptions = {},
+  { threshold = PAIR_THRESHOLD_SECONDS, offset = CUE_OFFSET_SECONDS }: AlignOptions = {},
 ): FrameMatch[] {
   checkOptions(threshold, offset);
   const { cue, distance } = alignTimesTyped(frameTimes(frames), cues, { threshold, offset });
@@ -232,7 +233,7 @@ export interface TypedFrameMatches {
 export function alignTimesTyped(
   frameTimes: Float64Array | readonly number[],
   cues: readonly TimeSpan[],
-  { threshold = 0.5, offset = 0 }: AlignOptions = {},
+  { threshold = PAIR_THRESHOLD_SECONDS, offset = CUE_OFFSET_SECONDS }: AlignOptions = {},
 ): TypedFrameMatches {
   checkOptions(threshold, offset);
   const times = frameTimes instanceof Float64Array ? frameTimes : Float64Array.from(frameTimes);
@@ -383,7 +384,7 @@ function lookupEachFrame(times: Float64Array, c: RankedCues, threshold: number, 
 export function framesForCues(
   frames: readonly FrameRef[],
   cues: readonly TimeSpan[],
-  { threshold = 0.5, offset = 0, mode = 'inside-or-nearest' }: FramesForCuesOptions = {},
+  { threshold = PAIR_THRESHOLD_SECONDS, offset = CUE_OFFSET_SECONDS, mode = 'inside-or-nearest' }: FramesForCuesOptions = {},
 ): CueFrames[] {
   checkOptions(threshold, offset);
   if (!CUE_FRAMES_MODES.includes(mode)) throw new InvalidOptionError('mode', mode, `one of ${CUE_FRAMES_MODES.join(', ')}`);

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { InvalidOptionError, ModelLoadError } from '../src/core/errors/index.js';
+import { DEFAULT_DEVICE } from '../src/core/defaults.js';
 import type { Logger } from '../src/core/progress.js';
 import type { Device } from './types.js';
 
@@ -68,7 +69,7 @@ export interface CreatedSession {
  */
 export async function createSession(
   model: string | Uint8Array,
-  { device = 'auto', threads = availableParallelism(), logger = consoleLogger, modelName = typeof model === 'string' ? model : '<model bytes>' }: SessionOptions = {},
+  { device = DEFAULT_DEVICE, threads = availableParallelism(), logger = consoleLogger, modelName = typeof model === 'string' ? model : '<model bytes>' }: SessionOptions = {},
 ): Promise<CreatedSession> {
   const providers = DEVICE_PROVIDERS[resolveDevice(device)];
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', threads, 'a positive integer');

@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidOptionError, ModelLoadError } from '../src/core/errors/index.js';
+import { ENCODER_DEFAULTS } from '../src/core/defaults.js';
+import { AUDIO_SAMPLE_RATE } from '../src/core/ffmpeg/index.js';
 import { MODALITIES, type Modality } from '../src/core/types.js';
 import { AudioEncoder, receptiveField, type AudioWindowEmbedding } from './audio.js';
 import type { Logger } from '../src/core/progress.js';
@@ -24,9 +26,6 @@ const DTYPE_FILES: Readonly<Record<Dtype, string>> = Object.freeze({
   bnb4: 'model_bnb4.onnx',
   q4f16: 'model_q4f16.onnx',
 });
-
-/** Images and audio windows are big; texts are small. Batch sizes that keep memory moderate at base size. */
-const DEFAULT_BATCH: Readonly<Record<Modality, number>> = Object.freeze({ text: 32, image: 16, audio: 4 });
 
 export interface EncoderOptions {
   /** A registry model id (e.g. `mmalign/bert-base`) or a folder in transformers.js layout. Default: the modality's default model. */
@@ -88,14 +87,14 @@ export async function createEncoder<M extends Modality>(
     model,
     modelsDir,
     allowRemote = false,
-    device = 'auto',
-    dtype = 'fp32',
-    batchSize = DEFAULT_BATCH[modality],
+    device = ENCODER_DEFAULTS.device,
+    dtype = ENCODER_DEFAULTS.dtype,
+    batchSize = ENCODER_DEFAULTS.batchSize[modality],
     heads,
     threads = availableParallelism(),
     logger = consoleLogger,
     maxTokens,
-    windowSeconds = 10,
+    windowSeconds = ENCODER_DEFAULTS.windowSeconds,
     ffmpeg,
     overlapDecode,
   }: EncoderOptions = {},
@@ -120,8 +119,8 @@ export async function createEncoder<M extends Modality>(
   if (textPre && maxTokens !== undefined) textPre.window = Math.min(textPre.window, maxTokens);
   const imagePre = modality === 'image' ? parseImagePreprocessing(preprocessor!, located.id) : null;
   if (modality === 'audio') {
-    const rate = Number(preprocessor!.sampling_rate ?? 16_000);
-    if (rate !== 16_000) throw new ModelLoadError(located.id, join(located.dir, 'preprocessor_config.json'), `sampling_rate ${rate} Hz is not supported (16000 only)`);
+    const rate = Number(preprocessor!.sampling_rate ?? AUDIO_SAMPLE_RATE);
+    if (rate !== AUDIO_SAMPLE_RATE) throw new ModelLoadError(located.id, join(located.dir, 'preprocessor_config.json'), `sampling_rate ${rate} Hz is not supported (${AUDIO_SAMPLE_RATE} only)`);
   }
 
   const { session, provider } = await createSession(onnxFile, { device, threads, logger, modelName: located.id });

@@ -1,4 +1,5 @@
 import { EmbeddingDimensionError, HeadsMismatchError, TrainingDataError } from '../src/core/errors/index.js';
+import { TRAIN_HEADS_DEFAULTS } from '../src/core/defaults.js';
 import type { Modality } from '../src/core/types.js';
 import { ProjectionHeads, type HeadDef } from './heads.js';
 import { matmulABT, type Matrix } from './linalg.js';
@@ -80,7 +81,7 @@ const QUERY_BLOCK = 256;
 export function evaluateHeads(
   heads: ProjectionHeads,
   data: NativePairs | PreparedPairs,
-  { baseline = 'seeded', seed = 0, source = null, by = null }: EvaluateHeadsOptions = {},
+  { baseline = 'seeded', seed = TRAIN_HEADS_DEFAULTS.seed, source = null, by = null }: EvaluateHeadsOptions = {},
 ): HeadsEvaluationReport {
   const prepared = 'groups' in data ? data : prepareNativePairs(data, source);
   let base: ProjectionHeads | null = null;

@@ -3,6 +3,7 @@ import { mkdir, open as openFile, readdir, readFile, rm } from 'node:fs/promises
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModelDownloadError, ModelLoadError, ModelNotFoundError, InvalidOptionError } from '../src/core/errors/index.js';
+import { MODEL_REVISION } from '../src/core/defaults.js';
 import { env, readEnv, type EnvVars } from '../src/core/env.js';
 import { makeStagingDir, replaceWithStaged, withAtomicFile } from '../src/core/fs.js';
 import type { Modality } from '../src/core/types.js';
@@ -103,7 +104,7 @@ export async function resolveModel(
     cacheDir = defaultCacheDir(),
     allowRemote = false,
     remoteHost = env.remoteHost ?? DEFAULT_REMOTE_HOST,
-    revision = 'main',
+    revision = MODEL_REVISION,
     fetch: fetchImpl = globalThis.fetch,
   }: ResolveModelOptions = {},
 ): Promise<ResolvedModel> {
@@ -345,7 +346,7 @@ export async function pullModel(
   {
     modelsDir = defaultPullDir(),
     remoteHost = env.remoteHost ?? DEFAULT_REMOTE_HOST,
-    revision = 'main',
+    revision = MODEL_REVISION,
     fetch: fetchImpl = globalThis.fetch,
     dtypes = [],
     onProgress,

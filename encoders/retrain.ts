@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../src/core/errors/index.js';
+import { RETRAIN_DEFAULTS } from '../src/core/defaults.js';
 
 /** One recorded evaluation: a bare metric, or a record carrying one (e.g. a knowledge-base row). */
 export type EvaluationPoint = number | { metric: number };
@@ -64,7 +65,7 @@ export function leastSquaresSlope(ys: readonly number[]): number {
  */
 export function shouldRetrain(
   history: readonly EvaluationPoint[],
-  { window = 5, slopeThreshold = -0.005, newPairs = 0, trainSize = 0, newFraction = 0.2 }: RetrainPolicy = {},
+  { window = RETRAIN_DEFAULTS.window, slopeThreshold = RETRAIN_DEFAULTS.slopeThreshold, newPairs = 0, trainSize = 0, newFraction = RETRAIN_DEFAULTS.newFraction }: RetrainPolicy = {},
 ): RetrainDecision {
   if (!Number.isInteger(window) || window < 2) throw new InvalidOptionError('window', window, 'an integer >= 2');
   if (!Number.isFinite(slopeThreshold)) throw new InvalidOptionError('slopeThreshold', slopeThreshold, 'a finite number');

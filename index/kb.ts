@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Modality, Warning } from '../src/core/types.js';
+import { KB_EMBED_BATCH, LOCK_TIMEOUT_MS, SEARCH_EF } from '../src/core/defaults.js';
 import { InputFileError, InvalidOptionError, KbModelMismatchError, MmalignError } from '../src/core/errors/index.js';
 import type { EncoderOptions } from '../encoders/encoder.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import { blobToVector, getMeta, vectorToBlob, type Db } from './store.js';
 import { removeStaleTemps, writeFileAtomic } from '../src/core/fs.js';
-import { acquireLock, lockHolder, type HeldLock } from './lock.js';
+import { acquireLock, lockHolder, type HeldLock } from '../src/core/lock.js';
 import { contentHashOfFile, scanSource, type ScannedVideo, type SourceItem } from './sources.js';
 import {
   checkVector,
@@ -293,7 +294,7 @@ export class KnowledgeBase {
    */
   static async open(
     dir: string,
-    { clock = Date.now, encoders, encoderOptions, lockTimeoutMs = 10_000, readonly = false, ef = 64, batchSize = 32, repairOnOpen = true }: KnowledgeBaseOptions = {},
+    { clock = Date.now, encoders, encoderOptions, lockTimeoutMs = LOCK_TIMEOUT_MS, readonly = false, ef = SEARCH_EF, batchSize = KB_EMBED_BATCH, repairOnOpen = true }: KnowledgeBaseOptions = {},
   ): Promise<KnowledgeBase> {
     if (!(lockTimeoutMs >= 0)) throw new InvalidOptionError('lockTimeoutMs', lockTimeoutMs, 'milliseconds >= 0');
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', batchSize, 'a positive integer');

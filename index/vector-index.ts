@@ -2,6 +2,7 @@ import hnswlib from 'hnswlib-node';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMBED_DIM, MODALITIES, type Modality } from '../src/core/types.js';
+import { SEARCH_EF, SEARCH_K } from '../src/core/defaults.js';
 import { InputFileError, InvalidOptionError, InvalidVectorError, KbCorruptError, VectorDimensionError } from '../src/core/errors/index.js';
 import { withAtomicFileSync } from '../src/core/fs.js';
 import { blobToVector, getMeta, openDatabase, setMeta, vectorToBlob, type Db } from './store.js';
@@ -272,7 +273,7 @@ export class VectorIndex {
       m,
       efConstruction,
       seed,
-      ef = 64,
+      ef = SEARCH_EF,
       initialCapacity = 1024,
       clock = Date.now,
       readonly = false,
@@ -714,7 +715,7 @@ export class VectorIndex {
    * @example
    * index.search(q, { k: 10, ef: 128, filter: { modality: 'image', from: 30, to: 90, tags: ['news'] } });
    */
-  search(query: ArrayLike<number>, { k = 10, ef = this.#ef, filter }: SearchOptions = {}): SearchHit[] {
+  search(query: ArrayLike<number>, { k = SEARCH_K, ef = this.#ef, filter }: SearchOptions = {}): SearchHit[] {
     this.#assertOpen();
     positiveInt('k', k);
     positiveInt('ef', ef);

@@ -3,6 +3,7 @@
  * read as is, and a deterministic train/dev split that keeps every cue on one side.
  */
 import { InvalidOptionError } from './core/errors/index.js';
+import { SPLIT_SEED, TRAIN_FRACTION } from './core/defaults.js';
 import { mulberry32 } from './core/random.js';
 
 /** Dataset formats `mmalign align --format` writes. */
@@ -141,7 +142,7 @@ export interface SplitOptions {
 export function splitTrainDev<T>(
   items: readonly T[],
   groupOf: (item: T) => number | string,
-  { train = 0.9, seed = 0 }: SplitOptions = {},
+  { train = TRAIN_FRACTION, seed = SPLIT_SEED }: SplitOptions = {},
 ): { train: T[]; dev: T[] } {
   if (!(Number.isFinite(train) && train >= 0 && train <= 1)) throw new InvalidOptionError('split', train, 'a train fraction from 0 to 1');
   if (!Number.isInteger(seed)) throw new InvalidOptionError('seed', seed, 'an integer');

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TimeSpan } from '../alignment/align.js';
+import { JPEG_QUALITY } from './core/defaults.js';
 import { InvalidOptionError, MediaDecodeError } from './core/errors/index.js';
 import { DAMAGE, damageDetail, defaultBinaries, runFfmpeg, type FfmpegBinaries, type FfmpegRun, type MediaInfo } from './core/ffmpeg/index.js';
 
@@ -223,7 +224,7 @@ export async function sampleFrames(
   video: string,
   info: MediaInfo,
   plan: SamplingPlan,
-  { binaries = defaultBinaries(), jpegQuality = 90, onFrame, keepJpeg = true, signal }: SampleFramesOptions = {},
+  { binaries = defaultBinaries(), jpegQuality = JPEG_QUALITY, onFrame, keepJpeg = true, signal }: SampleFramesOptions = {},
 ): Promise<SampledFrame[]> {
   validatePlan(plan);
   if (!(Number.isInteger(jpegQuality) && jpegQuality >= 1 && jpegQuality <= 100)) {

@@ -10,7 +10,8 @@ import { alignByTimestamp } from '../alignment/align.js';
 import { readSubtitleFile } from '../alignment/subtitles.js';
 import { similarity } from '../encoders/similarity.js';
 import type { ProjectionHeads } from '../encoders/heads.js';
-import type { Encoder } from '../encoders/types.js';
+import type { Device, Encoder } from '../encoders/types.js';
+import { ALIGN_DEFAULTS } from './core/defaults.js';
 import { InvalidOptionError, OutputError, SubtitleParseError, SubtitlesOutsideVideoError } from './core/errors/index.js';
 import {
   DEFAULT_PROMPT,
@@ -94,7 +95,7 @@ export interface AlignVideoOptions {
   offset?: number;
   /** Embed frames, cue texts and cue audio (default true). */
   embed?: boolean;
-  device?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  device?: Device;
   /** Folder of models (default: the embedded tiny models). */
   modelsDir?: string;
   /** Projection heads (a heads file or loaded heads); default: the seeded heads of each model. */
@@ -331,21 +332,21 @@ export async function alignVideo(
   subtitles: string,
   {
     out,
-    mode = 'fps',
-    fps = 1,
-    perCue = 1,
-    sceneThreshold = 0.3,
-    threshold = 0.5,
-    offset = 0,
-    embed = true,
-    device = 'auto',
+    mode = ALIGN_DEFAULTS.mode,
+    fps = ALIGN_DEFAULTS.fps,
+    perCue = ALIGN_DEFAULTS.perCue,
+    sceneThreshold = ALIGN_DEFAULTS.sceneThreshold,
+    threshold = ALIGN_DEFAULTS.threshold,
+    offset = ALIGN_DEFAULTS.offset,
+    embed = ALIGN_DEFAULTS.embed,
+    device = ALIGN_DEFAULTS.device,
     modelsDir,
     heads,
-    format = 'glm4v',
+    format = ALIGN_DEFAULTS.format,
     prompt = DEFAULT_PROMPT,
-    split = 0.9,
-    seed = 0,
-    jpegQuality = 90,
+    split = ALIGN_DEFAULTS.split,
+    seed = ALIGN_DEFAULTS.seed,
+    jpegQuality = ALIGN_DEFAULTS.jpegQuality,
     binaries = defaultBinaries(),
     progress = silentProgress,
     log = () => {},

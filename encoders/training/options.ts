@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../../src/core/errors/index.js';
+import { TRAIN_HEADS_DEFAULTS } from '../../src/core/defaults.js';
 import { EMBED_DIM } from '../../src/core/types.js';
 
 /** One epoch's record; `valLoss` is null when nothing is held out (and during the refit). */
@@ -81,34 +82,8 @@ export interface TrainHeadsOptions {
   threads?: number;
 }
 
-/**
- * The trainer's defaults, written once: `trainHeads` and the CLI's `heads train` both read them.
- * Chosen by measurement (README, "Training the shared space"): a fixed temperature, input noise and
- * dropout carry heads from the voices (cameras, microphones) they saw to ones they did not; a refit on
- * every pair after early stopping keeps the held-out share from being lost to training.
- */
-export const TRAIN_HEADS_DEFAULTS = Object.freeze({
-  epochs: 100,
-  batchSize: 256,
-  lr: 1e-3,
-  weightDecay: 0.01,
-  hidden: 512,
-  outputDim: EMBED_DIM,
-  seed: 0,
-  valFraction: 0.1,
-  valBy: null as string | null,
-  patience: null as number | null,
-  minDelta: 1e-4,
-  refit: true,
-  temperature: 0.07 as number | 'learned',
-  initialTemperature: 0.07,
-  maxLogitScale: 100,
-  inputNoise: 0.5,
-  dropout: 0.1,
-  standardize: true,
-  backend: 'auto' as TrainBackend,
-  threads: 1,
-});
+// The defaults live with every other default in src/core/defaults.ts (re-exported here for the trainer's users).
+export { TRAIN_HEADS_DEFAULTS };
 
 export type ResolvedTrainOptions = Required<Omit<TrainHeadsOptions, 'onEpoch'>> & Pick<TrainHeadsOptions, 'onEpoch'>;
 
@@ -129,7 +104,7 @@ function nonNegative(name: string, v: number, allowZero = false): void {
  */
 export function resolveTrainOptions(options: TrainHeadsOptions = {}): ResolvedTrainOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o: ResolvedTrainOptions = { ...TRAIN_HEADS_DEFAULTS, now: () => new Date(), source: null, ...defined };
+  const o: ResolvedTrainOptions = { ...TRAIN_HEADS_DEFAULTS, outputDim: EMBED_DIM, now: () => new Date(), source: null, ...defined };
   int('epochs', o.epochs);
   int('batchSize', o.batchSize, 2);
   nonNegative('lr', o.lr);

@@ -1,4 +1,7 @@
 import { Option, type Command } from 'commander';
+import { DEVICE_PROVIDERS } from '../../encoders/device.js';
+import type { Device } from '../../encoders/types.js';
+import { ALIGN_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError, UsageError } from '../core/errors/index.js';
 import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/kb.js';
 import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../export.js';
@@ -16,7 +19,7 @@ interface AlignFlags {
   sceneThreshold: number;
   threshold: number;
   offset: number;
-  device: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  device: Device;
   models?: string;
   embed: boolean;
   format: ExportFormat;
@@ -82,21 +85,21 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .argument('<video>', 'video file (anything ffmpeg reads)')
     .argument('<subtitles>', 'subtitle file (SRT or WebVTT)')
     .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)')
-    .addOption(new Option('--mode <mode>', 'frame sampling').choices(SAMPLING_MODES).default('fps'))
-    .option('--fps <n>', 'frames per second in fps mode', parseNumberOption('--fps', 0), 1)
-    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseInteger('per-cue', 1, 100), 1)
-    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseFraction('scene-threshold'), 0.3)
-    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold', 0), 0.5)
-    .option('--offset <seconds>', 'shift every cue by this many seconds (positive = subtitles late)', parseNumberOption('--offset'), 0)
-    .addOption(new Option('--device <device>', 'where the encoders run').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
+    .addOption(new Option('--mode <mode>', 'frame sampling').choices(SAMPLING_MODES).default(ALIGN_DEFAULTS.mode))
+    .option('--fps <n>', 'frames per second in fps mode', parseNumberOption('--fps', 0), ALIGN_DEFAULTS.fps)
+    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseInteger('per-cue', 1, 100), ALIGN_DEFAULTS.perCue)
+    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseFraction('scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
+    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold', 0), ALIGN_DEFAULTS.threshold)
+    .option('--offset <seconds>', 'shift every cue by this many seconds (positive = subtitles late)', parseNumberOption('--offset'), ALIGN_DEFAULTS.offset)
+    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(ALIGN_DEFAULTS.device))
     .option('--models <dir>', 'folder of encoder models (default: the embedded tiny models)')
     .option('--heads <file>', 'projection heads file, e.g. from `mmalign heads train` (default: seeded heads; cross-modal scores mean nothing until trained)')
     .option('--no-embed', 'skip embeddings (frames, pairs and dataset only)')
-    .addOption(new Option('--format <format>', 'dataset format of train/dev.jsonl').choices(EXPORT_FORMATS).default('glm4v'))
+    .addOption(new Option('--format <format>', 'dataset format of train/dev.jsonl').choices(EXPORT_FORMATS).default(ALIGN_DEFAULTS.format))
     .option('--prompt <text>', 'user prompt in each dataset record', DEFAULT_PROMPT)
-    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseFraction('split'), 0.9)
-    .option('--seed <n>', 'seed of the train/dev split', parseInteger('seed', 0, 2 ** 31 - 1), 0)
-    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseInteger('jpeg-quality', 1, 100), 90)
+    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseFraction('split'), ALIGN_DEFAULTS.split)
+    .option('--seed <n>', 'seed of the train/dev split', parseInteger('seed', 0, 2 ** 31 - 1), ALIGN_DEFAULTS.seed)
+    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseInteger('jpeg-quality', 1, 100), ALIGN_DEFAULTS.jpegQuality)
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
     .option('--verbose', 'say which ffmpeg is used and what is reused')
     .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')

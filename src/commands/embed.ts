@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { createEncoder } from '../../encoders/encoder.js';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
+import { DEFAULT_DEVICE } from '../core/defaults.js';
 import type { Device } from '../../encoders/types.js';
 import { EmbedBatchError, UsageError } from '../core/errors/index.js';
 import type { Modality } from '../core/types.js';
@@ -37,7 +38,7 @@ export const registerEmbed: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--audio <file>', 'an audio (or video) file ffmpeg can read')
     .option('--model <id|dir>', 'model hub id or folder (default: the modality\'s embedded tiny model)')
     .option('--models <dir>', 'a folder of <org>/<name> model folders (default: $MMALIGN_MODELS)')
-    .addOption(new Option('--device <device>', 'where to run').choices(Object.keys(DEVICE_PROVIDERS)).default('auto'))
+    .addOption(new Option('--device <device>', 'where to run').choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE))
     .option('--heads <file>', 'projection heads file (default: seeded orthogonal heads for the model)')
     .option('--native', 'print the model\'s own pooled vector, before the projection head')
     .option('--json', 'print {modality, model, device, dims, vector} as JSON')

@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
-import { TRAIN_HEADS_DEFAULTS, type TrainHeadsOptions } from '../../encoders/train-heads.js';
+import { DEVICE_PROVIDERS } from '../../encoders/device.js';
+import type { TrainHeadsOptions } from '../../encoders/train-heads.js';
+import { DEFAULT_DEVICE, TRAIN_HEADS_DEFAULTS } from '../core/defaults.js';
 import type { Device } from '../../encoders/types.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { MODALITIES, type Modality } from '../core/types.js';
@@ -73,7 +75,7 @@ export function addEncoderOptions(cmd: Command): Command {
   return cmd
     .option('--models <dir>', 'a folder of <org>/<name> model folders (default: the bundled tiny models)')
     .addOption(new Option('--models-dir <dir>', 'deprecated spelling of --models').hideHelp())
-    .addOption(new Option('--device <device>', 'where the encoders run').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
+    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE))
     .option('--text-model <id>', 'text model id or folder (default: the registry default)')
     .option('--image-model <id>', 'image model id or folder')
     .option('--audio-model <id>', 'audio model id or folder')

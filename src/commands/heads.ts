@@ -7,6 +7,7 @@ import { shouldRetrain } from '../../encoders/retrain.js';
 import { trainHeads, type HeadsTrainingRecord, type TrainHeadsResult } from '../../encoders/train-heads.js';
 import { KnowledgeBase } from '../../index/kb.js';
 import { nativePairsFromFile, readPairsFile } from '../heads/pairs-sources.js';
+import { RETRAIN_DEFAULTS, TRAIN_HEADS_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError, UsageError } from '../core/errors/index.js';
 import { createProgress, type Progress } from '../core/progress.js';
 import type { Modality, Warning } from '../core/types.js';
@@ -162,7 +163,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .argument('<pairs>', 'held-out pairs: pairs.jsonl of `mmalign align`, a knowledge-base folder, or a native-embeddings JSONL')
     .requiredOption('--heads <file>', 'heads file to evaluate')
     .option('--by <field>', 'also score the pairs of each value of this label (e.g. voice, speaker, video, group) on their own')
-    .option('--seed <n>', 'seed of the random baseline heads', intOption('--seed', 0), 0)
+    .option('--seed <n>', 'seed of the random baseline heads', intOption('--seed', 0), TRAIN_HEADS_DEFAULTS.seed)
     .option('--kb <dir>', 'record the recall@1 in this knowledge base (for heads watch)')
     .option('--json', 'print the evaluation as JSON on stdout');
   addEncoderOptions(evalCmd)
@@ -188,13 +189,13 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .requiredOption('--kb <dir>', 'knowledge base with recorded evaluations')
     .requiredOption('--heads <file>', 'current heads (replaced atomically when retrained)')
     .option('--pairs <file>', 'pairs to retrain on (pairs.jsonl, knowledge-base folder or native JSONL); without it, only the decision is printed')
-    .option('--window <n>', 'evaluations the slope is fitted to', intOption('--window', 2), 5)
+    .option('--window <n>', 'evaluations the slope is fitted to', intOption('--window', 2), RETRAIN_DEFAULTS.window)
     .option('--slope <x>', 'retrain when the recall@1 slope per evaluation falls below this', (raw: string) => {
       const n = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(n)) throw new InvalidOptionError('--slope', raw, 'a number');
       return n;
-    }, -0.005)
-    .option('--new-fraction <f>', 'retrain when new pairs exceed this share of the training set', parseNumberOption('--new-fraction', 0), 0.2)
+    }, RETRAIN_DEFAULTS.slopeThreshold)
+    .option('--new-fraction <f>', 'retrain when new pairs exceed this share of the training set', parseNumberOption('--new-fraction', 0), RETRAIN_DEFAULTS.newFraction)
     .option('--dry-run', 'print the decision without retraining')
     .option('--json', 'print the decision (and training report) as JSON on stdout');
   addEncoderOptions(addTrainingOptions(watchCmd, { hiddenDefault: false }))

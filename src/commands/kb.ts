@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
+import { DEFAULT_DEVICE, LOCK_TIMEOUT_MS } from '../core/defaults.js';
 import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/kb.js';
 import { InvalidOptionError, KbVerifyError } from '../core/errors/index.js';
@@ -47,10 +48,10 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
     .requiredOption('--kb <dir>', 'knowledge base folder (created if missing)')
     .option('--priority <n>', 'conflict tie-breaker for this source: on equal timestamps the higher priority wins', parseInteger('--priority'))
     .option('--source-name <name>', 'name the items are recorded under (default: the absolute source path)')
-    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default('auto'))
+    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE))
     .option('--models <dir>', 'a folder of <org>/<name> model folders (default: the embedded tiny models)')
     .option('--heads <file>', 'projection heads file (default: seeded heads; cross-modal scores mean nothing until trained)')
-    .option('--lock-timeout <ms>', 'how long to wait for another writer', parseNumberOption('--lock-timeout', 0), 10_000)
+    .option('--lock-timeout <ms>', 'how long to wait for another writer', parseNumberOption('--lock-timeout', 0), LOCK_TIMEOUT_MS)
     .option('--align-videos', 'run the align pipeline on videos with sidecar subtitles: per cue its text, frame and audio (default: cue texts only)')
     .option('--json', 'print the sync result as JSON')
     .addHelpText(
@@ -136,7 +137,7 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
     .description('Check index file ↔ SQLite ↔ source files; --repair rebuilds the index and drops items whose files are gone.')
     .requiredOption('--kb <dir>', 'knowledge base folder')
     .option('--repair', 'repair what can be repaired')
-    .option('--lock-timeout <ms>', 'how long --repair waits for another writer', parseNumberOption('--lock-timeout', 0), 10_000)
+    .option('--lock-timeout <ms>', 'how long --repair waits for another writer', parseNumberOption('--lock-timeout', 0), LOCK_TIMEOUT_MS)
     .option('--json', 'print the report as JSON')
     .action(async (flags: KbFlags & { repair?: boolean; lockTimeout: number }) => {
       const base = await KnowledgeBase.open(flags.kb, { readonly: !flags.repair, lockTimeoutMs: flags.lockTimeout, repairOnOpen: false });

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { defaultPullDir, listModels, pullModel } from '../../encoders/models.js';
 import { buildModels, DEFAULT_SEED, generatedModelId, MODEL_FAMILIES, MODEL_PRESETS, type ModelFamily, type ModelPreset } from '../../encoders/onnx/build.js';
 import type { Dtype } from '../../encoders/types.js';
+import { MODEL_REVISION } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { createProgress, type StageProgress } from '../core/progress.js';
 import { parseNumberOption, printJson, type CliIo, type RegisterCommand } from './shared.js';
@@ -118,7 +119,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .argument('<id>', 'hub model id, e.g. Xenova/bert-base-uncased')
     .option('--mirror <url>', 'hub or mirror base URL (default: $HF_ENDPOINT or https://huggingface.co)')
     .option('--models <dir>', 'models folder to pull into (default: $MMALIGN_MODELS, else ~/.cache/mmalign/models)')
-    .option('--revision <rev>', 'branch, tag or commit', 'main')
+    .option('--revision <rev>', 'branch, tag or commit', MODEL_REVISION)
     .option('--dtype <dtypes>', 'also fetch these ONNX variants (comma-separated, e.g. q8,fp16); fp32 model.onnx always comes', (raw: string, prev: Dtype[] | undefined) => [...(prev ?? []), ...(raw.split(',').map((s) => s.trim()).filter(Boolean) as Dtype[])])
     .option('--json', 'print what was downloaded as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  mmalign models pull Xenova/resnet-50\n  mmalign models pull Xenova/bert-base-uncased --mirror https://hf-mirror.com --models ./models')

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
+import { DEFAULT_DEVICE, SEARCH_K } from '../core/defaults.js';
 import type { Device } from '../../encoders/types.js';
 import { KnowledgeBase, type KbQuery } from '../../index/kb.js';
 import type { SearchFilter } from '../../index/vector-index.js';
@@ -50,9 +51,9 @@ export const registerSearch: RegisterCommand = (program: Command, io: CliIo) => 
     .option('--from <seconds>', 'only items ending at or after this media time', parseNumberOption('--from'))
     .option('--to <seconds>', 'only items starting at or before this media time', parseNumberOption('--to'))
     .option('--tag <tag>', 'only items carrying this tag (repeatable: all must match)', collect)
-    .option('--k <n>', 'number of results', parseNumberOption('--k', 1), 10)
+    .option('--k <n>', 'number of results', parseNumberOption('--k', 1), SEARCH_K)
     .option('--ef <n>', 'HNSW search breadth (higher: slower, more exact)', parseNumberOption('--ef', 1))
-    .addOption(new Option('--device <device>', 'where the query encoder runs').choices(Object.keys(DEVICE_PROVIDERS)).default('auto'))
+    .addOption(new Option('--device <device>', 'where the query encoder runs').choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE))
     .option('--models <dir>', 'a folder of <org>/<name> model folders (must match what the knowledge base was synced with)')
     .option('--heads <file>', 'projection heads file (must match what the knowledge base was synced with)')
     .option('--json', 'print the hits with their metadata as JSON')

@@ -7,6 +7,7 @@ import { embedRawPairs, NativeCache, type RawPairs } from '../../encoders/native
 import type { NativePairs } from '../../encoders/native-pairs.js';
 import type { Device, Encoder } from '../../encoders/types.js';
 import { DB_FILE } from '../../index/vector-index.js';
+import { DEFAULT_DEVICE } from '../core/defaults.js';
 import { InputFileError } from '../core/errors/index.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { Modality, Warning } from '../core/types.js';
@@ -73,7 +74,7 @@ export interface NativePairsFromFileOptions extends ReadPairsOptions {
  */
 export async function nativePairsFromFile(
   file: string,
-  { models = {}, modelsDir, device = 'auto', cacheDir, progress = silentProgress, logger, ...read }: NativePairsFromFileOptions = {},
+  { models = {}, modelsDir, device = DEFAULT_DEVICE, cacheDir, progress = silentProgress, logger, ...read }: NativePairsFromFileOptions = {},
 ): Promise<{ data: NativePairs; warnings: Warning[] }> {
   const src = await readPairsFile(file, read);
   if (src.kind === 'native') return { data: src.data, warnings: src.warnings };
