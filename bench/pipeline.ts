@@ -16,9 +16,10 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alignVideo, ALIGN_STAGES } from '../src/pipeline.js';
+import { alignVideo, ALIGN_STAGES } from '../src/pipeline/index.js';
 import { defaultBinaries, probeMedia, requireVideo } from '../src/core/ffmpeg/index.js';
-import { cueTargets, sampleFrames } from '../src/media.js';
+import { cueTargets } from '../alignment/index.js';
+import { sampleFrames } from '../src/pipeline/frames/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DATA = path.join(ROOT, 'bench', '.data');

@@ -102,7 +102,7 @@ export {
   type AlignedSink,
   type EncoderFactory,
   type PipelineVector,
-} from './pipeline.js';
+} from './pipeline/index.js';
 export {
   toGlm4vRecord,
   toGlm41vRecord,
@@ -116,7 +116,7 @@ export {
   type Glm4vRecord,
   type Glm41vRecord,
   type SplitOptions,
-} from './export.js';
+} from './pipeline/dataset.js';
 export {
   probeMedia,
   decodeAudio,
@@ -126,4 +126,4 @@ export {
   type DecodedAudio,
   type FfmpegBinaries,
 } from './core/ffmpeg/index.js';
-export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './media.js';
+export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './pipeline/frames/index.js';

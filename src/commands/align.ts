@@ -4,10 +4,10 @@ import type { Device } from '../../encoders/types.js';
 import { ALIGN_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError, UsageError } from '../core/errors/index.js';
 import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/kb.js';
-import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../export.js';
+import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../pipeline/dataset.js';
 import { resolveFfmpegBinaries } from '../core/ffmpeg/index.js';
-import { SAMPLING_MODES, type SamplingMode } from '../media.js';
-import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline.js';
+import { SAMPLING_MODES, type SamplingMode } from '../pipeline/frames/index.js';
+import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline/index.js';
 import { createProgress } from '../core/progress.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 

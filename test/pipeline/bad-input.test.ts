@@ -1,14 +1,16 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { SAMPLE_MP4, SAMPLE_SRT, captureIo, ffmpegMake, tempDir } from './media-helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { SAMPLE_MP4, SAMPLE_SRT, ffmpegMake } from '../helpers/media.js';
+import { captureIo } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir()));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('bad-input');
+});
 
 describe('bad input', () => {
   async function expectFailure(args: string[], out: string, message: RegExp): Promise<void> {

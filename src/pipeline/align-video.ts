@@ -1,0 +1,132 @@
+/**
+ * The main job: a video plus its subtitles in, aligned frame/audio/text pairs, their embeddings
+ * and a GLM fine-tuning dataset out, in one folder that a rerun resumes instead of redoing.
+ * `alignVideo` checks its options once and runs the stages of stages/ in order.
+ */
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import { removeStaleTemps } from '../core/fs.js';
+import type { KeyedVector, ModelsUsed } from './types.js';
+import { fingerprint, samplingKey } from './frames/manifest.js';
+import type { SamplingPlan } from './frames/plan.js';
+import { prepareOutDir } from './out-dir.js';
+import { recordedOptions, resolveAlignOptions, type AlignVideoOptions } from './options.js';
+import { alignStage } from './stages/align.js';
+import { audioStage } from './stages/audio.js';
+import { embedStage } from './stages/embed.js';
+import { exportStage, writeRunRecord } from './stages/export.js';
+import { framesStage } from './stages/frames.js';
+import { probeStage } from './stages/probe.js';
+import { subtitlesStage } from './stages/subtitles.js';
+import { ALIGN_STAGES, type AlignStage, type AlignVideoResult, type StageContext } from './types.js';
+
+/** Seconds per stage, summed over the stage's calls. */
+function stageClock(now: () => number) {
+  const seconds = Object.fromEntries(ALIGN_STAGES.map((s) => [s, 0])) as Record<AlignStage, number>;
+  const timed = async <T>(stage: AlignStage, fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = now();
+    try {
+      return await fn();
+    } finally {
+      seconds[stage] += (now() - t0) / 1000;
+    }
+  };
+  const rounded = () => Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as Record<AlignStage, number>;
+  return { seconds, timed, rounded };
+}
+
+/**
+ * Aligns a video with its subtitles and writes, into `out`: `frames/` (JPEGs named by time),
+ * `pairs.jsonl`, `embeddings.f32` + `embeddings.json` (unless `embed: false`), the dataset
+ * `train.jsonl` + `dev.jsonl` in `format`, and `run.json` (options, counts, stage timings).
+ * Inputs are fully checked before anything is written; every file is replaced atomically; a rerun
+ * with the same video and sampling reuses the frames.
+ *
+ * @example
+ * const result = await alignVideo('talk.mp4', 'talk.srt', { out: 'talk-out', fps: 1, format: 'glm41v' });
+ * console.log(`${result.pairs} pairs, ${result.train} train / ${result.dev} dev`);
+ */
+export async function alignVideo(video: string, subtitles: string, options: AlignVideoOptions): Promise<AlignVideoResult> {
+  const o = resolveAlignOptions(video, subtitles, options);
+  const { seconds, timed, rounded } = stageClock(o.now);
+  const ctx: StageContext = { binaries: o.binaries, progress: o.progress, log: o.log, warnings: [], now: o.now, signal: o.signal };
+  const { ffmpeg, ffprobe } = o.binaries;
+  o.log(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.source}); ffprobe: ${ffprobe.path} (from ${ffprobe.source})`);
+
+  // Every input check happens before the output folder is touched.
+  const { info } = await timed('probe', () => probeStage({ video: o.video }, ctx));
+  const { cues, inside } = await timed('subtitles', () => subtitlesStage({ subtitles: o.subtitles, offset: o.offset, duration: info.duration }, ctx));
+  // A `sync` stage (issue 13) goes here: it maps `cues` onto the audio and hands the shifted cues on.
+  const plan: SamplingPlan =
+    o.mode === 'fps' ? { mode: 'fps', fps: o.fps } : o.mode === 'cue' ? { mode: 'cue', perCue: o.perCue, cues: inside } : { mode: 'scene', threshold: o.sceneThreshold };
+
+  const createdOut = await prepareOutDir(o.out);
+  // A failed run leaves no output behind: a folder it created is removed; an existing one keeps the last complete run.
+  let completed = false;
+  // New frames wait in staging until the export stage, so a run that fails later leaves the previous
+  // dataset and the frames it points at untouched.
+  let staged: string | null = null;
+  try {
+    // Staging folders and temp files an interrupted run left behind.
+    removeStaleTemps(o.out);
+    const videoId = await fingerprint(o.video);
+    const framesDir = path.join(o.out, 'frames');
+    const sampling = samplingKey(plan, o.jpegQuality, info.duration);
+    const frames = await timed('frames', () =>
+      framesStage({ video: o.video, info, plan, jpegQuality: o.jpegQuality, framesDir, videoId, sampling, keepJpeg: o.embed }, ctx),
+    );
+    staged = frames.staged;
+    const { clips } = await timed('audio', () => audioStage({ video: o.video, info }, ctx));
+    const aligned = await timed('align', () =>
+      alignStage({ video: o.video, subtitles: o.subtitles, frames: frames.frames, cues, plan, duration: info.duration, threshold: o.threshold }, ctx),
+    );
+
+    let embedded = { vectors: [] as KeyedVector[], models: {} as ModelsUsed, reused: 0, pairs: aligned.pairs };
+    if (o.embed && aligned.pairs.length > 0) {
+      const models = { create: o.createEncoder, modelsDir: o.modelsDir, device: o.device, heads: o.heads };
+      embedded = await timed('embed', () =>
+        embedStage({ out: o.out, pairs: aligned.pairs, pairFrames: aligned.pairFrames, cues, duration: info.duration, clips, videoId, staged, models }, ctx),
+      );
+      // Audio decoding ran inside the embed stage (lazily, per window): report it as its own stage.
+      seconds.audio += clips?.decodeSeconds ?? 0;
+      seconds.embed -= clips?.decodeSeconds ?? 0;
+    }
+    const { vectors, models, pairs } = embedded;
+
+    if (o.sink) await o.sink({ video: o.video, pairs, vectors, models });
+
+    const { train, dev, files } = await timed('export', () =>
+      exportStage({ out: o.out, pairs, vectors, models, format: o.format, prompt: o.prompt, split: o.split, seed: o.seed, staged }, ctx),
+    );
+    staged = null; // moved into place
+
+    const result: AlignVideoResult = {
+      video: o.video,
+      subtitles: o.subtitles,
+      out: o.out,
+      mode: o.mode,
+      format: o.format,
+      duration: info.duration,
+      frames: frames.frames.length,
+      pairs: pairs.length,
+      unpairedFrames: aligned.unpairedFrames,
+      unpairedCues: aligned.unpairedCues,
+      dropped: aligned.dropped,
+      train,
+      dev,
+      framesReused: frames.reused,
+      embeddingsReused: embedded.reused,
+      hasAudio: info.audio !== null,
+      embedded: vectors.length > 0,
+      warnings: ctx.warnings,
+      seconds: rounded(),
+      files,
+    };
+    await writeRunRecord(files.manifest, { version: 1, options: recordedOptions(o), models, ...result });
+    completed = true;
+    return result;
+  } finally {
+    if (!completed && staged) await rm(staged, { recursive: true, force: true });
+    if (!completed && createdOut) await rm(createdOut, { recursive: true, force: true });
+  }
+}

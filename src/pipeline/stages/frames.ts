@@ -1,0 +1,88 @@
+/**
+ * Stage 3, frames: reuse the frames of an earlier run when video and sampling match, else sample
+ * them in one decode pass into a staging folder that the export stage moves into place.
+ */
+import { createHash } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cueTargets } from '../../../alignment/index.js';
+import { makeStagingDir } from '../../core/fs.js';
+import type { MediaInfo } from '../../core/ffmpeg/index.js';
+import { loadReusableFrames, writeFramesManifest, type VideoFingerprint } from '../frames/manifest.js';
+import { frameFileName } from '../frames/names.js';
+import type { SamplingPlan } from '../frames/plan.js';
+import { sampleCheckedFrames, type SampledFrame } from '../frames/sample.js';
+import type { FrameRecord, StageContext } from '../types.js';
+
+export interface FramesInput {
+  video: string;
+  info: MediaInfo;
+  plan: SamplingPlan;
+  jpegQuality: number;
+  /** `DIR/frames`: where the frames live once the run completes. */
+  framesDir: string;
+  videoId: VideoFingerprint;
+  /** The sampling key recorded in the frames manifest (see samplingKey). */
+  sampling: unknown;
+  /** Keep each new frame's JPEG bytes on its record, for the image encoder. */
+  keepJpeg: boolean;
+}
+
+export interface FramesOutput {
+  /** In time order. */
+  frames: FrameRecord[];
+  /** True when the frames of an earlier run were reused. */
+  reused: boolean;
+  /** The staging folder holding new frames (to move over `framesDir` at export), or null when reused. */
+  staged: string | null;
+}
+
+/**
+ * Produces the run's frames. A failure removes the staging folder it made.
+ *
+ * @example
+ * const { frames, staged } = await framesStage({ video, info, plan, jpegQuality: 90, framesDir, videoId, sampling, keepJpeg: true }, ctx);
+ */
+export async function framesStage(input: FramesInput, ctx: StageContext): Promise<FramesOutput> {
+  const { video, info, plan, jpegQuality, framesDir, videoId, sampling, keepJpeg } = input;
+  const reused = await loadReusableFrames(framesDir, videoId, sampling);
+  if (reused) {
+    ctx.log(`frames: reusing ${reused.length} frames in ${framesDir}`);
+    ctx.progress.stage('frames', reused.length).done();
+    return { frames: reused, reused: true, staged: null };
+  }
+  const staging = await makeStagingDir(framesDir);
+  const expected = plan.mode === 'fps' ? Math.ceil(info.duration * plan.fps) : plan.mode === 'cue' ? cueTargets(plan.cues, plan.perCue, info.duration).length : 0;
+  const bar = ctx.progress.stage('frames', expected);
+  const records: FrameRecord[] = [];
+  try {
+    await sampleCheckedFrames(video, info, plan, {
+      binaries: ctx.binaries,
+      jpegQuality,
+      signal: ctx.signal,
+      keepJpeg: false,
+      onFrame: async (f: SampledFrame) => {
+        const name = frameFileName(f.time);
+        // Keep the bytes only for the image encoder: without embedding, memory stays flat however long the video.
+        const rec: FrameRecord = {
+          time: f.time,
+          file: path.join(framesDir, name),
+          sha1: createHash('sha1').update(f.jpeg).digest('hex'),
+          bytes: f.jpeg.length,
+          jpeg: keepJpeg ? f.jpeg : null,
+        };
+        records.push(rec);
+        await writeFile(path.join(staging, name), f.jpeg);
+        if (expected === 0) bar.setTotal(records.length); // scene mode: the count is only known as cuts are found
+        bar.tick();
+      },
+    });
+    await writeFramesManifest(staging, videoId, sampling, records);
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+  bar.setTotal(records.length);
+  bar.done();
+  return { frames: records, reused: false, staged: staging };
+}
