@@ -135,8 +135,11 @@ export function resolveAlignOptions(
   checkJpegQuality(jpegQuality);
   // Formatting a dummy record validates the prompt for the format.
   toDatasetRecord({ video: '', frame: '', frame_time: 0, cue_index: 0, start: 0, end: 0, text: '', distance: 0 }, format, prompt);
-  // The numbers of the chosen mode's plan; cue mode's cues are only known after the subtitles are read.
-  validatePlan(mode === 'fps' ? { mode, fps } : mode === 'cue' ? { mode, perCue, cues: [] } : { mode, threshold: sceneThreshold });
+  // Every plan's numbers, whichever mode is chosen: a wrong value is wrong even where it is unused.
+  // (Cue mode's cues are only known after the subtitles are read.)
+  validatePlan({ mode: 'fps', fps });
+  validatePlan({ mode: 'cue', perCue, cues: [] });
+  validatePlan({ mode: 'scene', threshold: sceneThreshold });
   return {
     video: path.resolve(video),
     subtitles: path.resolve(subtitles),

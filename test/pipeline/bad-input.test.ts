@@ -88,6 +88,22 @@ describe('bad input', () => {
     await chmod(parent, 0o700);
   });
 
+  it('checks each number once, in alignVideo, with the range it must lie in (exit 2), before anything is written', async () => {
+    const out = path.join(dir, 'o');
+    for (const [flag, value, expected] of [
+      ['--fps', '0', /fps: 0\. Expected a frame rate > 0/],
+      ['--per-cue', '0', /per-cue: 0\. Expected an integer from 1 to 100/],
+      ['--split', '1.5', /split: 1\.5\. Expected a train fraction from 0 to 1/],
+      ['--jpeg-quality', '101', /jpeg-quality: 101\. Expected an integer from 1 to 100/],
+      ['--seed', 'x', /--seed: "x"\. Expected a whole number/],
+    ] as const) {
+      const io = captureIo();
+      expect(await runCli(['align', SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', flag, value], io), flag).toBe(2);
+      expect(io.err()).toMatch(expected);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('rejects an unknown --format as usage (exit 2)', async () => {
     const io = captureIo();
     expect(await runCli(['align', SAMPLE_MP4, SAMPLE_SRT, '--out', path.join(dir, 'o'), '--format', 'llava'], io)).toBe(2);
