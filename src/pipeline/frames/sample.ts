@@ -129,7 +129,7 @@ export async function sampleCheckedFrames(
     run = await runFfmpeg(binaries.ffmpeg.path, args, {
       signal: stop.signal,
       onStdout: (chunk) => {
-        jpegs.push(...splitter.push(chunk));
+        for (const jpeg of splitter.push(chunk)) jpegs.push(jpeg);
         emit();
       },
       onLine: (line) => {

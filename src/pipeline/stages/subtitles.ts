@@ -28,7 +28,8 @@ export interface SubtitlesOutput {
  */
 export async function subtitlesStage({ subtitles, offset, duration }: SubtitlesInput, ctx: StageContext): Promise<SubtitlesOutput> {
   const doc = await readSubtitleFile(subtitles);
-  ctx.warnings.push(...doc.warnings);
+  // One by one: a spread of a file's warnings into push() overflows the call stack past ~100k of them.
+  for (const w of doc.warnings) ctx.warnings.push(w);
   if (doc.cues.length === 0) throw new SubtitleParseError(subtitles, null, 'has no cues; nothing to align');
   // Everything downstream (vector ids, the train/dev split, pairs' cue_index) keys on the cue number,
   // so it must be unique; files that repeat or restart numbers would otherwise lose all but one cue per number.
@@ -41,7 +42,14 @@ export async function subtitlesStage({ subtitles, offset, duration }: SubtitlesI
   const cues = doc.cues.map((c, i) => ({ ...c, index: repeated ? i + 1 : c.index, start: c.start + offset, end: c.end + offset }));
   const inside = cues.filter((c) => c.end > 0 && c.start < duration);
   if (inside.length === 0) {
-    throw new SubtitlesOutsideVideoError(subtitles, duration, Math.min(...cues.map((c) => c.start)), Math.max(...cues.map((c) => c.end)));
+    // A loop, not Math.min(...): spreading 250k cues into arguments overflows the call stack.
+    let first = Infinity;
+    let last = -Infinity;
+    for (const c of cues) {
+      if (c.start < first) first = c.start;
+      if (c.end > last) last = c.end;
+    }
+    throw new SubtitlesOutsideVideoError(subtitles, duration, first, last);
   }
   if (inside.length < cues.length) {
     ctx.warnings.push({ file: subtitles, message: `${cues.length - inside.length} cue(s) lie outside the video (0–${duration.toFixed(3)} s) and cannot be paired` });
