@@ -3,18 +3,17 @@
  * and a GLM fine-tuning dataset out, in one folder that a rerun resumes instead of redoing.
  * `alignVideo` checks its options once and runs the stages of stages/ in order.
  */
-import path from 'node:path';
 import { rm } from 'node:fs/promises';
-import { removeStaleTemps } from '../core/fs.js';
+import { environmentError } from '../core/errors/index.js';
 import type { KeyedVector, ModelsUsed } from './types.js';
 import { fingerprint, samplingKey } from './frames/manifest.js';
 import type { SamplingPlan } from './frames/plan.js';
-import { prepareOutDir } from './out-dir.js';
+import { openOutputFolder } from './out-dir.js';
 import { recordedOptions, resolveAlignOptions, type AlignVideoOptions } from './options.js';
 import { alignStage } from './stages/align.js';
 import { audioStage } from './stages/audio.js';
 import { embedStage } from './stages/embed.js';
-import { exportStage, writeRunRecord } from './stages/export.js';
+import { exportStage, writtenNames } from './stages/export.js';
 import { framesStage } from './stages/frames.js';
 import { probeStage } from './stages/probe.js';
 import { subtitlesStage } from './stages/subtitles.js';
@@ -60,17 +59,19 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
   const plan: SamplingPlan =
     o.mode === 'fps' ? { mode: 'fps', fps: o.fps } : o.mode === 'cue' ? { mode: 'cue', perCue: o.perCue, cues: inside } : { mode: 'scene', threshold: o.sceneThreshold };
 
-  const createdOut = await prepareOutDir(o.out);
+  // Refuses a folder holding files mmalign did not write, and one another run is writing into.
+  const folder = await openOutputFolder(o.out, { purpose: `align ${o.video}` });
   // A failed run leaves no output behind: a folder it created is removed; an existing one keeps the last complete run.
   let completed = false;
   // New frames wait in staging until the export stage, so a run that fails later leaves the previous
   // dataset and the frames it points at untouched.
   let staged: string | null = null;
   try {
-    // Staging folders and temp files an interrupted run left behind.
-    removeStaleTemps(o.out);
+    await folder.claim(writtenNames(o.format, o.embed)).catch((err: unknown) => {
+      throw environmentError(err, o.out, 'writing the output marker') ?? err;
+    });
     const videoId = await fingerprint(o.video);
-    const framesDir = path.join(o.out, 'frames');
+    const framesDir = folder.framesDir;
     const sampling = samplingKey(plan, o.jpegQuality, info.duration);
     const frames = await timed('frames', () =>
       framesStage({ video: o.video, info, plan, jpegQuality: o.jpegQuality, framesDir, videoId, sampling, keepJpeg: o.embed }, ctx),
@@ -95,10 +96,10 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
 
     if (o.sink) await o.sink({ video: o.video, pairs, vectors, models });
 
-    const { train, dev, files } = await timed('export', () =>
+    const exported = await timed('export', () =>
       exportStage({ out: o.out, pairs, vectors, models, format: o.format, prompt: o.prompt, split: o.split, seed: o.seed, staged }, ctx),
     );
-    staged = null; // moved into place
+    const { train, dev, files } = exported;
 
     const result: AlignVideoResult = {
       video: o.video,
@@ -122,11 +123,14 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
       seconds: rounded(),
       files,
     };
-    await writeRunRecord(files.manifest, { version: 1, options: recordedOptions(o), models, ...result });
+    await exported.commit({ version: 1, options: recordedOptions(o), models, ...result });
+    staged = null; // moved into place
     completed = true;
+    // The run is complete whatever happens now; a marker that keeps the claims of this run is still right.
+    await folder.settle().catch((err: unknown) => o.log(`could not update ${o.out}'s marker: ${(err as Error).message}`));
     return result;
   } finally {
     if (!completed && staged) await rm(staged, { recursive: true, force: true });
-    if (!completed && createdOut) await rm(createdOut, { recursive: true, force: true });
+    await folder.close(completed);
   }
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cueTargets } from '../../../alignment/index.js';
+import { environmentError } from '../../core/errors/index.js';
 import { makeStagingDir } from '../../core/fs.js';
 import type { MediaInfo } from '../../core/ffmpeg/index.js';
 import { loadReusableFrames, writeFramesManifest, type VideoFingerprint } from '../frames/manifest.js';
@@ -38,7 +39,8 @@ export interface FramesOutput {
 }
 
 /**
- * Produces the run's frames. A failure removes the staging folder it made.
+ * Produces the run's frames. A failure removes the staging folder it made; a full disk or a
+ * read-only folder is a DiskFullError / NotWritableError naming DIR/frames.
  *
  * @example
  * const { frames, staged } = await framesStage({ video, info, plan, jpegQuality: 90, framesDir, videoId, sampling, keepJpeg: true }, ctx);
@@ -51,7 +53,11 @@ export async function framesStage(input: FramesInput, ctx: StageContext): Promis
     ctx.progress.stage('frames', reused.length).done();
     return { frames: reused, reused: true, staged: null };
   }
-  const staging = await makeStagingDir(framesDir);
+  // Only failures of our own writes are the machine's (a full disk, a read-only folder).
+  const writeFailed = (err: unknown): never => {
+    throw environmentError(err, framesDir, 'writing frames') ?? err;
+  };
+  const staging = await makeStagingDir(framesDir).catch(writeFailed);
   const expected = plan.mode === 'fps' ? Math.ceil(info.duration * plan.fps) : plan.mode === 'cue' ? cueTargets(plan.cues, plan.perCue, info.duration).length : 0;
   const bar = ctx.progress.stage('frames', expected);
   const records: FrameRecord[] = [];
@@ -72,13 +78,15 @@ export async function framesStage(input: FramesInput, ctx: StageContext): Promis
           jpeg: keepJpeg ? f.jpeg : null,
         };
         records.push(rec);
-        await writeFile(path.join(staging, name), f.jpeg);
+        await writeFile(path.join(staging, name), f.jpeg).catch(writeFailed);
         if (expected === 0) bar.setTotal(records.length); // scene mode: the count is only known as cuts are found
         bar.tick();
       },
     });
-    await writeFramesManifest(staging, videoId, sampling, records);
+    await writeFramesManifest(staging, videoId, sampling, records).catch(writeFailed);
   } catch (err) {
+    // Staged frames are not kept: a partial sampling cannot be resumed, and on a full disk they hold
+    // the space the user has to free. The previous run's frames in DIR/frames are untouched.
     await rm(staging, { recursive: true, force: true });
     throw err;
   }
