@@ -12,9 +12,11 @@ import { openOutputFolder } from './out-dir.js';
 import { recordedOptions, resolveAlignOptions, type AlignVideoOptions } from './options.js';
 import { alignStage } from './stages/align.js';
 import { audioStage } from './stages/audio.js';
-import { embedStage } from './stages/embed.js';
+import { loadEmbeddingCache } from './embedding-cache.js';
+import { embedStage, type EmbedModels } from './stages/embed.js';
+import { imageStream, nearCueWithText, type StreamedImages } from './stages/embed-images.js';
 import { exportStage, writtenNames } from './stages/export.js';
-import { framesStage } from './stages/frames.js';
+import { framesStage, type FramesOutput } from './stages/frames.js';
 import { probeStage } from './stages/probe.js';
 import { subtitlesStage } from './stages/subtitles.js';
 import { ALIGN_STAGES, type AlignStage, type AlignVideoResult, type StageContext } from './types.js';
@@ -73,10 +75,19 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
     const videoId = await fingerprint(o.video);
     const framesDir = folder.framesDir;
     const sampling = samplingKey(plan, o.jpegQuality, info.duration);
-    const frames = await timed('frames', () =>
-      framesStage({ video: o.video, info, plan, jpegQuality: o.jpegQuality, framesDir, videoId, sampling, keepJpeg: o.embed }, ctx),
-    );
-    staged = frames.staged;
+    // The embed stage's models; with embedding on, new frames are embedded while they are sampled.
+    const encoders: EmbedModels = { create: o.createEncoder, modelsDir: o.modelsDir, device: o.device, heads: o.heads };
+    const cache = o.embed ? await loadEmbeddingCache(o.out) : null;
+    const images = o.embed ? imageStream({ models: encoders, cache, wanted: nearCueWithText(cues, o.threshold) }, ctx) : null;
+    let streamed: StreamedImages | null = null;
+    let frames: FramesOutput;
+    try {
+      frames = await timed('frames', () => framesStage({ video: o.video, info, plan, jpegQuality: o.jpegQuality, framesDir, videoId, sampling, images }, ctx));
+      staged = frames.staged;
+      if (images) streamed = await timed('embed', () => images.finish());
+    } finally {
+      await images?.dispose();
+    }
     const { clips } = await timed('audio', () => audioStage({ video: o.video, info }, ctx));
     const aligned = await timed('align', () =>
       alignStage({ video: o.video, subtitles: o.subtitles, frames: frames.frames, cues, plan, duration: info.duration, threshold: o.threshold }, ctx),
@@ -84,9 +95,8 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
 
     let embedded = { vectors: [] as KeyedVector[], models: {} as ModelsUsed, reused: 0, pairs: aligned.pairs };
     if (o.embed && aligned.pairs.length > 0) {
-      const models = { create: o.createEncoder, modelsDir: o.modelsDir, device: o.device, heads: o.heads };
       embedded = await timed('embed', () =>
-        embedStage({ out: o.out, pairs: aligned.pairs, pairFrames: aligned.pairFrames, cues, duration: info.duration, clips, videoId, staged, models }, ctx),
+        embedStage({ cache, images: streamed, pairs: aligned.pairs, pairFrames: aligned.pairFrames, cues, duration: info.duration, clips, videoId, staged, models: encoders }, ctx),
       );
       // Audio decoding ran inside the embed stage (lazily, per window): report it as its own stage.
       seconds.audio += clips?.decodeSeconds ?? 0;

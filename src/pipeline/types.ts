@@ -47,14 +47,13 @@ export type AlignedSink = (batch: {
   models: Readonly<ModelsUsed>;
 }) => Promise<void>;
 
-/** A frame as the pipeline carries it: JPEG bytes in memory when just sampled, from disk when reused. */
+/** A frame as the pipeline carries it: its bytes are on disk (staging or DIR/frames), never kept in memory. */
 export interface FrameRecord {
   time: number;
   /** Where the frame lives once the run completes: `DIR/frames/<name>`. */
   file: string;
   sha1: string;
   bytes: number;
-  jpeg: Buffer | null;
 }
 
 /** What every stage may use: the run's shared I/O, progress and warnings. */

@@ -159,9 +159,12 @@ describe('two runs into one folder', () => {
 
   it('runs two CLI processes on one folder: the first writes a consistent dataset, the second exits 1 with one line and no stack trace', async () => {
     const out = path.join(dir, 'out');
-    // The first run's ffmpeg is slow to start sampling, so the first run surely still holds the folder.
+    // The first run's ffmpeg starts sampling only once the test says go, so the first run surely holds the folder meanwhile.
+    const go = path.join(dir, 'go');
     const slow = path.join(dir, 'slow-ffmpeg');
-    await writeFile(slow, '#!/bin/sh\ncase "$*" in *image2pipe*) sleep 4;; esac\nexec ffmpeg "$@"\n', { mode: 0o755 });
+    await writeFile(slow, `#!/bin/sh\ncase "$*" in *image2pipe*) n=0; while [ ! -e '${go}' ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done;; esac\nexec ffmpeg "$@"\n`, {
+      mode: 0o755,
+    });
     const run = (fps: string, env: NodeJS.ProcessEnv = {}) => {
       const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'align', SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--fps', fps], {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -175,6 +178,7 @@ describe('two runs into one folder', () => {
     // The second starts once the first holds the folder (its lock is there), as `align ... &` twice does.
     while (!existsSync(path.join(out, OUT_LOCK))) await new Promise((r) => setTimeout(r, 20));
     const second = await run('0.5');
+    await writeFile(go, '');
     expect(second.code).toBe(1);
     expect(second.err.trim().split('\n')).toEqual([expect.stringMatching(/^mmalign: .*out: process \d+ on .* is writing into this output folder \(align .*sample\.mp4\)/)]);
     expect((await first).code).toBe(0);

@@ -93,7 +93,7 @@ export async function loadReusableFrames(framesDir: string, video: VideoFingerpr
     const st = await stat(path.join(framesDir, f.file)).catch(() => null);
     if (!st || st.size !== f.bytes) return null;
   }
-  return manifest.frames.map((f) => ({ time: f.time, file: path.join(framesDir, f.file), sha1: f.sha1, bytes: f.bytes, jpeg: null }));
+  return manifest.frames.map((f) => ({ time: f.time, file: path.join(framesDir, f.file), sha1: f.sha1, bytes: f.bytes }));
 }
 
 /**

@@ -29,8 +29,15 @@ export interface SampleFramesOptions {
    * frames in `onFrame` pass false, so memory does not grow with the length of the video.
    */
   keepJpeg?: boolean;
+  /**
+   * At most this many `onFrame` calls may be unfinished at once (default 16): beyond that ffmpeg is
+   * paused until half of them are done, so a slow consumer (a disk, an encoder) bounds the frames in memory.
+   */
+  maxPending?: number;
   signal?: AbortSignal;
 }
+
+const MAX_PENDING = 16;
 
 const EMPTY = Buffer.alloc(0);
 const SHOWINFO = /Parsed_showinfo_\d+ @ [^\]]*\] (?:\[info\] )?n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[\d.e+-]+)/;
@@ -63,7 +70,7 @@ export async function sampleCheckedFrames(
   video: string,
   info: MediaInfo,
   plan: SamplingPlan,
-  { binaries = defaultBinaries(), jpegQuality = JPEG_QUALITY, onFrame, keepJpeg = true, signal }: SampleFramesOptions = {},
+  { binaries = defaultBinaries(), jpegQuality = JPEG_QUALITY, onFrame, keepJpeg = true, maxPending = MAX_PENDING, signal }: SampleFramesOptions = {},
 ): Promise<SampledFrame[]> {
   const expr = selectExpression(plan, info.duration);
   const filter = `select='${expr}',showinfo`;
@@ -93,17 +100,31 @@ export async function sampleCheckedFrames(
   const jpegs: Buffer[] = [];
   const frames: SampledFrame[] = [];
   const splitter = new JpegStreamSplitter();
-  const pendingWork: Promise<void>[] = [];
+  // Unfinished onFrame calls; ffmpeg's stdout is paused while there are too many.
+  const inFlight = new Set<Promise<void>>();
+  let flow: { pause(): void; resume(): void } | null = null;
+  let paused = false;
+  const settled = () => Promise.all([...inFlight]);
+  const limit = Math.max(1, Math.floor(maxPending));
   // The first onFrame failure (e.g. a full disk) stops ffmpeg and is rethrown once it has exited;
   // each promise is caught as it is pushed, so a rejection is never unhandled.
   let callbackFailure: { error: unknown } | null = null;
   const stop = new AbortController();
-  const forwardAbort = () => stop.abort(signal?.reason);
+  // A killed ffmpeg only closes once its stdout is drained: never leave it paused when stopping.
+  const unpause = () => {
+    paused = false;
+    flow?.resume();
+  };
+  const forwardAbort = () => {
+    unpause();
+    stop.abort(signal?.reason);
+  };
   if (signal?.aborted) forwardAbort();
   else signal?.addEventListener('abort', forwardAbort, { once: true });
   const fail = (error: unknown) => {
     if (callbackFailure) return;
     callbackFailure = { error };
+    unpause();
     stop.abort(error);
   };
   const emit = () => {
@@ -120,7 +141,18 @@ export async function sampleCheckedFrames(
         } catch (err) {
           work = Promise.reject(err);
         }
-        pendingWork.push(work.catch(fail));
+        const tracked: Promise<void> = work.catch(fail).finally(() => {
+          inFlight.delete(tracked);
+          if (paused && inFlight.size <= limit / 2) {
+            paused = false;
+            flow?.resume();
+          }
+        });
+        inFlight.add(tracked);
+        if (!paused && inFlight.size >= limit) {
+          paused = true;
+          flow?.pause();
+        }
       }
     }
   };
@@ -128,6 +160,7 @@ export async function sampleCheckedFrames(
   try {
     run = await runFfmpeg(binaries.ffmpeg.path, args, {
       signal: stop.signal,
+      onStdoutFlow: (f) => (flow = f),
       onStdout: (chunk) => {
         for (const jpeg of splitter.push(chunk)) jpegs.push(jpeg);
         emit();
@@ -147,11 +180,11 @@ export async function sampleCheckedFrames(
   } finally {
     signal?.removeEventListener('abort', forwardAbort);
     // Let in-flight writes settle (they never reject: fail() caught them) before the caller cleans up.
-    await Promise.all(pendingWork);
+    await settled();
     if (scriptDir) await rm(scriptDir, { recursive: true, force: true });
   }
   emit();
-  await Promise.all(pendingWork);
+  await settled();
   if (callbackFailure) throw (callbackFailure as { error: unknown }).error;
   const damage = run.errors.filter((e) => DAMAGE.test(e));
   const filterFailure = run.errors.find((e) => FILTER_FAILURE.test(e));

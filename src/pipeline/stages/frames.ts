@@ -14,6 +14,7 @@ import { frameFileName } from '../frames/names.js';
 import type { SamplingPlan } from '../frames/plan.js';
 import { sampleCheckedFrames, type SampledFrame } from '../frames/sample.js';
 import type { FrameRecord, StageContext } from '../types.js';
+import type { ImageStream } from './embed-images.js';
 
 export interface FramesInput {
   video: string;
@@ -25,8 +26,8 @@ export interface FramesInput {
   videoId: VideoFingerprint;
   /** The sampling key recorded in the frames manifest (see samplingKey). */
   sampling: unknown;
-  /** Keep each new frame's JPEG bytes on its record, for the image encoder. */
-  keepJpeg: boolean;
+  /** Where new frames go to be embedded as they are sampled, or null (not embedding). */
+  images: ImageStream | null;
 }
 
 export interface FramesOutput {
@@ -46,7 +47,7 @@ export interface FramesOutput {
  * const { frames, staged } = await framesStage({ video, info, plan, jpegQuality: 90, framesDir, videoId, sampling, keepJpeg: true }, ctx);
  */
 export async function framesStage(input: FramesInput, ctx: StageContext): Promise<FramesOutput> {
-  const { video, info, plan, jpegQuality, framesDir, videoId, sampling, keepJpeg } = input;
+  const { video, info, plan, jpegQuality, framesDir, videoId, sampling, images } = input;
   const reused = await loadReusableFrames(framesDir, videoId, sampling);
   if (reused) {
     ctx.log(`frames: reusing ${reused.length} frames in ${framesDir}`);
@@ -67,18 +68,15 @@ export async function framesStage(input: FramesInput, ctx: StageContext): Promis
       jpegQuality,
       signal: ctx.signal,
       keepJpeg: false,
+      // With embedding, frames wait for the encoder: a few batches, then ffmpeg pauses.
+      maxPending: images ? 8 : 16,
       onFrame: async (f: SampledFrame) => {
         const name = frameFileName(f.time);
-        // Keep the bytes only for the image encoder: without embedding, memory stays flat however long the video.
-        const rec: FrameRecord = {
-          time: f.time,
-          file: path.join(framesDir, name),
-          sha1: createHash('sha1').update(f.jpeg).digest('hex'),
-          bytes: f.jpeg.length,
-          jpeg: keepJpeg ? f.jpeg : null,
-        };
+        const rec: FrameRecord = { time: f.time, file: path.join(framesDir, name), sha1: createHash('sha1').update(f.jpeg).digest('hex'), bytes: f.jpeg.length };
         records.push(rec);
         await writeFile(path.join(staging, name), f.jpeg).catch(writeFailed);
+        // The bytes go to the image encoder now, not at the embed stage: memory stays flat however long the video.
+        await images?.add(rec, f.jpeg);
         if (expected === 0) bar.setTotal(records.length); // scene mode: the count is only known as cuts are found
         bar.tick();
       },

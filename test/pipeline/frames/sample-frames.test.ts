@@ -77,6 +77,31 @@ describe('sampleFrames', () => {
   });
 });
 
+describe('sampleFrames with a slow onFrame', () => {
+  it('pauses ffmpeg while maxPending calls are unfinished, and still delivers every frame in order', async () => {
+    const info = requireVideo(await probeMedia(SAMPLE_MP4));
+    let running = 0;
+    let most = 0;
+    const seen: number[] = [];
+    const frames = await sampleFrames(SAMPLE_MP4, info, { mode: 'fps', fps: 10 }, {
+      keepJpeg: false,
+      maxPending: 4,
+      onFrame: async (f) => {
+        running++;
+        most = Math.max(most, running);
+        seen.push(f.time);
+        await new Promise((r) => setTimeout(r, 10));
+        running--;
+      },
+    });
+    expect(frames).toHaveLength(180);
+    expect(seen).toEqual(frames.map((f) => f.time));
+    // The JPEGs of one pipe chunk may all arrive after the pause: a few over the limit, never the whole video.
+    expect(most).toBeLessThanOrEqual(4 + 8);
+    expect(most).toBeGreaterThanOrEqual(4);
+  });
+});
+
 describe('JpegStreamSplitter', () => {
   it('splits concatenated JPEGs however the stream is chunked', async () => {
     const info = requireVideo(await probeMedia(SAMPLE_MP4));
