@@ -84,7 +84,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseIntegerOption('--per-cue'), ALIGN_DEFAULTS.perCue)
     .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseNumberOption('--scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
     .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold'), ALIGN_DEFAULTS.threshold)
-    .option('--offset <seconds>', 'shift every cue by this many seconds (positive = subtitles late)', parseNumberOption('--offset'), ALIGN_DEFAULTS.offset)
+    .option('--offset <seconds>', 'seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', parseNumberOption('--offset'), ALIGN_DEFAULTS.offset)
     .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(ALIGN_DEFAULTS.device))
     .option('--models <dir>', 'folder of encoder models (default: the embedded tiny models)')
     .option('--heads <file>', 'projection heads file, e.g. from `mmalign heads train` (default: seeded heads; cross-modal scores mean nothing until trained)')

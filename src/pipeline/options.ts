@@ -26,7 +26,10 @@ export interface AlignVideoOptions {
   sceneThreshold?: number;
   /** Largest frame-to-cue gap in seconds that still pairs them. Default 0.5. */
   threshold?: number;
-  /** Seconds added to every cue time (positive = subtitles are late). Default 0. */
+  /**
+   * Seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a
+   * negative value when subtitles appear late). Default 0.
+   */
   offset?: number;
   /** Embed frames, cue texts and cue audio (default true). */
   embed?: boolean;

@@ -174,6 +174,14 @@ describe('mmalign align --no-embed', () => {
     expect(first.frame_time).toBeCloseTo(2.4, 6); // midpoint 2.3665 s → the first frame at or after it
   });
 
+  it('says in --help which way --offset moves the cues: positive delays them', async () => {
+    const io = captureIo();
+    expect(await runCli(['align', '--help'], io)).toBe(0);
+    expect(io.out().replace(/\s+/g, ' ')).toMatch(
+      /--offset <seconds> seconds added to every cue time: positive delays the subtitles, negative makes them earlier \(use a negative value when subtitles appear late\)/,
+    );
+  });
+
   it('says which ffmpeg it uses with --verbose', async () => {
     const io = captureIo();
     const code = await runCli(['align', SAMPLE_MP4, SAMPLE_SRT, '--out', path.join(dir, 'out'), '--no-embed', '--verbose'], io);
