@@ -68,6 +68,7 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
   // New frames wait in staging until the export stage, so a run that fails later leaves the previous
   // dataset and the frames it points at untouched.
   let staged: string | null = null;
+  let abandonExport: (() => Promise<void>) | null = null;
   try {
     await folder.claim(writtenNames(o.format, o.embed)).catch((err: unknown) => {
       throw environmentError(err, o.out, 'writing the output marker') ?? err;
@@ -109,6 +110,7 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
     const exported = await timed('export', () =>
       exportStage({ out: o.out, pairs, vectors, models, format: o.format, prompt: o.prompt, split: o.split, seed: o.seed, staged }, ctx),
     );
+    abandonExport = exported.abandon;
     const { train, dev, files } = exported;
 
     const result: AlignVideoResult = {
@@ -141,6 +143,7 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
     return result;
   } finally {
     if (!completed && staged) await rm(staged, { recursive: true, force: true });
+    if (!completed) await abandonExport?.();
     await folder.close(completed);
   }
 }
