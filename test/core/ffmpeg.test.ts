@@ -1,21 +1,23 @@
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+/** The ffmpeg driver (src/core/ffmpeg/): finding the binaries, probing, decoding and slicing audio. */
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  FfmpegNotFoundError,
-  InputFileError,
-  InvalidOptionError,
-  MediaDecodeError,
-  NoVideoStreamError,
-} from '../src/core/errors/index.js';
-import { decodeAudio, probeMedia, requireVideo, resolveFfmpegBinaries, sliceAudio, type MediaInfo } from '../src/core/ffmpeg/index.js';
-import { JpegStreamSplitter, cueTargets, frameFileName, sampleFrames } from '../src/media.js';
-import { SAMPLE_FPS, SAMPLE_MP4, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FfmpegNotFoundError, InputFileError, MediaDecodeError, NoVideoStreamError } from '../../src/core/errors/index.js';
+import { decodeAudio, probeMedia, requireVideo, resolveFfmpegBinaries, sliceAudio, type MediaInfo } from '../../src/core/ffmpeg/index.js';
+import { SAMPLE_MP4, ffmpegMake } from '../helpers/media.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir()));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('ffmpeg');
+});
+
+/** Root-mean-square level of a stretch of samples. */
+function rms(samples: Float32Array): number {
+  let s = 0;
+  for (const x of samples) s += x * x;
+  return Math.sqrt(s / Math.max(1, samples.length));
+}
 
 describe('resolveFfmpegBinaries', () => {
   const exe = process.execPath; // any real executable file stands in for ffmpeg
@@ -87,87 +89,6 @@ describe('probeMedia', () => {
   });
 });
 
-describe('sampleFrames', () => {
-  it('samples fps mode at the exact grid times, proven by the frame number burnt into each frame', async () => {
-    const info = requireVideo(await probeMedia(SAMPLE_MP4));
-    const frames = await sampleFrames(SAMPLE_MP4, info, { mode: 'fps', fps: 1 });
-    expect(frames.map((f) => f.time)).toEqual(Array.from({ length: 18 }, (_, k) => k));
-    for (const k of [0, 1, 7, 13, 17]) {
-      expect(await frameNumberOf(frames[k].jpeg)).toBe(k * SAMPLE_FPS);
-    }
-  });
-
-  it('reports the real pts of the picked frame when the grid falls between frames', async () => {
-    const info = requireVideo(await probeMedia(SAMPLE_MP4));
-    const frames = await sampleFrames(SAMPLE_MP4, info, { mode: 'fps', fps: 3 });
-    // 1/3 s is between frames 8 (0.32 s) and 9 (0.36 s): the first frame at or after it is 9.
-    expect(frames[1].time).toBeCloseTo(0.36, 6);
-    for (const f of frames.slice(0, 6)) {
-      expect(await frameNumberOf(f.jpeg)).toBe(Math.round(f.time * SAMPLE_FPS));
-    }
-  });
-
-  it('takes one frame per cue at the first frame at or after its midpoint in cue mode', async () => {
-    const info = requireVideo(await probeMedia(SAMPLE_MP4));
-    const cues = [
-      { start: 0.5, end: 3.233 },
-      { start: 12.5, end: 15.153 },
-    ];
-    const frames = await sampleFrames(SAMPLE_MP4, info, { mode: 'cue', perCue: 1, cues });
-    expect(frames.map((f) => f.time)).toEqual([1.88, 13.84]);
-    expect(await frameNumberOf(frames[0].jpeg)).toBe(47);
-    expect(await frameNumberOf(frames[1].jpeg)).toBe(346);
-  });
-
-  it('spreads N frames evenly inside a cue with perCue', () => {
-    expect(cueTargets([{ start: 0, end: 3 }], 3)).toEqual([0.5, 1.5, 2.5]);
-  });
-
-  it('finds the two hard cuts of the fixture in scene mode, plus the first frame', async () => {
-    const info = requireVideo(await probeMedia(SAMPLE_MP4));
-    const frames = await sampleFrames(SAMPLE_MP4, info, { mode: 'scene', threshold: 0.3 });
-    expect(frames.map((f) => f.time)).toEqual([0, 6, 12]);
-    expect(await frameNumberOf(frames[2].jpeg)).toBe(12 * SAMPLE_FPS);
-  });
-
-  it('writes smaller JPEGs at a lower quality', async () => {
-    const info = requireVideo(await probeMedia(SAMPLE_MP4));
-    const plan = { mode: 'scene', threshold: 0.3 } as const;
-    const [hi] = await sampleFrames(SAMPLE_MP4, info, plan, { jpegQuality: 95 });
-    const [lo] = await sampleFrames(SAMPLE_MP4, info, plan, { jpegQuality: 10 });
-    expect(lo.jpeg.length).toBeLessThan(hi.jpeg.length);
-  });
-
-  it('rejects a truncated video with MediaDecodeError instead of returning fewer frames', async () => {
-    const file = path.join(dir, 'cut.mp4');
-    const bytes = await readFile(SAMPLE_MP4);
-    await writeFile(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    const info = requireVideo(await probeMedia(file)); // the header survives, so probing passes
-    await expect(sampleFrames(file, info, { mode: 'fps', fps: 1 })).rejects.toThrow(MediaDecodeError);
-    await expect(sampleFrames(file, info, { mode: 'fps', fps: 1 })).rejects.toThrow(/truncated or corrupt/);
-  });
-
-  it('rejects an fps of 0 before starting ffmpeg', async () => {
-    const copy = path.join(dir, 'v.mp4');
-    await copyFile(SAMPLE_MP4, copy);
-    const info = requireVideo(await probeMedia(copy));
-    await expect(sampleFrames(copy, info, { mode: 'fps', fps: 0 })).rejects.toThrow(InvalidOptionError);
-  });
-});
-
-describe('JpegStreamSplitter', () => {
-  it('splits concatenated JPEGs however the stream is chunked', async () => {
-    const info = requireVideo(await probeMedia(SAMPLE_MP4));
-    const frames = await sampleFrames(SAMPLE_MP4, info, { mode: 'scene', threshold: 0.3 });
-    const stream = Buffer.concat(frames.map((f) => f.jpeg));
-    const splitter = new JpegStreamSplitter();
-    const out: Buffer[] = [];
-    for (let i = 0; i < stream.length; i += 777) out.push(...splitter.push(stream.subarray(i, i + 777)));
-    expect(out.map((b) => b.length)).toEqual(frames.map((f) => f.jpeg.length));
-    expect(splitter.pending).toBe(0);
-  });
-});
-
 describe('decodeAudio', () => {
   it('decodes the whole track to 16 kHz mono with speech inside cues and silence in the gap', async () => {
     const audio = await decodeAudio(SAMPLE_MP4);
@@ -208,11 +129,33 @@ describe('decodeAudio', () => {
   });
 });
 
-describe('frameFileName', () => {
-  it('names frames by zero-padded milliseconds so names sort by time', () => {
-    expect(frameFileName(12.5)).toBe('t000012.500.jpg');
-    expect(frameFileName(0.04)).toBe('t000000.040.jpg');
-    const names = [100, 9.999, 10].map(frameFileName);
-    expect([...names].sort()).toEqual(['t000009.999.jpg', 't000010.000.jpg', 't000100.000.jpg']);
+describe('timelines of a container that does not start at 0', () => {
+  it('decodes MPEG-TS audio on the same zero as its frames, so speech sits where it does in the MP4', async () => {
+    const ts = path.join(dir, 'sample.ts');
+    ffmpegMake(['-i', SAMPLE_MP4, '-c', 'copy', '-f', 'mpegts', ts]);
+    const [fromTs, fromMp4] = await Promise.all([decodeAudio(ts), decodeAudio(SAMPLE_MP4)]);
+    // Compare the loudness envelope in 100 ms windows: a timeline shifted by the 1.4 s start would not match.
+    let diff = 0;
+    let windows = 0;
+    for (let t = 0; t + 0.1 <= 17.5; t += 0.1, windows++) {
+      const a = rms(sliceAudio(fromTs, t, t + 0.1));
+      const b = rms(sliceAudio(fromMp4, t, t + 0.1));
+      diff += Math.abs(a - b);
+    }
+    expect(diff / windows).toBeLessThan(0.02);
+    expect(Math.abs(fromTs.samples.length - fromMp4.samples.length)).toBeLessThan(0.1 * fromMp4.sampleRate);
+  });
+});
+
+describe('a crashing ffprobe', () => {
+  it('is reported as the tool crashing, naming the binary and how to use another, not as a bad file', async () => {
+    const crash = path.join(dir, 'ffprobe');
+    await writeFile(crash, '#!/bin/sh\nkill -SEGV $$\n');
+    await chmod(crash, 0o755);
+    const binaries = { ...resolveFfmpegBinaries(), ffprobe: { path: crash, source: 'env' as const } };
+    const err = await probeMedia(SAMPLE_MP4, binaries).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MediaDecodeError);
+    expect((err as Error).message).toContain(SAMPLE_MP4);
+    expect((err as Error).message).toMatch(/ffprobe \(.*ffprobe, from env\) crashed with SIGSEGV.*FFPROBE_PATH/);
   });
 });
