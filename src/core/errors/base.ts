@@ -37,7 +37,11 @@ export type ErrorCode =
   | 'KB_LOCKED'
   | 'KB_CORRUPT'
   | 'KB_VERIFY'
-  | 'KB_MODEL_MISMATCH';
+  | 'KB_MODEL_MISMATCH'
+  // corpus runs, queue, worker processes
+  | 'CORPUS_FAILURES'
+  | 'QUEUE'
+  | 'WORKER_CRASHED';
 
 export class MmalignError extends Error {
   /** Stable machine-readable code, e.g. `SUBTITLE_PARSE`. */
