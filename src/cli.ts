@@ -12,6 +12,7 @@ import { registerModels } from './commands/models.js';
 import { registerEmbed } from './commands/embed.js';
 import { registerKb } from './commands/kb.js';
 import { registerSearch } from './commands/search.js';
+import { registerCorpus } from './commands/corpus.js';
 import { registerReport } from './commands/report.js';
 
 // One line per subcommand; each module owns its flags, help and output.
@@ -24,6 +25,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerEmbed,
   registerKb,
   registerSearch,
+  registerCorpus,
   registerReport,
 ];
 
