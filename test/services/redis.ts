@@ -51,7 +51,7 @@ async function ping(url: string, deadlineMs: number): Promise<void> {
 export async function startTestRedis(): Promise<TestRedis> {
   const given = process.env.MMALIGN_TEST_REDIS_URL;
   if (given) {
-    await ping(given, 5000);
+    await ping(given, 10_000);
     return { url: given, stop: async () => {} };
   }
   const bin = onPath('redis-server');
