@@ -13,7 +13,7 @@ import type { CompleteRecord, VideoJobSpec } from './types.js';
 /** What a worker process is asked to do. */
 export type CorpusTask =
   | { kind: 'video'; spec: VideoJobSpec; threads: number }
-  | { kind: 'finalize'; planFile: string; queueFailures?: Record<string, string>; pathMap?: PathMap };
+  | { kind: 'finalize'; planFile: string; queueFailures?: Record<string, string>; pathMap?: PathMap; aborted?: boolean };
 
 /** Its answer, per kind. */
 export type CorpusTaskResult = { kind: 'video'; record: CompleteRecord; reused: boolean } | { kind: 'finalize'; summary: CorpusSummary & { upToDate: boolean } };
@@ -35,5 +35,5 @@ serveTasks<CorpusTask, CorpusTaskResult>(async (task) => {
     return { kind: 'video', ...(await runVideoJob(task.spec, { threads: task.threads })) };
   }
   const plan = mapPlan(await readPlan(task.planFile), task.pathMap ?? []);
-  return { kind: 'finalize', summary: await finalizeCorpus(plan, { queueFailures: task.queueFailures }) };
+  return { kind: 'finalize', summary: await finalizeCorpus(plan, { queueFailures: task.queueFailures, aborted: task.aborted }) };
 });

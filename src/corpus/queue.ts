@@ -14,7 +14,7 @@ import { finalizeCorpus, readCorpusSummary } from './finalize.js';
 import { finalizeJobId } from './keys.js';
 import { progressStart, specOf, type CorpusRunResult } from './local.js';
 import { silentCorpusProgress, type CorpusProgress } from './progress.js';
-import { readRecord, writePlan } from './state.js';
+import { clearStop, readRecord, writePlan, writeStop } from './state.js';
 import type { CorpusPlan, PlannedVideo, VideoJobSpec } from './types.js';
 
 /** The queue a coordinator and its workers share. */
@@ -27,7 +27,7 @@ export interface QueueTarget {
 }
 
 /** Data of the jobs this module adds. */
-export type CorpusJobData = { kind: 'video'; spec: VideoJobSpec } | { kind: 'finalize'; planFile: string; corpusId: string };
+export type CorpusJobData = { kind: 'video'; spec: VideoJobSpec } | { kind: 'finalize'; planFile: string; corpusId: string; planHash: string; out: string };
 
 /** What a video job returns (kept small: it is stored in Redis). */
 export interface VideoJobReturn {
@@ -120,7 +120,7 @@ export function buildFlow(plan: CorpusPlan, planFile: string, pending: readonly 
   return {
     name: 'finalize',
     queueName: s.queueName,
-    data: { kind: 'finalize', planFile, corpusId: plan.corpusId } satisfies CorpusJobData,
+    data: { kind: 'finalize', planFile, corpusId: plan.corpusId, planHash: plan.planHash, out: plan.out } satisfies CorpusJobData,
     opts: { jobId: finalizeJobId(plan.corpusId, plan.planHash), attempts: 3, backoff: { type: 'exponential', delay: s.backoffMs }, removeOnComplete: keep, removeOnFail: keep },
     children: pending.map((e) => ({ name: 'video', queueName: s.queueName, data: { kind: 'video', spec: specOf(plan, e) } satisfies CorpusJobData, opts: childOpts(e) })),
   };
@@ -181,6 +181,7 @@ export async function runQueuedCorpus(plan: CorpusPlan, options: QueuedRunOption
   const { url, name = CORPUS_DEFAULTS.queueName, prefix = CORPUS_DEFAULTS.queuePrefix, retries = CORPUS_DEFAULTS.retries, maxFailures = null } = options;
   const { backoffMs = CORPUS_DEFAULTS.backoffMs, progress = silentCorpusProgress, pollMs = 500 } = options;
   await checkRedis(url, options.logger);
+  await clearStop(plan.out);
   const planFile = await writePlan(plan);
   const pending = plan.entries.filter((e) => e.state === 'pending');
   const flow = buildFlow(plan, planFile, pending, { queueName: name, retries, backoffMs, keepSeconds: CORPUS_DEFAULTS.keepFinishedSeconds });
@@ -228,6 +229,8 @@ export async function runQueuedCorpus(plan: CorpusPlan, options: QueuedRunOption
     }
     for (;;) {
       if (stopped) {
+        // Workers check the stop file before they begin a video, and the finalize job before it writes a dataset.
+        await writeStop(plan.out, plan.planHash);
         await withdraw(queue, parentId, [...children.keys()].filter((id) => !settled.has(id)));
         progress.phase('stopped: too many failures');
         return { summary: await finalizeCorpus(plan, { aborted: true }), aligned, aborted: true };

@@ -125,3 +125,28 @@ export async function readPlan(file: string): Promise<CorpusPlan> {
   if (plan.version !== 1) throw new InputFileError(file, `is a corpus plan of version ${String(plan.version)}, which this mmalign does not read; run workers of the coordinator's version`);
   return plan;
 }
+
+const stopFile = (out: string): string => path.join(stateDir(out), 'stop.json');
+
+/**
+ * Tells the workers of a queued run that it was stopped (`--max-failures`): video jobs not yet begun
+ * end without aligning, and the finalize job writes only errors.jsonl and corpus.json.
+ */
+export async function writeStop(out: string, planHash: string): Promise<void> {
+  await mkdir(stateDir(out), { recursive: true });
+  await writeFileAtomic(stopFile(out), JSON.stringify({ planHash, at: new Date().toISOString() }) + '\n');
+}
+
+/** The plan hash of a stopped run, or null when none was stopped. */
+export async function readStop(out: string): Promise<string | null> {
+  try {
+    return (JSON.parse(await readFile(stopFile(out), 'utf8')) as { planHash?: string }).planHash ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** A new submission is not stopped. */
+export async function clearStop(out: string): Promise<void> {
+  await rm(stopFile(out), { force: true });
+}

@@ -14,7 +14,7 @@ import type { TaskRunner } from './local.js';
 import { mapPath, mapSpec, type PathMap } from './paths.js';
 import { ProcessPool, siblingModule } from './pool.js';
 import { bullConnection, checkRedis, type CorpusJobData, type QueueTarget, type VideoJobReturn } from './queue.js';
-import { writeFailure } from './state.js';
+import { readStop, writeFailure } from './state.js';
 
 /** The part of a BullMQ job the processor reads (a fake in tests). */
 export interface JobLike {
@@ -51,6 +51,11 @@ export function corpusProcessor({ runTask, threads, pathMap = [], log = () => {}
     if (data.kind === 'video') {
       const spec = mapSpec(data.spec, pathMap);
       const key = spec.entry.key;
+      if ((await readStop(spec.out)) !== null) {
+        log(`skip ${key}: its corpus run was stopped`);
+        // No record: the video is simply not done, and a rerun of the command takes it up again.
+        throw new UnrecoverableError('its corpus run was stopped (--max-failures); run the command again to resume');
+      }
       log(`start ${key} (attempt ${attempt}/${attempts})`);
       const t0 = performance.now();
       try {
@@ -74,7 +79,9 @@ export function corpusProcessor({ runTask, threads, pathMap = [], log = () => {}
       const failures = await job.getIgnoredChildrenFailures();
       // Keys are `<prefix>:<queue>:<job id>`; ids never hold a colon.
       const queueFailures = Object.fromEntries(Object.entries(failures).map(([k, reason]) => [k.slice(k.lastIndexOf(':') + 1), reason]));
-      const r = await runTask({ kind: 'finalize', planFile: mapPath(data.planFile, pathMap), queueFailures, pathMap }, `finalize ${data.corpusId}`);
+      const planFile = mapPath(data.planFile, pathMap);
+      const stopped = (await readStop(mapPath(data.out, pathMap))) === data.planHash;
+      const r = await runTask({ kind: 'finalize', planFile, queueFailures, pathMap, aborted: stopped }, `finalize ${data.corpusId}`);
       if (r.kind !== 'finalize') throw new Error(`a worker process answered a finalize task with ${r.kind}`);
       const { entries: _entries, ...summary } = r.summary;
       log(`finalized ${data.corpusId}: ${summary.complete}/${summary.videos} videos, ${summary.pairs} samples, ${summary.shards} shards, ${summary.failures} failed`);

@@ -7,7 +7,7 @@ import type { CorpusTask } from '../../src/corpus/child.js';
 import { specOf } from '../../src/corpus/local.js';
 import { planCorpus } from '../../src/corpus/plan.js';
 import { buildFlow, checkQueueUrl, submitFlow, type CorpusJobData, type FlowQueue } from '../../src/corpus/queue.js';
-import { readRecord } from '../../src/corpus/state.js';
+import { readRecord, writeStop } from '../../src/corpus/state.js';
 import type { CorpusPlan, CorpusSettings } from '../../src/corpus/types.js';
 import { corpusProcessor, type JobLike } from '../../src/corpus/worker.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -153,8 +153,25 @@ describe('corpus worker jobs', () => {
       },
       threads: 1,
     });
-    await process(job({ kind: 'finalize', planFile: '/p.json', corpusId: plan.corpusId }, 0, { [`mmalign:q:${plan.entries[0].jobId}`]: 'job stalled more than allowable limit' }));
-    expect(seen[0]).toMatchObject({ kind: 'finalize', planFile: '/p.json', queueFailures: { [plan.entries[0].jobId]: 'job stalled more than allowable limit' } });
+    await process(job({ kind: 'finalize', planFile: '/p.json', corpusId: plan.corpusId, planHash: plan.planHash, out: plan.out }, 0, { [`mmalign:q:${plan.entries[0].jobId}`]: 'job stalled more than allowable limit' }));
+    expect(seen[0]).toMatchObject({ kind: 'finalize', planFile: '/p.json', aborted: false, queueFailures: { [plan.entries[0].jobId]: 'job stalled more than allowable limit' } });
+  });
+
+  it('begins no video of a stopped run and finalizes it as stopped', async () => {
+    const { plan } = await plannedCorpus(['a']);
+    await writeStop(plan.out, plan.planHash);
+    const seen: CorpusTask[] = [];
+    const process = corpusProcessor({
+      runTask: async (task) => {
+        seen.push(task);
+        return { kind: 'finalize', summary: { entries: [] } as never };
+      },
+      threads: 1,
+    });
+    await expect(process(job({ kind: 'video', spec: specOf(plan, plan.entries[0]) }))).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(await readRecord(plan.out, plan.entries[0].key)).toBeNull();
+    await process(job({ kind: 'finalize', planFile: '/p.json', corpusId: plan.corpusId, planHash: plan.planHash, out: plan.out }));
+    expect(seen).toEqual([expect.objectContaining({ kind: 'finalize', aborted: true })]);
   });
 
   it('maps job paths to where this machine mounts the shared folders', async () => {
