@@ -135,3 +135,20 @@ export {
 } from './core/ffmpeg/index.js';
 export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './media.js';
 export { writeReport, readVideoReport, readCorpusReport, type WriteReportOptions, type WriteReportResult, type VideoReport, type CorpusReport } from './report/index.js';
+export {
+  corpusSettings,
+  planCorpus,
+  runLocalCorpus,
+  runQueuedCorpus,
+  startCorpusWorker,
+  finalizeCorpus,
+  discoverInputs,
+  readShard,
+  type CorpusSettings,
+  type CorpusSettingsInput,
+  type CorpusPlan,
+  type CorpusRunResult,
+  type CorpusSummary,
+  type QueuedRunOptions,
+  type CorpusWorkerOptions,
+} from './corpus/index.js';

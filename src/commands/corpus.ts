@@ -7,13 +7,12 @@ import { resolveFfmpegBinaries } from '../core/ffmpeg/index.js';
 import { finalizedSummary, type CorpusSummary } from '../corpus/finalize.js';
 import { VIDEO_KEY_PATTERN } from '../corpus/keys.js';
 import { runLocalCorpus, type CorpusRunResult } from '../corpus/local.js';
+import { checkQueueUrl } from '../corpus/queue-url.js';
 import { parsePathMap } from '../corpus/paths.js';
 import { planCorpus } from '../corpus/plan.js';
 import { createCorpusProgress } from '../corpus/progress.js';
-import { checkQueueUrl, runQueuedCorpus } from '../corpus/queue.js';
 import { CORPUS_FILES } from '../corpus/state.js';
 import { SPLIT_BY, type CorpusSettings, type SplitBy } from '../corpus/types.js';
-import { startCorpusWorker } from '../corpus/worker.js';
 import { addAlignOptions, alignSettingsFromFlags, type AlignOptionFlags } from './align.js';
 import { cliLogger, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
@@ -132,7 +131,7 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
         result = done
           ? { summary: { ...done, upToDate: true }, aligned: 0, aborted: false }
           : flags.queue !== undefined
-            ? await runQueuedCorpus(plan, { url: flags.queue, name: flags.queueName, retries: flags.retries, maxFailures: flags.maxFailures ?? null, progress, logger: cliLogger(io) })
+            ? await (await import('../corpus/queue.js')).runQueuedCorpus(plan, { url: flags.queue, name: flags.queueName, retries: flags.retries, maxFailures: flags.maxFailures ?? null, progress, logger: cliLogger(io) })
             : await runLocalCorpus(plan, { workers, threads, retries: flags.retries, maxFailures: flags.maxFailures ?? null, progress });
       } finally {
         progress.stop();
@@ -162,6 +161,8 @@ function registerCorpusWorker(corpus: Command, io: CliIo): void {
       checkQueueUrl(flags.queue);
       resolveFfmpegBinaries(); // a worker without ffmpeg would fail every job it takes
       const log = (line: string) => io.stderr.write(`worker ${process.pid}: ${line}\n`);
+      // bullmq loads here only: every other mmalign command starts a second faster without it.
+      const { startCorpusWorker } = await import('../corpus/worker.js');
       const worker = await startCorpusWorker({
         url: flags.queue,
         name: flags.queueName,

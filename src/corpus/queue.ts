@@ -8,9 +8,10 @@
 import { FlowProducer, Queue, QueueEvents, type FlowJob, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CORPUS_DEFAULTS } from '../core/defaults.js';
-import { QueueError, UsageError } from '../core/errors/index.js';
+import { QueueError } from '../core/errors/index.js';
 import type { Logger } from '../core/progress.js';
 import { finalizeCorpus, readCorpusSummary } from './finalize.js';
+import { checkQueueUrl } from './queue-url.js';
 import { finalizeJobId } from './keys.js';
 import { progressStart, specOf, type CorpusRunResult } from './local.js';
 import { silentCorpusProgress, type CorpusProgress } from './progress.js';
@@ -36,23 +37,6 @@ export interface VideoJobReturn {
   pairs: number;
   seconds: number;
   reused: boolean;
-}
-
-/**
- * Checks a `--queue` URL's form: `redis://[user:pass@]HOST:PORT[/DB]` or `rediss://` (TLS).
- *
- * @example
- * checkQueueUrl('redis://127.0.0.1:6379/0'); // ok
- */
-export function checkQueueUrl(url: string): void {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UsageError(`--queue ${url} is not a URL; give redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379/0`);
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new UsageError(`--queue ${url}: expected a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0`);
-  if (u.pathname && u.pathname !== '/' && !/^\/\d+$/.test(u.pathname)) throw new UsageError(`--queue ${url}: the path must be a database number, e.g. /0`);
 }
 
 /** A connection for BullMQ (which needs `maxRetriesPerRequest: null` for its blocking commands). */
