@@ -121,7 +121,10 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
       };
       const workers = flags.workers ?? availableParallelism();
       const threads = flags.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
-      if (flags.queue === undefined) resolveFfmpegBinaries(); // fail before planning when ffmpeg is missing
+      // Fail before planning (hashing every video) when the work could not run anyway.
+      const queue = flags.queue === undefined ? null : await import('../corpus/queue.js');
+      if (queue) await queue.checkRedis(flags.queue!, cliLogger(io));
+      else resolveFfmpegBinaries();
       const { plan, warnings } = await planCorpus(input, { out: flags.out, settings, corpusId: flags.corpusId });
       printWarnings(io, warnings);
       const progress = createCorpusProgress({ stream: io.stderr, bar: io.stderr.isTTY === true && !flags.json });
@@ -130,8 +133,8 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
         const done = plan.entries.some((e) => e.state === 'pending') ? null : await finalizedSummary(plan);
         result = done
           ? { summary: { ...done, upToDate: true }, aligned: 0, aborted: false }
-          : flags.queue !== undefined
-            ? await (await import('../corpus/queue.js')).runQueuedCorpus(plan, { url: flags.queue, name: flags.queueName, retries: flags.retries, maxFailures: flags.maxFailures ?? null, progress, logger: cliLogger(io) })
+          : queue
+            ? await queue.runQueuedCorpus(plan, { url: flags.queue!, name: flags.queueName, retries: flags.retries, maxFailures: flags.maxFailures ?? null, progress, logger: cliLogger(io) })
             : await runLocalCorpus(plan, { workers, threads, retries: flags.retries, maxFailures: flags.maxFailures ?? null, progress });
       } finally {
         progress.stop();

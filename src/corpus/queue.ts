@@ -51,10 +51,13 @@ export function bullConnection(url: string): Redis {
 export async function checkRedis(url: string, logger?: Logger): Promise<void> {
   checkQueueUrl(url);
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  probe.on('error', () => undefined); // reported by connect() below
+  // The socket's own error (ECONNREFUSED, ENOTFOUND, NOAUTH) says more than connect()'s "Connection is closed".
+  let socketError: Error | null = null;
+  probe.on('error', (err: Error) => (socketError ??= err));
   try {
     await probe.connect().catch((err: unknown) => {
-      throw new QueueError(url, `cannot connect (${(err as Error).message}). Start Redis 6.2 or newer there (see README: "Corpus runs"), or fix --queue`, err);
+      const why = (socketError as Error | null)?.message ?? (err as Error).message;
+      throw new QueueError(url, `cannot connect (${why}). Start Redis 6.2 or newer there (see README: "Corpus runs"), or fix --queue`, err);
     });
     const info = await probe.info('server');
     const version = /redis_version:(\d+)\.(\d+)/.exec(info);
