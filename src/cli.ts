@@ -14,6 +14,7 @@ import { registerKb } from './commands/kb.js';
 import { registerSearch } from './commands/search.js';
 import { registerCorpus } from './commands/corpus.js';
 import { registerReport } from './commands/report.js';
+import { registerSync } from './commands/sync.js';
 
 // One line per subcommand; each module owns its flags, help and output.
 const COMMANDS: readonly RegisterCommand[] = [
@@ -27,6 +28,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerSearch,
   registerCorpus,
   registerReport,
+  registerSync,
 ];
 
 /**

@@ -41,7 +41,11 @@ export type ErrorCode =
   // corpus runs, queue, worker processes
   | 'CORPUS_FAILURES'
   | 'QUEUE'
-  | 'WORKER_CRASHED';
+  | 'WORKER_CRASHED'
+  // subtitle synchronisation
+  | 'SYNC_NO_SPOKEN_CUES'
+  | 'SYNC_VAD_MODEL'
+  | 'SYNC_NOT_CONFIDENT';
 
 export class MmalignError extends Error {
   /** Stable machine-readable code, e.g. `SUBTITLE_PARSE`. */

@@ -8,3 +8,4 @@ export { HeadsMismatchError, EncodeInputError, EmbedBatchError, EmbeddingDimensi
 export { VectorDimensionError, InvalidVectorError, KbLockedError, KbCorruptError, KbVerifyError, KbModelMismatchError } from './kb.js';
 export { DiskFullError, NotWritableError, OutputLockedError, environmentError, systemErrorCode } from './system.js';
 export { CorpusFailuresError, QueueError, WorkerCrashedError } from './corpus.js';
+export { NoAudioTrackError, NoSpokenCuesError, VadModelError, SyncNotConfidentError } from './sync.js';
