@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 export default defineConfig({
@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests that need a server run in their own suite: npm run test:services (vitest.services.config.ts).
+    exclude: [...configDefaults.exclude, 'test/services/**'],
     // Two cores: ONNX sessions and ffmpeg already use both; more workers only thrash.
     maxWorkers: 2,
     testTimeout: 60_000,

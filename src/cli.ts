@@ -12,6 +12,7 @@ import { registerModels } from './commands/models.js';
 import { registerEmbed } from './commands/embed.js';
 import { registerKb } from './commands/kb.js';
 import { registerSearch } from './commands/search.js';
+import { registerCorpus } from './commands/corpus.js';
 import { registerReport } from './commands/report.js';
 import { registerSync } from './commands/sync.js';
 
@@ -25,6 +26,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerEmbed,
   registerKb,
   registerSearch,
+  registerCorpus,
   registerReport,
   registerSync,
 ];

@@ -136,6 +136,23 @@ export {
 } from './core/ffmpeg/index.js';
 export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './pipeline/frames/index.js';
 export { writeReport, readVideoReport, readCorpusReport, type WriteReportOptions, type WriteReportResult, type VideoReport, type CorpusReport } from './report/index.js';
+export {
+  corpusSettings,
+  planCorpus,
+  runLocalCorpus,
+  runQueuedCorpus,
+  startCorpusWorker,
+  finalizeCorpus,
+  discoverInputs,
+  readShard,
+  type CorpusSettings,
+  type CorpusSettingsInput,
+  type CorpusPlan,
+  type CorpusRunResult,
+  type CorpusSummary,
+  type QueuedRunOptions,
+  type CorpusWorkerOptions,
+} from './corpus/index.js';
 export { syncSubtitles, defaultSyncedPath, type SyncSubtitlesOptions, type SyncSubtitlesResult } from './sync/index.js';
 export {
   synchroniseAudio,

@@ -9,10 +9,11 @@ import { resolveFfmpegBinaries } from '../core/ffmpeg/index.js';
 import { SAMPLING_MODES, type SamplingMode } from '../pipeline/frames/index.js';
 import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline/index.js';
 import { createProgress } from '../core/progress.js';
+import type { VideoAlignSettings } from '../corpus/types.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
-interface AlignFlags {
-  out: string;
+/** The flags {@link addAlignOptions} declares, as commander parses them. */
+export interface AlignOptionFlags {
   mode: SamplingMode;
   fps: number;
   perCue: number;
@@ -27,10 +28,66 @@ interface AlignFlags {
   split: number;
   seed: number;
   jpegQuality: number;
+  heads?: string;
+}
+
+interface AlignFlags extends AlignOptionFlags {
+  out: string;
   verbose?: boolean;
   json?: boolean;
   kb?: string;
-  heads?: string;
+}
+
+/**
+ * Declares the options of one video's alignment (sampling, pairing, encoders, dataset format and
+ * split) on `cmd`: `align` has them, and `corpus align` applies them to every video.
+ *
+ * @example
+ * addAlignOptions(program.command('corpus').command('align')).option('--workers <n>', '...');
+ */
+export function addAlignOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--mode <mode>', 'frame sampling').choices(SAMPLING_MODES).default(ALIGN_DEFAULTS.mode))
+    .option('--fps <n>', 'frames per second in fps mode', parseNumberOption('--fps'), ALIGN_DEFAULTS.fps)
+    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseIntegerOption('--per-cue'), ALIGN_DEFAULTS.perCue)
+    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseNumberOption('--scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
+    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold'), ALIGN_DEFAULTS.threshold)
+    .option('--offset <seconds>', 'seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', parseNumberOption('--offset'), ALIGN_DEFAULTS.offset)
+    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(ALIGN_DEFAULTS.device))
+    .option('--models <dir>', 'folder of encoder models (default: the embedded tiny models)')
+    .option('--heads <file>', 'projection heads file, e.g. from `mmalign heads train` (default: seeded heads; cross-modal scores mean nothing until trained)')
+    .option('--no-embed', 'skip embeddings (frames, pairs and dataset only)')
+    .addOption(new Option('--format <format>', 'dataset format of train/dev.jsonl').choices(EXPORT_FORMATS).default(ALIGN_DEFAULTS.format))
+    .option('--prompt <text>', 'user prompt in each dataset record', DEFAULT_PROMPT)
+    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseNumberOption('--split'), ALIGN_DEFAULTS.split)
+    .option('--seed <n>', 'seed of the train/dev split', parseIntegerOption('--seed'), ALIGN_DEFAULTS.seed)
+    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseIntegerOption('--jpeg-quality'), ALIGN_DEFAULTS.jpegQuality);
+}
+
+/**
+ * The alignment settings the parsed flags of {@link addAlignOptions} ask for.
+ *
+ * @example
+ * const settings = alignSettingsFromFlags(cmd.opts());
+ */
+export function alignSettingsFromFlags(flags: AlignOptionFlags): VideoAlignSettings {
+  return {
+    mode: flags.mode,
+    fps: flags.fps,
+    perCue: flags.perCue,
+    sceneThreshold: flags.sceneThreshold,
+    threshold: flags.threshold,
+    offset: flags.offset,
+    device: flags.device,
+    modelsDir: flags.models ?? null,
+    heads: flags.heads ?? null,
+    embed: flags.embed,
+    format: flags.format,
+    prompt: flags.prompt,
+    split: flags.split,
+    seed: flags.seed,
+    jpegQuality: flags.jpegQuality,
+  };
 }
 
 /**
@@ -73,27 +130,13 @@ export function alignSummary(r: AlignVideoResult): Record<string, unknown> {
 
 /** `mmalign align VIDEO SUBS --out DIR`: the main job, frames + cues + embeddings + GLM dataset. */
 export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
-  program
+  const cmd = program
     .command('align')
     .description('Align a video with its subtitles: sample frames, pair them with cues, embed, and export a GLM fine-tuning dataset.')
     .argument('<video>', 'video file (anything ffmpeg reads)')
     .argument('<subtitles>', 'subtitle file (SRT or WebVTT)')
-    .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)')
-    .addOption(new Option('--mode <mode>', 'frame sampling').choices(SAMPLING_MODES).default(ALIGN_DEFAULTS.mode))
-    .option('--fps <n>', 'frames per second in fps mode', parseNumberOption('--fps'), ALIGN_DEFAULTS.fps)
-    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseIntegerOption('--per-cue'), ALIGN_DEFAULTS.perCue)
-    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseNumberOption('--scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
-    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold'), ALIGN_DEFAULTS.threshold)
-    .option('--offset <seconds>', 'seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', parseNumberOption('--offset'), ALIGN_DEFAULTS.offset)
-    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(ALIGN_DEFAULTS.device))
-    .option('--models <dir>', 'folder of encoder models (default: the embedded tiny models)')
-    .option('--heads <file>', 'projection heads file, e.g. from `mmalign heads train` (default: seeded heads; cross-modal scores mean nothing until trained)')
-    .option('--no-embed', 'skip embeddings (frames, pairs and dataset only)')
-    .addOption(new Option('--format <format>', 'dataset format of train/dev.jsonl').choices(EXPORT_FORMATS).default(ALIGN_DEFAULTS.format))
-    .option('--prompt <text>', 'user prompt in each dataset record', DEFAULT_PROMPT)
-    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseNumberOption('--split'), ALIGN_DEFAULTS.split)
-    .option('--seed <n>', 'seed of the train/dev split', parseIntegerOption('--seed'), ALIGN_DEFAULTS.seed)
-    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseIntegerOption('--jpeg-quality'), ALIGN_DEFAULTS.jpegQuality)
+    .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)');
+  addAlignOptions(cmd)
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
     .option('--verbose', 'say which ffmpeg is used and what is reused')
     .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
@@ -123,23 +166,12 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
       const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
       let result: AlignVideoResult;
       try {
+        const settings = alignSettingsFromFlags(flags);
         result = await alignVideo(video, subtitles, {
+          ...settings,
           out: flags.out,
-          mode: flags.mode,
-          fps: flags.fps,
-          perCue: flags.perCue,
-          sceneThreshold: flags.sceneThreshold,
-          threshold: flags.threshold,
-          offset: flags.offset,
-          device: flags.device,
-          modelsDir: flags.models,
-          heads: flags.heads,
-          embed: flags.embed,
-          format: flags.format,
-          prompt: flags.prompt,
-          split: flags.split,
-          seed: flags.seed,
-          jpegQuality: flags.jpegQuality,
+          modelsDir: settings.modelsDir ?? undefined,
+          heads: settings.heads ?? undefined,
           binaries,
           progress,
           log: verbose,

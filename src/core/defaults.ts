@@ -119,3 +119,29 @@ export const SUBTITLE_DEFAULTS = Object.freeze({
   /** A MicroDVD cue with an empty end frame ends at the next cue's start, but at most this many seconds after its own. */
   openEndSeconds: 5,
 });
+
+/** `mmalign corpus align|worker` defaults (the worker count defaults to the machine's cores, read at run time). */
+export const CORPUS_DEFAULTS = Object.freeze({
+  /** Samples per WebDataset shard (`--shard-size`). */
+  shardSize: 1000,
+  /** Retries of a video after its first failed attempt; bad input (an unreadable video) is not retried. */
+  retries: 2,
+  /** How corpus train/dev are split: whole videos, so no video straddles both. */
+  splitBy: 'video',
+  /** BullMQ queue name shared by the coordinator and its workers. */
+  queueName: 'mmalign-corpus',
+  /** Redis key prefix of that queue. */
+  queuePrefix: 'mmalign',
+  /** How long a worker's claim on a job lasts without renewal before the job counts as stalled (ms). */
+  lockDurationMs: 30_000,
+  /** How often workers look for stalled jobs, i.e. jobs of a worker that died (ms). */
+  stalledIntervalMs: 30_000,
+  /** Times a job may stall (its worker died) before it fails. */
+  maxStalledCount: 2,
+  /** First retry delay, doubled on each further retry (ms). */
+  backoffMs: 2_000,
+  /** Finished job records kept in Redis for inspection (seconds). */
+  keepFinishedSeconds: 7 * 24 * 3600,
+  /** Bytes hashed from the start, middle and end of a video for its content hash. */
+  hashSampleBytes: 1 << 20,
+});

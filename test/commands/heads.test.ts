@@ -107,9 +107,9 @@ describe('mmalign heads', () => {
     const headsFile = join(dir, 'heads.safetensors');
     expect(await runCli(['heads', 'train', trainFile, '--out', headsFile, '--epochs', '1', '--kb', kbDir, '--json'], captureIo())).toBe(0);
     const before = await ProjectionHeads.load(headsFile);
-    // After the training's own record, so the five falling evaluations are the latest whatever it scored.
+    // After the training's own record and before watch's (1 ms apart), so the five falling evaluations are the latest it sees.
     let t = Date.now();
-    const kb = await KnowledgeBase.open(kbDir, { clock: () => (t += 1000) });
+    const kb = await KnowledgeBase.open(kbDir, { clock: () => (t += 1) });
     for (const v of [0.9, 0.85, 0.8, 0.72, 0.65]) kb.recordEvaluation({ metric: 'recall@1', value: v, pairs: 360, headsVersion: before.metadata.version });
     await kb.close();
 

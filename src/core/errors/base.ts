@@ -38,6 +38,10 @@ export type ErrorCode =
   | 'KB_CORRUPT'
   | 'KB_VERIFY'
   | 'KB_MODEL_MISMATCH'
+  // corpus runs, queue, worker processes
+  | 'CORPUS_FAILURES'
+  | 'QUEUE'
+  | 'WORKER_CRASHED'
   // subtitle synchronisation
   | 'SYNC_NO_SPOKEN_CUES'
   | 'SYNC_VAD_MODEL'

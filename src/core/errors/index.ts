@@ -7,4 +7,5 @@ export { ModelNotFoundError, ModelDownloadError, ModelLoadError } from './models
 export { HeadsMismatchError, EncodeInputError, EmbedBatchError, EmbeddingDimensionError, TrainingDataError } from './encode.js';
 export { VectorDimensionError, InvalidVectorError, KbLockedError, KbCorruptError, KbVerifyError, KbModelMismatchError } from './kb.js';
 export { DiskFullError, NotWritableError, OutputLockedError, environmentError, systemErrorCode } from './system.js';
+export { CorpusFailuresError, QueueError, WorkerCrashedError } from './corpus.js';
 export { NoAudioTrackError, NoSpokenCuesError, VadModelError, SyncNotConfidentError } from './sync.js';
