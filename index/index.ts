@@ -1,17 +1,17 @@
 /** The vector index and knowledge base: HNSW (hnswlib-node) + SQLite metadata, crash-safe, versioned. */
-export {
-  VectorIndex,
-  checkVector,
-  type VectorIndexOptions,
-  type VectorRecord,
-  type ItemFields,
-  type IndexedItem,
-  type SearchFilter,
-  type SearchOptions,
-  type SearchHit,
-  type IndexWriter,
-  type RebuildReason,
-} from './vector-index.js';
+export { VectorIndex } from './vector/vector-index.js';
+export { checkVector } from './vector/check.js';
+export type {
+  VectorIndexOptions,
+  VectorRecord,
+  ItemFields,
+  IndexedItem,
+  SearchFilter,
+  SearchOptions,
+  SearchHit,
+  IndexWriter,
+  RebuildReason,
+} from './vector/types.js';
 export {
   KnowledgeBase,
   defaultEmbedders,
