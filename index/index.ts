@@ -12,29 +12,28 @@ export type {
   IndexWriter,
   RebuildReason,
 } from './vector/types.js';
-export {
-  KnowledgeBase,
-  defaultEmbedders,
-  incomingWins,
-  alignedSink,
-  alignedModelVersions,
-  type IngestItem,
-  type AlignedBatch,
-  type AlignVideoFn,
-  type Embedder,
-  type EmbedderProvider,
-  type KnowledgeBaseOptions,
-  type SyncOptions,
-  type SyncResult,
-  type KbVersion,
-  type KbChange,
-  type ChangeKind,
-  type KbQuery,
-  type KbSearchHit,
-  type VerifyReport,
-  type VerifyProblem,
-  type VerifyProblemKind,
-  type Evaluation,
-} from './kb.js';
-export { scanSource, splitMarkdown, splitParagraphs, SOURCE_EXTENSIONS, type SourceItem, type ScanResult } from './sources.js';
+export { KnowledgeBase } from './kb/knowledge-base.js';
+export { defaultEmbedders } from './kb/embedders.js';
+export { incomingWins } from './kb/plan.js';
+export { alignedSink, alignedModelVersions } from './kb/aligned.js';
+export type {
+  IngestItem,
+  AlignedBatch,
+  AlignVideoFn,
+  Embedder,
+  EmbedderProvider,
+  KnowledgeBaseOptions,
+  SyncOptions,
+  SyncResult,
+  KbVersion,
+  KbChange,
+  ChangeKind,
+  KbQuery,
+  KbSearchHit,
+  VerifyReport,
+  VerifyProblem,
+  VerifyProblemKind,
+  Evaluation,
+} from './kb/types.js';
+export { scanSource, splitMarkdown, splitParagraphs, SOURCE_EXTENSIONS, type SourceItem, type ScanResult } from './kb/sources.js';
 export { acquireLock, lockHolder, type HeldLock, type LockHolder, type LockOptions } from '../src/core/lock.js';

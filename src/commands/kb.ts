@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import { DEFAULT_DEVICE, LOCK_TIMEOUT_MS } from '../core/defaults.js';
 import type { Device } from '../../encoders/types.js';
-import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/kb.js';
+import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/index.js';
+import { alignVideo } from '../pipeline.js';
 import { InvalidOptionError, KbVerifyError } from '../core/errors/index.js';
 import { createProgress, type StageProgress } from '../core/progress.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
@@ -65,6 +66,8 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
       const base = await KnowledgeBase.open(flags.kb, {
         encoderOptions: { device: flags.device, modelsDir: flags.models, heads: flags.heads, logger },
         lockTimeoutMs: flags.lockTimeout,
+        // The app layer gives the knowledge base its video aligner; index/ never imports the pipeline.
+        alignVideo: flags.alignVideos ? alignVideo : undefined,
       });
       const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
       const stages = new Map<string, { bar: StageProgress; done: number }>();
