@@ -1,16 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidOptionError, InvalidVectorError, KbCorruptError, VectorDimensionError, VectorIndex, type VectorRecord } from 'mmalign';
-import { vectorFor } from './helpers/fake-embedder.js';
+import { vectorFor } from '../../helpers/fake-embedder.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mmalign-index-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  dir = tempDir('index');
 });
 
 function rec(id: string, extra: Partial<VectorRecord> = {}): VectorRecord {
