@@ -108,6 +108,11 @@ export interface VectorIndexOptions {
    * exact and far cheaper there.
    */
   exactFilterMax?: number;
+  /**
+   * How the HNSW file is written atomically (default: the core atomic write); injectable so tests can
+   * make it fail like a full disk.
+   */
+  writeIndexFile?: (file: string, write: (tmp: string) => void) => void;
 }
 
 /** Why the in-memory HNSW graph was rebuilt from SQLite instead of read from its file, if it was. */

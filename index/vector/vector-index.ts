@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMBED_DIM } from '../../src/core/types.js';
 import { SEARCH_EF, SEARCH_K } from '../../src/core/defaults.js';
-import { InputFileError, InvalidOptionError } from '../../src/core/errors/index.js';
-import { blobToVector, getMeta, openDatabase, setMeta, type Db } from '../store.js';
+import { environmentError, InputFileError, InvalidOptionError } from '../../src/core/errors/index.js';
+import { blobToVector, getMeta, openDatabase, setMeta, storeError, type Db } from '../store.js';
 import { checkVector, compareGraph, positiveInt } from './check.js';
-import { DB_FILE, indexFilePath, indexFilesIn, writeHnswFile } from './files.js';
+import { checkOpenOptions, graphShape } from './shape.js';
+import { atomicFileWriter, DB_FILE, indexFilePath, indexFilesIn, writeHnswFile, type AtomicFileWriter } from './files.js';
 import { allowedLabels, exactScan, isActiveFilter, type FilterEntry } from './filters.js';
 import { applyOps, buildGraph, loadGraph, type Graph, type GraphShape, type GraphSource, type Op } from './graph.js';
 import { rowToItem, type ItemRow } from './rows.js';
@@ -45,12 +45,13 @@ export class VectorIndex {
   #refreshIntervalMs: number;
   #lastRefresh = -Infinity;
   #generationStmt: { get(): unknown };
+  #writeFile: AtomicFileWriter;
 
   private constructor(
     dir: string,
     db: Db,
     shape: GraphShape,
-    opts: { ef: number; clock: () => number; readonly: boolean; refreshIntervalMs: number; exactFilterMax: number },
+    opts: { ef: number; clock: () => number; readonly: boolean; refreshIntervalMs: number; exactFilterMax: number; writeIndexFile: AtomicFileWriter },
   ) {
     this.dir = dir;
     this.#db = db;
@@ -63,6 +64,7 @@ export class VectorIndex {
     this.#ef = opts.ef;
     this.#refreshIntervalMs = opts.refreshIntervalMs;
     this.#exactFilterMax = opts.exactFilterMax;
+    this.#writeFile = opts.writeIndexFile;
     this.#generationStmt = db.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck();
     this.#source = { dir, db, shape, generation: () => this.#dbGeneration() };
   }
@@ -87,56 +89,31 @@ export class VectorIndex {
       persistRebuild = true,
       refreshIntervalMs = 50,
       exactFilterMax = 1024,
+      writeIndexFile = atomicFileWriter,
     }: VectorIndexOptions = {},
   ): VectorIndex {
-    positiveInt('ef', ef);
-    positiveInt('initialCapacity', initialCapacity);
-    if (!Number.isInteger(exactFilterMax) || exactFilterMax < 0) throw new InvalidOptionError('exactFilterMax', exactFilterMax, 'an integer >= 0');
-    if (!(refreshIntervalMs >= 0)) throw new InvalidOptionError('refreshIntervalMs', refreshIntervalMs, 'milliseconds >= 0');
-    if (dims !== undefined) positiveInt('dims', dims);
-    if (m !== undefined) positiveInt('m', m, 2);
-    if (efConstruction !== undefined) positiveInt('efConstruction', efConstruction);
-    if (seed !== undefined && !Number.isInteger(seed)) throw new InvalidOptionError('seed', seed, 'an integer');
+    checkOpenOptions({ dims, m, efConstruction, seed, ef, initialCapacity, refreshIntervalMs, exactFilterMax });
     const dbFile = join(dir, DB_FILE);
     if (readonly && !existsSync(dbFile)) {
       throw new InputFileError(dir, 'no index or knowledge base here (store.sqlite is missing); create one first, e.g. with `mmalign kb sync`');
     }
-    if (!readonly) mkdirSync(dir, { recursive: true });
+    if (!readonly) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (err) {
+        throw environmentError(err, dir, 'creating the index folder') ?? err;
+      }
+    }
     const db = openDatabase(dbFile, { readonly });
     try {
-      // The shape of the graph is fixed at creation; later opens read it back so callers need not repeat it.
-      const stored = {
-        dims: getMeta(db, 'dims'),
-        m: getMeta(db, 'm'),
-        efConstruction: getMeta(db, 'ef_construction'),
-        seed: getMeta(db, 'seed'),
-      };
-      if (stored.dims !== undefined && dims !== undefined && Number(stored.dims) !== dims) {
-        throw new InvalidOptionError('dims', dims, `${stored.dims}, the width this index was created with`);
-      }
-      const shape: GraphShape = {
-        dims: stored.dims !== undefined ? Number(stored.dims) : (dims ?? EMBED_DIM),
-        m: stored.m !== undefined ? Number(stored.m) : (m ?? 16),
-        efConstruction: stored.efConstruction !== undefined ? Number(stored.efConstruction) : (efConstruction ?? 200),
-        seed: stored.seed !== undefined ? Number(stored.seed) : (seed ?? 100),
-      };
-      if (stored.dims === undefined && !readonly) {
-        db.transaction(() => {
-          setMeta(db, 'dims', shape.dims);
-          setMeta(db, 'm', shape.m);
-          setMeta(db, 'ef_construction', shape.efConstruction);
-          setMeta(db, 'seed', shape.seed);
-          setMeta(db, 'generation', 0);
-          setMeta(db, 'next_label', 0);
-        }).immediate();
-      }
-      const index = new VectorIndex(dir, db, shape, { ef, clock, readonly, refreshIntervalMs, exactFilterMax });
+      const shape = graphShape(db, { dims, m, efConstruction, seed }, readonly);
+      const index = new VectorIndex(dir, db, shape, { ef, clock, readonly, refreshIntervalMs, exactFilterMax, writeIndexFile });
       index.#load(initialCapacity);
       if (index.#rebuilt !== null && persistRebuild && !readonly) index.save();
       return index;
     } catch (err) {
       db.close();
-      throw err;
+      throw storeError(err, dbFile, readonly ? 'reading the index' : 'opening the index for writing') ?? err;
     }
   }
 
@@ -205,7 +182,13 @@ export class VectorIndex {
 
   /** Loads the graph of the committed generation (from its file, or rebuilt from SQLite). */
   #load(initialCapacity: number): void {
-    const { graph, rebuilt } = loadGraph(this.#source, initialCapacity);
+    let loaded: ReturnType<typeof loadGraph>;
+    try {
+      loaded = loadGraph(this.#source, initialCapacity);
+    } catch (err) {
+      throw this.#storeError(err, 'loading the index');
+    }
+    const { graph, rebuilt } = loaded;
     // Just loaded: the next searches need not check again before refreshIntervalMs.
     this.#lastRefresh = performance.now();
     this.#graph = graph;
@@ -214,8 +197,26 @@ export class VectorIndex {
   }
 
   #rebuildFromDb(): void {
-    this.#graph = buildGraph(this.#source, 1024);
+    try {
+      this.#graph = buildGraph(this.#source, 1024);
+    } catch (err) {
+      throw this.#storeError(err, 'rebuilding the index');
+    }
     this.#filterCache = null;
+  }
+
+  /** Runs a read of the store, turning a damaged page into KbCorruptError. */
+  #read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw this.#storeError(err, 'reading the index');
+    }
+  }
+
+  /** The mmalign error for a failure of the store (damage, full disk, read-only), else `err` itself. */
+  #storeError(err: unknown, action: string): unknown {
+    return storeError(err, join(this.dir, DB_FILE), action) ?? err;
   }
 
   /**
@@ -239,7 +240,13 @@ export class VectorIndex {
    */
   refresh(): boolean {
     this.#assertOpen();
-    if (this.#dbGeneration() === this.#graph.generation) return false;
+    let generation: number;
+    try {
+      generation = this.#dbGeneration();
+    } catch (err) {
+      throw this.#storeError(err, 'reading the index');
+    }
+    if (generation === this.#graph.generation) return false;
     this.#load(1024);
     return true;
   }
@@ -254,7 +261,24 @@ export class VectorIndex {
    */
   save(): void {
     this.#assertWritable();
-    writeHnswFile(this.#graph.hnsw, this.dir, this.#graph.generation);
+    writeHnswFile(this.#graph.hnsw, this.dir, this.#graph.generation, this.#writeFile);
+  }
+
+  /**
+   * Writes the graph that opening had to rebuild (the file was missing, stale or unreadable) as the file
+   * of its generation, also from a read-only handle: only the HNSW file is written, never SQLite. Call
+   * it holding the writer lock. Does nothing, and returns false, when nothing was rebuilt or a writer has
+   * committed since (its own save covers that generation).
+   *
+   * @example
+   * const lock = await acquireLock(join(dir, 'writer.lock'), { timeoutMs: 0 });
+   * try { index.saveRebuilt(); } finally { lock.release(); }
+   */
+  saveRebuilt(): boolean {
+    this.#assertOpen();
+    if (this.#rebuilt === null || this.#dbGeneration() !== this.#graph.generation) return false;
+    writeHnswFile(this.#graph.hnsw, this.dir, this.#graph.generation, this.#writeFile);
+    return true;
   }
 
   /**
@@ -270,34 +294,39 @@ export class VectorIndex {
     const ops: Op[] = [];
     const labels = { next: 0 };
     const writer = createWriter(db, this.dims, this.#clock(), labels, ops);
-    let baseGeneration = 0;
-    let newGeneration = 0;
-    const result = db
-      .transaction(() => {
-        // Read under the write lock: another process may have committed since we loaded.
-        baseGeneration = this.#dbGeneration();
-        labels.next = Number(getMeta(db, 'next_label') ?? 0);
-        const r = fn(writer);
-        newGeneration = baseGeneration;
-        if (ops.length > 0) {
-          newGeneration = baseGeneration + 1;
-          setMeta(db, 'generation', newGeneration);
+    let graphTouched = false;
+    try {
+      return db
+        .transaction(() => {
+          // Read under the write lock: another process may have committed since we loaded.
+          const baseGeneration = this.#dbGeneration();
+          labels.next = Number(getMeta(db, 'next_label') ?? 0);
+          const r = fn(writer);
+          if (ops.length === 0) return r;
+          const generation = baseGeneration + 1;
+          setMeta(db, 'generation', generation);
           setMeta(db, 'next_label', labels.next);
-        }
-        return r;
-      })
-      .immediate();
-    if (ops.length === 0) return result;
-    if (baseGeneration !== this.#graph.generation) {
-      // Our graph predates someone else's commit: applying only our ops would lose theirs.
-      this.#load(1024);
-    } else {
-      if (applyOps(this.#graph, ops)) this.#rebuildFromDb();
-      this.#filterCache = null;
-      this.#graph.generation = newGeneration;
+          // The graph file of the new generation is written before the commit, so a commit is never ahead
+          // of its file: a crash or a full disk up to here leaves the database at the old generation and
+          // its file, and a crash after the commit finds the file already there.
+          graphTouched = true;
+          if (baseGeneration !== this.#graph.generation) {
+            // Our graph predates someone else's commit: applying only our ops would lose theirs.
+            this.#graph = buildGraph(this.#source, 1024);
+          } else if (applyOps(this.#graph, ops)) {
+            this.#graph = buildGraph(this.#source, 1024);
+          }
+          this.#graph.generation = generation;
+          this.#filterCache = null;
+          writeHnswFile(this.#graph.hnsw, this.dir, generation, this.#writeFile);
+          return r;
+        })
+        .immediate();
+    } catch (err) {
+      // Rolled back: the in-memory graph may hold the ops of a transaction that never committed.
+      if (graphTouched) this.#load(1024);
+      throw this.#storeError(err, 'committing to the index');
     }
-    this.save();
-    return result;
   }
 
   /**
@@ -376,7 +405,11 @@ export class VectorIndex {
   #allowed(filter: NonNullable<SearchOptions['filter']>): FilterEntry {
     const cached = this.#filterCache;
     if (cached && cached.generation === this.#graph.generation && cached.key === JSON.stringify(filter)) return cached;
-    return (this.#filterCache = allowedLabels(this.#db, this.#graph, this.dims, filter, this.#exactFilterMax));
+    try {
+      return (this.#filterCache = allowedLabels(this.#db, this.#graph, this.dims, filter, this.#exactFilterMax));
+    } catch (err) {
+      throw this.#storeError(err, 'filtering the search');
+    }
   }
 
   /**
@@ -387,7 +420,7 @@ export class VectorIndex {
    */
   get(id: string): IndexedItem | undefined {
     this.#assertOpen();
-    const row = this.#db.prepare('SELECT * FROM items WHERE id = ?').get(id) as ItemRow | undefined;
+    const row = this.#read(() => this.#db.prepare('SELECT * FROM items WHERE id = ?').get(id) as ItemRow | undefined);
     return row ? rowToItem(row) : undefined;
   }
 
@@ -403,7 +436,7 @@ export class VectorIndex {
     const rows = new Map<string, IndexedItem>();
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const found = this.#db.prepare(`SELECT * FROM items WHERE id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as ItemRow[];
+      const found = this.#read(() => this.#db.prepare(`SELECT * FROM items WHERE id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as ItemRow[]);
       for (const r of found) rows.set(r.id, rowToItem(r));
     }
     return ids.map((id) => rows.get(id)).filter((r): r is IndexedItem => r !== undefined);
@@ -417,7 +450,7 @@ export class VectorIndex {
    */
   getVector(id: string): Float32Array | undefined {
     this.#assertOpen();
-    const blob = this.#db.prepare('SELECT vector FROM items WHERE id = ?').pluck().get(id) as Buffer | undefined;
+    const blob = this.#read(() => this.#db.prepare('SELECT vector FROM items WHERE id = ?').pluck().get(id) as Buffer | undefined);
     return blob ? blobToVector(blob) : undefined;
   }
 
@@ -430,7 +463,7 @@ export class VectorIndex {
    */
   checkGraph(): { missing: string[]; extra: number[]; mismatched: string[] } {
     this.#assertOpen();
-    return compareGraph(this.#graph, this.#db);
+    return this.#read(() => compareGraph(this.#graph, this.#db));
   }
 
   /**
