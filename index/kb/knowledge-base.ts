@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Modality } from '../../src/core/types.js';
 import { KB_EMBED_BATCH, LOCK_TIMEOUT_MS, SEARCH_EF } from '../../src/core/defaults.js';
-import { InputFileError, InvalidOptionError, KbModelMismatchError, UsageError } from '../../src/core/errors/index.js';
+import { environmentError, InputFileError, InvalidOptionError, KbLockedError, KbModelMismatchError, UsageError } from '../../src/core/errors/index.js';
 import type { EncoderOptions } from '../../encoders/encoder.js';
 import { removeStaleTemps } from '../../src/core/fs.js';
 import { acquireLock, type HeldLock } from '../../src/core/lock.js';
-import type { Db } from '../store.js';
+import { storeError, type Db } from '../store.js';
 import { checkVector } from '../vector/check.js';
 import { DB_FILE } from '../vector/files.js';
 import type { IndexedItem, SearchOptions } from '../vector/types.js';
@@ -16,7 +16,6 @@ import { defaultEmbedders } from './embedders.js';
 import { ingestItems, syncSource } from './sync.js';
 import type {
   AlignVideoFn,
-  ChangeKind,
   Embedder,
   EmbedderProvider,
   Evaluation,
@@ -31,6 +30,7 @@ import type {
   VerifyReport,
 } from './types.js';
 import { verifyKb } from './verify.js';
+import { changesSince, insertEvaluation, listChanges, listEvaluations, listVersions } from './versions.js';
 
 /**
  * A knowledge base: a folder with a {@link VectorIndex} (HNSW + SQLite) fed by syncs of folders and
@@ -122,22 +122,7 @@ export class KnowledgeBase {
       encoderOptions: encoderOptions ?? {},
       alignVideo: alignVideo ?? null,
     });
-    if (!readonly && repairOnOpen) {
-      let lock: HeldLock | null = null;
-      try {
-        lock = await acquireLock(kb.#ctx.lockFile, { timeoutMs: 0, purpose: 'open', clock });
-      } catch {
-        // Another writer is active; it will save a fresh index file itself.
-      }
-      if (lock) {
-        try {
-          removeStaleTemps(abs);
-          if (index.rebuiltOnOpen !== null) index.save();
-        } finally {
-          lock.release();
-        }
-      }
-    }
+    if (repairOnOpen) await kb.#repairOnOpen(readonly);
     return kb;
   }
 
@@ -147,7 +132,7 @@ export class KnowledgeBase {
 
   /** Number of the newest version (0 before the first sync). */
   get currentVersion(): number {
-    return currentVersion(this.#db);
+    return this.#read(() => currentVersion(this.#db));
   }
 
   /** Number of items. */
@@ -168,10 +153,45 @@ export class KnowledgeBase {
 
   async #withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
     this.#assertWritable();
-    const lock = await acquireLock(this.#ctx.lockFile, { timeoutMs: this.#lockTimeoutMs, purpose, clock: this.#clock });
+    let lock: HeldLock;
+    try {
+      lock = await acquireLock(this.#ctx.lockFile, { timeoutMs: this.#lockTimeoutMs, purpose, clock: this.#clock });
+    } catch (err) {
+      throw environmentError(err, this.#ctx.lockFile, `taking the writer lock (${purpose})`) ?? err;
+    }
     try {
       this.index.refresh();
       return await fn();
+    } catch (err) {
+      throw storeError(err, join(this.dir, DB_FILE), purpose) ?? err;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
+   * Saves an index file that opening had to rebuild (a write was interrupted, or the file is gone or
+   * unreadable), once, under the writer lock, without waiting for a busy writer (whose own save covers
+   * it). A writer also removes temp files left by crashed writers. A reader does this only where it may
+   * write, and writes only the HNSW file, never SQLite; where it cannot, it keeps the graph it rebuilt in
+   * memory, which answers the same.
+   */
+  async #repairOnOpen(readonly: boolean): Promise<void> {
+    if (readonly && this.index.rebuiltOnOpen === null) return;
+    let lock: HeldLock;
+    try {
+      lock = await acquireLock(this.#ctx.lockFile, { timeoutMs: 0, purpose: readonly ? 'save the index a reader rebuilt' : 'open', clock: this.#clock });
+    } catch (err) {
+      // A busy writer saves a fresh file itself; a reader may be in a folder it cannot write.
+      if (readonly || err instanceof KbLockedError) return;
+      throw environmentError(err, this.#ctx.lockFile, 'taking the writer lock') ?? err;
+    }
+    try {
+      if (!readonly) removeStaleTemps(this.dir);
+      this.index.saveRebuilt();
+    } catch (err) {
+      // A reader's search must not fail because a repair it did not have to make could not be written.
+      if (!readonly) throw err;
     } finally {
       lock.release();
     }
@@ -260,7 +280,7 @@ export class KnowledgeBase {
    * scored in another space: fail loudly instead of returning confident-looking noise.
    */
   #assertSameSpace(modality: Modality, version: string): void {
-    const stored = this.#db.prepare('SELECT DISTINCT model_version FROM items WHERE modality = ? LIMIT 8').pluck().all(modality) as string[];
+    const stored = this.#read(() => this.#db.prepare('SELECT DISTINCT model_version FROM items WHERE modality = ? LIMIT 8').pluck().all(modality) as string[]);
     if (stored.length > 0 && !stored.includes(version)) throw new KbModelMismatchError(this.dir, modality, version, stored);
   }
 
@@ -271,20 +291,7 @@ export class KnowledgeBase {
    * for (const v of kb.versions()) console.log(v.version, v.added, v.updated, v.deleted);
    */
   versions(): KbVersion[] {
-    this.#assertOpen();
-    return (
-      this.#db.prepare('SELECT version, created_at, kind, source, added, updated, deleted, skipped, generation FROM versions ORDER BY version').all() as {
-        version: number;
-        created_at: number;
-        kind: 'sync' | 'repair';
-        source: string | null;
-        added: number;
-        updated: number;
-        deleted: number;
-        skipped: number;
-        generation: number;
-      }[]
-    ).map(({ created_at, ...rest }) => ({ ...rest, createdAt: created_at }));
+    return this.#read(() => listVersions(this.#db));
   }
 
   /**
@@ -294,21 +301,7 @@ export class KnowledgeBase {
    * kb.changes(3).filter((c) => c.change === 'deleted');
    */
   changes(version: number): KbChange[] {
-    this.#assertOpen();
-    if (!Number.isInteger(version) || version < 1) throw new InvalidOptionError('version', version, 'a version number >= 1');
-    const exists = this.#db.prepare('SELECT 1 FROM versions WHERE version = ?').get(version);
-    if (!exists) throw new InvalidOptionError('version', version, `an existing version (1..${this.currentVersion})`);
-    return (
-      this.#db.prepare('SELECT version, id, change, modality, source, content_hash, reason FROM changes WHERE version = ? ORDER BY change, id').all(version) as {
-        version: number;
-        id: string;
-        change: ChangeKind;
-        modality: Modality | null;
-        source: string | null;
-        content_hash: string | null;
-        reason: string | null;
-      }[]
-    ).map(({ content_hash, ...rest }) => ({ ...rest, contentHash: content_hash }));
+    return this.#read(() => listChanges(this.#db, version));
   }
 
   /**
@@ -318,11 +311,7 @@ export class KnowledgeBase {
    * const { added } = kb.countChangesSince(lastTrainingVersion);
    */
   countChangesSince(version: number): { added: number; updated: number; deleted: number } {
-    this.#assertOpen();
-    const row = this.#db
-      .prepare('SELECT coalesce(sum(added), 0) AS added, coalesce(sum(updated), 0) AS updated, coalesce(sum(deleted), 0) AS deleted FROM versions WHERE version > ?')
-      .get(version) as { added: number; updated: number; deleted: number };
-    return row;
+    return this.#read(() => changesSince(this.#db, version));
   }
 
   /**
@@ -332,11 +321,13 @@ export class KnowledgeBase {
    * for (const it of kb.items({ modality: 'text' })) console.log(it.id, it.text);
    */
   *items({ modality, source }: { modality?: Modality; source?: string } = {}): Generator<IndexedItem> {
-    this.#assertOpen();
-    const ids = this.#db
-      .prepare('SELECT id FROM items WHERE (@modality IS NULL OR modality = @modality) AND (@source IS NULL OR source = @source) ORDER BY id')
-      .pluck()
-      .all({ modality: modality ?? null, source: source ?? null }) as string[];
+    const ids = this.#read(
+      () =>
+        this.#db
+          .prepare('SELECT id FROM items WHERE (@modality IS NULL OR modality = @modality) AND (@source IS NULL OR source = @source) ORDER BY id')
+          .pluck()
+          .all({ modality: modality ?? null, source: source ?? null }) as string[],
+    );
     for (let i = 0; i < ids.length; i += 500) yield* this.index.getMany(ids.slice(i, i + 500));
   }
 
@@ -346,15 +337,9 @@ export class KnowledgeBase {
    * @example
    * kb.recordEvaluation({ metric: 'recall@1', value: 0.62, pairs: 8000, headsVersion: 'a1b2' });
    */
-  recordEvaluation({ metric, value, pairs, headsVersion, at = this.#clock() }: Omit<Evaluation, 'at' | 'kbVersion'> & { at?: number }): Evaluation {
+  recordEvaluation({ at = this.#clock(), ...rest }: Omit<Evaluation, 'at' | 'kbVersion'> & { at?: number }): Evaluation {
     this.#assertWritable();
-    if (typeof metric !== 'string' || metric === '') throw new InvalidOptionError('metric', metric, 'a metric name');
-    if (!Number.isFinite(value)) throw new InvalidOptionError('value', value, 'a finite number');
-    if (!Number.isInteger(pairs) || pairs < 0) throw new InvalidOptionError('pairs', pairs, 'an integer >= 0');
-    if (typeof headsVersion !== 'string') throw new InvalidOptionError('headsVersion', headsVersion, 'a string');
-    const kbVersion = this.currentVersion;
-    this.#db.prepare('INSERT INTO evaluations (metric, value, pairs, heads_version, at, kb_version) VALUES (?, ?, ?, ?, ?, ?)').run(metric, value, pairs, headsVersion, at, kbVersion);
-    return { metric, value, pairs, headsVersion, at, kbVersion };
+    return this.#read(() => insertEvaluation(this.#db, { ...rest, at }), 'recording an evaluation');
   }
 
   /**
@@ -364,12 +349,17 @@ export class KnowledgeBase {
    * const series = kb.listEvaluations({ metric: 'recall@1' }).map((e) => e.value);
    */
   listEvaluations({ metric }: { metric?: string } = {}): Evaluation[] {
+    return this.#read(() => listEvaluations(this.#db, metric));
+  }
+
+  /** Runs `fn` on the open database; a damaged page, a full disk or a read-only file becomes its mmalign error. */
+  #read<T>(fn: () => T, action = 'reading the knowledge base'): T {
     this.#assertOpen();
-    return (
-      this.#db
-        .prepare('SELECT metric, value, pairs, heads_version, at, kb_version FROM evaluations WHERE (@metric IS NULL OR metric = @metric) ORDER BY at, seq')
-        .all({ metric: metric ?? null }) as { metric: string; value: number; pairs: number; heads_version: string; at: number; kb_version: number }[]
-    ).map((r) => ({ metric: r.metric, value: r.value, pairs: r.pairs, headsVersion: r.heads_version, at: r.at, kbVersion: r.kb_version }));
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(err, join(this.dir, DB_FILE), action) ?? err;
+    }
   }
 
   /**

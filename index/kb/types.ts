@@ -33,8 +33,12 @@ export interface KnowledgeBaseOptions {
   /** Items per encoder call (default 32). */
   batchSize?: number;
   /**
-   * Write back an index file rebuilt on open, and remove temp files of crashed writers, when no other writer
-   * holds the lock (default true). `verify` callers turn it off to see the damage in the report.
+   * Write back an index file that opening had to rebuild (a sync was interrupted between commit and save,
+   * or the file is gone), once, under the writer lock, when no other writer holds it (default true). A
+   * writer also removes temp files of crashed writers. A read-only open does it too where the folder is
+   * writable, writing only the HNSW file (never SQLite), so the next readers load it instead of rebuilding;
+   * on a read-only folder it keeps the rebuilt graph in memory. `verify` callers turn it off to see the
+   * state in the report.
    */
   repairOnOpen?: boolean;
   /**
@@ -131,7 +135,7 @@ export interface KbSearchHit extends SearchHit {
 export type KbQuery = string | { text: string } | { image: string } | { audio: string } | { vector: ArrayLike<number> };
 
 export type VerifyProblemKind =
-  | 'sqlite-integrity'
+  | 'database-corrupt'
   | 'index-file-missing'
   | 'index-file-unreadable'
   | 'generation-mismatch'
@@ -143,10 +147,16 @@ export type VerifyProblemKind =
 
 export interface VerifyProblem {
   kind: VerifyProblemKind;
+  /** What is wrong and what to do about it. */
   message: string;
   id?: string;
   path?: string;
   repaired: boolean;
+  /**
+   * Nothing is lost and nothing needs doing: readers work around it (an index file one write behind is
+   * rebuilt in memory) and the next writer fixes it. Such a problem alone leaves the report `ok`.
+   */
+  recoverable: boolean;
 }
 
 export interface VerifyReport {

@@ -5,25 +5,68 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Modality } from '../../src/core/types.js';
-import type { MmalignError } from '../../src/core/errors/index.js';
+import { KbCorruptError, type MmalignError } from '../../src/core/errors/index.js';
 import { removeStaleTemps } from '../../src/core/fs.js';
 import { lockHolder } from '../../src/core/lock.js';
-import { blobToVector, getMeta } from '../store.js';
+import { blobToVector, DAMAGED_DB_ADVICE, getMeta, isDamagedDatabase, storeError } from '../store.js';
 import { checkVector } from '../vector/check.js';
 import { DB_FILE } from '../vector/files.js';
 import { VectorIndex } from '../vector/vector-index.js';
 import { currentVersion, type KbContext } from './context.js';
 import { contentHashOfFile } from './sources.js';
-import type { VerifyProblem, VerifyReport } from './types.js';
+import type { VerifyProblem, VerifyProblemKind, VerifyReport } from './types.js';
 
-/** The body of {@link KnowledgeBase.verify} (with `repair`, under the writer lock). */
+function problem(kind: VerifyProblemKind, message: string, extra: { id?: string; path?: string; recoverable?: boolean } = {}): VerifyProblem {
+  const { recoverable = false, ...where } = extra;
+  return { kind, message, ...where, repaired: false, recoverable };
+}
+
+/**
+ * The report for a knowledge base whose SQLite file is damaged: one `database-corrupt` problem saying
+ * what to do (a repair rebuilds *from* that file, so it cannot help). Also what `kb verify` reports when
+ * the damage already stops the knowledge base from opening.
+ *
+ * @example
+ * try { kb = await KnowledgeBase.open(dir, { readonly: true }); } catch (err) { if (err instanceof KbCorruptError) report = corruptReport(dir, err); }
+ */
+export function corruptReport(dir: string, err: Pick<KbCorruptError, 'path' | 'message'>, generation = 0): VerifyReport {
+  return {
+    ok: false,
+    items: 0,
+    filesChecked: 0,
+    generation,
+    problems: [problem('database-corrupt', err.message, { path: err.path })],
+    repairVersion: null,
+  };
+}
+
+/**
+ * The body of {@link KnowledgeBase.verify} (with `repair`, under the writer lock). Damage SQLite hits
+ * on the way is reported as `database-corrupt`, not thrown.
+ */
 export async function verifyKb(ctx: KbContext, repair: boolean): Promise<VerifyReport> {
+  try {
+    return await check(ctx, repair);
+  } catch (err) {
+    const e = storeError(err, join(ctx.dir, DB_FILE), 'verifying the knowledge base');
+    if (e instanceof KbCorruptError && isDamagedDatabase(e)) {
+      return corruptReport(ctx.dir, e, ctx.index.generation);
+    }
+    throw e ?? err;
+  }
+}
+
+async function check(ctx: KbContext, repair: boolean): Promise<VerifyReport> {
   const { index, db, dir } = ctx;
   index.refresh();
   const problems: VerifyProblem[] = [];
-  const integrity = db.pragma('quick_check', { simple: true });
-  if (integrity !== 'ok') {
-    problems.push({ kind: 'sqlite-integrity', message: `SQLite quick_check: ${String(integrity)}`, path: join(dir, DB_FILE), repaired: false });
+  const damage = (db.pragma('quick_check(10)') as { quick_check: string }[])
+    .map((r) => r.quick_check.replace(/\*\*\* in database \w+ \*\*\*\s*/g, '').replace(/\s*\n\s*/g, '; '))
+    .filter((r) => r !== 'ok' && r !== '');
+  if (damage.length > 0) {
+    // SQLite is what everything else is checked against and rebuilt from: nothing more can be trusted.
+    const reason = `SQLite finds the database damaged (quick_check: ${damage.join('; ')})`;
+    return corruptReport(dir, { path: join(dir, DB_FILE), message: `${reason}. ${DAMAGED_DB_ADVICE}` }, index.generation);
   }
   const generation = Number(getMeta(db, 'generation') ?? 0);
   const onDisk = index.indexFilesOnDisk();
@@ -31,15 +74,17 @@ export async function verifyKb(ctx: KbContext, repair: boolean): Promise<VerifyR
   let indexBad = false;
   if (!onDisk.includes(generation) && !(generation === 0 && items === 0)) {
     indexBad = true;
+    const older = onDisk.filter((g) => g < generation);
     problems.push(
-      onDisk.length === 0
-        ? { kind: 'index-file-missing', message: `no HNSW file for generation ${generation}`, path: index.indexFile(generation), repaired: false }
-        : {
-            kind: 'generation-mismatch',
-            message: `the database is at generation ${generation} but the newest HNSW file is generation ${onDisk[0]} (a write was interrupted)`,
-            path: index.indexFile(onDisk[0]),
-            repaired: false,
-          },
+      older.length === 0
+        ? problem('index-file-missing', `no HNSW file for generation ${generation}`, { path: index.indexFile(generation) })
+        : problem(
+            'generation-mismatch',
+            `the database is at generation ${generation} but the newest HNSW file is generation ${older[0]} (a write was interrupted). ` +
+              'Nothing is lost: readers rebuild the graph from the database in memory until the file is saved, which the next sync, ' +
+              'a search where the folder is writable, or `kb verify --repair` does',
+            { path: index.indexFile(older[0]), recoverable: true },
+          ),
     );
   } else if (onDisk.includes(generation)) {
     // Load the file the way a new reader would, and compare it with the rows.
@@ -48,17 +93,16 @@ export async function verifyKb(ctx: KbContext, repair: boolean): Promise<VerifyR
       fresh = VectorIndex.open(dir, { readonly: true, persistRebuild: false });
       if (fresh.rebuiltOnOpen !== null) {
         indexBad = true;
-        problems.push({ kind: 'index-file-unreadable', message: `HNSW file for generation ${generation} cannot be read`, path: index.indexFile(generation), repaired: false });
+        problems.push(problem('index-file-unreadable', `HNSW file for generation ${generation} cannot be read`, { path: index.indexFile(generation) }));
       } else {
         const g = fresh.checkGraph();
         if (g.missing.length + g.extra.length + g.mismatched.length > 0) {
           indexBad = true;
-          problems.push({
-            kind: 'index-out-of-sync',
-            message: `HNSW file differs from the database: ${g.missing.length} missing, ${g.extra.length} extra, ${g.mismatched.length} with another vector`,
-            path: index.indexFile(generation),
-            repaired: false,
-          });
+          problems.push(
+            problem('index-out-of-sync', `HNSW file differs from the database: ${g.missing.length} missing, ${g.extra.length} extra, ${g.mismatched.length} with another vector`, {
+              path: index.indexFile(generation),
+            }),
+          );
         }
       }
     } finally {
@@ -68,7 +112,7 @@ export async function verifyKb(ctx: KbContext, repair: boolean): Promise<VerifyR
   // A live writer's temp file looks like a leftover one: only report them when no writer is at work.
   const writerBusy = !repair && lockHolder(ctx.lockFile) !== null;
   for (const f of writerBusy ? [] : removeStaleTemps(dir, { dryRun: true })) {
-    problems.push({ kind: 'stale-temp-file', message: `leftover temp file ${f} from an interrupted write`, path: join(dir, f), repaired: false });
+    problems.push(problem('stale-temp-file', `leftover temp file ${f} from an interrupted write`, { path: join(dir, f) }));
   }
   const toDelete = new Map<string, VerifyProblem>();
   let filesChecked = 0;
@@ -80,7 +124,7 @@ export async function verifyKb(ctx: KbContext, repair: boolean): Promise<VerifyR
     try {
       checkVector(blobToVector(blob), index.dims, id);
     } catch (err) {
-      const p: VerifyProblem = { kind: 'bad-vector', id, message: (err as MmalignError).message, repaired: false };
+      const p = problem('bad-vector', (err as MmalignError).message, { id });
       problems.push(p);
       toDelete.set(id, p);
       continue;
@@ -91,7 +135,7 @@ export async function verifyKb(ctx: KbContext, repair: boolean): Promise<VerifyR
       exists.set(path, existsSync(path));
     }
     if (!exists.get(path)) {
-      const p: VerifyProblem = { kind: 'source-file-missing', id, path, message: `${path} no longer exists`, repaired: false };
+      const p = problem('source-file-missing', `${path} no longer exists`, { id, path });
       problems.push(p);
       toDelete.set(id, p);
       continue;
@@ -101,7 +145,7 @@ export async function verifyKb(ctx: KbContext, repair: boolean): Promise<VerifyR
     if (modality === 'text' || start !== null) continue;
     if (!fileHash.has(path)) fileHash.set(path, await contentHashOfFile(modality, path).catch(() => null));
     if (fileHash.get(path) !== hash) {
-      problems.push({ kind: 'source-file-changed', id, path, message: `${path} changed since it was synced; sync its source again`, repaired: false });
+      problems.push(problem('source-file-changed', `${path} changed since it was synced; sync its source again (a repair cannot)`, { id, path }));
     }
   }
   let repairVersion: number | null = null;
@@ -134,7 +178,7 @@ export async function verifyKb(ctx: KbContext, repair: boolean): Promise<VerifyR
     }
   }
   return {
-    ok: problems.every((p) => p.repaired || p.kind === 'source-file-changed') && (repair || problems.length === 0),
+    ok: problems.every((p) => p.repaired || p.recoverable),
     items,
     filesChecked,
     generation: index.generation,

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KnowledgeBase } from 'mmalign';
+import { runCaptured as cli } from '../../helpers/cli.js';
 import { fakeEmbedders, vectorFor } from '../../helpers/fake-embedder.js';
 import { clock, kbFolders, type KbFolders } from '../../helpers/kb-folders.js';
 
@@ -74,5 +75,19 @@ describe('verify', () => {
     expect(report.problems).toEqual([expect.objectContaining({ kind: 'source-file-changed', id: 'pic.jpg', repaired: false })]);
     expect(kb.index.get('pic.jpg')).toBeDefined();
     await kb.close();
+  });
+});
+
+describe('kb verify --repair', () => {
+  it('exits 1 while files changed since their sync remain, and says to sync them again', async () => {
+    write('pic.jpg', Buffer.from([1, 2]));
+    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
+    await kb.sync(src);
+    await kb.close();
+    write('pic.jpg', Buffer.from([3, 4, 5]));
+    const r = await cli(['kb', 'verify', '--kb', kbDir, '--repair', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, problems: [{ kind: 'source-file-changed', repaired: false }] });
+    expect(r.stderr).toMatch(/1 source-file-changed\)\. Files changed since their sync: run `mmalign kb sync` on their sources again/);
   });
 });
