@@ -17,12 +17,26 @@ export function defaultEmbedders(options: EncoderOptions = {}): EmbedderProvider
     const { createEncoder } = await import('../../encoders/encoder.js');
     const enc = await createEncoder(modality, options);
     const heads = (enc as unknown as { heads?: { metadata?: { version?: string } } }).heads;
+    // Encoders that fingerprint their model file expose it; the others are keyed by name and heads alone.
+    const fingerprint = (enc as unknown as { fingerprint?: unknown }).fingerprint;
     return {
       version: `${enc.modelId}@${heads?.metadata?.version ?? 'default'}`,
+      ...(typeof fingerprint === 'string' && fingerprint !== '' ? { fingerprint } : {}),
       embed: (batch) => enc.embed(batch),
       dispose: () => enc.dispose(),
     };
   };
+}
+
+/**
+ * The model version an embedder's vectors are recorded and cached under: its version, plus its model
+ * file's fingerprint when it gives one (`bert@h1#3f2a…`).
+ *
+ * @example
+ * vectorKey({ version: 'bert@h1', fingerprint: '3f2a', embed }); // 'bert@h1#3f2a'
+ */
+export function vectorKey(embedder: Pick<Embedder, 'version' | 'fingerprint'>): string {
+  return embedder.fingerprint ? `${embedder.version}#${embedder.fingerprint}` : embedder.version;
 }
 
 /**

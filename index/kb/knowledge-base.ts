@@ -12,7 +12,7 @@ import { DB_FILE } from '../vector/files.js';
 import type { IndexedItem, SearchOptions } from '../vector/types.js';
 import { VectorIndex } from '../vector/vector-index.js';
 import { currentVersion, LOCK_FILE, type KbContext } from './context.js';
-import { defaultEmbedders } from './embedders.js';
+import { defaultEmbedders, vectorKey } from './embedders.js';
 import { ingestItems, syncSource } from './sync.js';
 import type {
   AlignVideoFn,
@@ -257,14 +257,14 @@ export class KnowledgeBase {
       const text = typeof query === 'string' ? query : query.text;
       if (text.trim() === '') throw new InvalidOptionError('query', text, 'non-empty text');
       const embedder = await this.#embedder('text');
-      this.#assertSameSpace('text', embedder.version);
+      this.#assertSameSpace('text', vectorKey(embedder));
       [vector] = await embedder.embed([text]);
     } else if ('image' in query || 'audio' in query) {
       const modality: Modality = 'image' in query ? 'image' : 'audio';
       const file = resolve('image' in query ? query.image : query.audio);
       if (!existsSync(file)) throw new InputFileError(file, `no such ${modality} file`);
       const embedder = await this.#embedder(modality);
-      this.#assertSameSpace(modality, embedder.version);
+      this.#assertSameSpace(modality, vectorKey(embedder));
       [vector] = await embedder.embed([file]);
     } else {
       vector = query.vector;

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../src/core/fs.js';
 import { blobToVector } from '../store.js';
 import { alignedVideoItems } from './aligned.js';
 import type { KbContext } from './context.js';
-import { embedItems } from './embedders.js';
+import { embedItems, vectorKey } from './embedders.js';
 import { commitPlans, planSync, type PlanItem } from './plan.js';
 import { scanSource } from './sources.js';
 import type { IngestItem, SyncOptions, SyncResult } from './types.js';
@@ -50,9 +50,9 @@ export async function syncSource(
     }
   }
 
-  // Versions of the encoders this scan needs: they decide "unchanged" and key the cache.
+  // Versions (+ model fingerprints) of the encoders this scan needs: they decide "unchanged" and key the cache.
   const versions = new Map<Modality, string>();
-  for (const m of new Set(items.map((i) => i.modality))) versions.set(m, (await ctx.embedder(m)).version);
+  for (const m of new Set(items.map((i) => i.modality))) versions.set(m, vectorKey(await ctx.embedder(m)));
 
   const plans = planSync(db, name, [...items.map((it) => ({ ...it, modelVersion: versions.get(it.modality) as string })), ...aligned], sourcePriority);
 

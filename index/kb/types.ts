@@ -5,11 +5,17 @@ import type { IndexedItem, SearchHit } from '../vector/types.js';
 
 /**
  * What the knowledge base needs from an encoder: a version string recorded with every vector (model id +
- * heads version; it keys the embedding cache) and batch embedding into the shared space. Text items are
+ * heads version, plus the model file's fingerprint when given; it keys the embedding cache) and batch embedding into the shared space. Text items are
  * given as their text, image and audio items as absolute file paths.
  */
 export interface Embedder {
   readonly version: string;
+  /**
+   * A fingerprint of the model file behind `version` (e.g. a hash of its bytes), when the embedder can
+   * tell: vectors are keyed by version + fingerprint, so a model file replaced under the same name is
+   * re-encoded instead of served from the cache.
+   */
+  readonly fingerprint?: string;
   embed(batch: readonly string[]): Promise<Float32Array[]>;
   dispose?(): Promise<void>;
 }

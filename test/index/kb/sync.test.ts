@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputFileError, KnowledgeBase, alignedSink, incomingWins } from 'mmalign';
+import { InputFileError, KbModelMismatchError, KnowledgeBase, alignedSink, incomingWins, type EmbedderProvider } from 'mmalign';
 import { fakeEmbedders, vectorFor } from '../../helpers/fake-embedder.js';
 import { clock, kbFolders, SRT, T0, type KbFolders } from '../../helpers/kb-folders.js';
 
@@ -113,6 +113,24 @@ describe('KnowledgeBase.sync', () => {
     expect(r).toMatchObject({ updated: 2, encoded: 2 });
     expect(kb2.index.get('a.txt#part1')?.modelVersion).toBe('text-v2');
     await kb2.close();
+  });
+
+  it('re-encodes everything when the model file is replaced under the same version (its fingerprint changes)', async () => {
+    write('a.txt', 'x\n\ny');
+    const fake = fakeEmbedders({ version: 'v1' });
+    const withFingerprint = (fingerprint: string): EmbedderProvider => async (m) => ({ ...(await fake.provider(m)), fingerprint });
+    const kb1 = await KnowledgeBase.open(kbDir, { encoders: withFingerprint('model-a'), clock });
+    await kb1.sync(src);
+    await kb1.close();
+    const kb2 = await KnowledgeBase.open(kbDir, { encoders: withFingerprint('model-b'), clock });
+    expect(await kb2.sync(src)).toMatchObject({ updated: 2, encoded: 2 });
+    expect(kb2.index.get('a.txt#part1')?.modelVersion).toBe('text-v1#model-b');
+    expect(await kb2.sync(src)).toMatchObject({ unchanged: 2, encoded: 0 });
+    await kb2.close();
+    const kb3 = await KnowledgeBase.open(kbDir, { encoders: withFingerprint('model-a'), clock });
+    const err = await kb3.search('x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KbModelMismatchError);
+    await kb3.close();
   });
 
   it('keeps the other items and warns when the encoder fails on one', async () => {
