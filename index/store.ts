@@ -1,5 +1,9 @@
 import Database from 'better-sqlite3';
-import { KbCorruptError } from '../src/core/errors/index.js';
+import { accessSync, constants as fsConstants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { environmentError, InputFileError, KbCorruptError, MmalignError, systemErrorCode } from '../src/core/errors/index.js';
+import { describeFsError } from '../src/core/fs.js';
 
 /** better-sqlite3's connection type, re-exported so callers need not import the package. */
 export type Db = Database.Database;
@@ -98,21 +102,61 @@ const MIGRATIONS: readonly string[] = [
 /** Number of migrations this build knows; also the `user_version` of an up-to-date database. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** What a damaged SQLite file needs: `kb verify --repair` rebuilds the index *from* it, so it cannot help. */
+export const DAMAGED_DB_ADVICE =
+  'The SQLite file itself is damaged, so `kb verify --repair` cannot rebuild from it: restore the folder from a backup, ' +
+  'or salvage what is readable with `sqlite3 store.sqlite ".recover" | sqlite3 recovered.sqlite` and sync the sources into a new knowledge base.';
+
+const CORRUPT = /^SQLITE_(CORRUPT|NOTADB)/;
+/** Codes of a read-only open that failed because SQLite could not set up WAL access in place (no -shm, read-only folder). */
+const NOT_IN_PLACE = new Set(['SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_READONLY_DIRECTORY', 'SQLITE_READONLY_CANTINIT', 'SQLITE_READONLY_RECOVERY', 'SQLITE_READONLY_CANTLOCK']);
+
+/**
+ * True for the error of a damaged SQLite file (SQLITE_CORRUPT*, SQLITE_NOTADB), raw or as the cause
+ * of the {@link KbCorruptError} {@link storeError} made of it.
+ *
+ * @example
+ * if (isDamagedDatabase(err)) report = corruptReport(dir, err);
+ */
+export function isDamagedDatabase(err: unknown): err is Error {
+  const code = systemErrorCode(err);
+  return code !== null && CORRUPT.test(code);
+}
+
+/**
+ * The mmalign error for a failure of the store: damaged pages or not a database → {@link KbCorruptError}
+ * (with what to do), full disk → DiskFullError, read-only or forbidden → NotWritableError; mmalign errors
+ * pass through; anything else gives null (the caller decides).
+ *
+ * @example
+ * try { db.prepare(sql).all(); } catch (err) { throw storeError(err, file, 'reading items') ?? err; }
+ */
+export function storeError(err: unknown, file: string, action: string): MmalignError | null {
+  if (err instanceof MmalignError) return err;
+  const code = systemErrorCode(err);
+  if (code !== null && CORRUPT.test(code)) {
+    return new KbCorruptError(file, `the database is damaged (SQLite: ${(err as Error).message})`, err, DAMAGED_DB_ADVICE);
+  }
+  return environmentError(err, file, action);
+}
+
 /**
  * Opens (creating if needed) the SQLite database of an index or knowledge base, in WAL mode so readers
  * keep reading a consistent snapshot while one writer commits.
+ *
+ * Read-only opens work where nothing may be written (a read-only mount, a folder of another user): SQLite
+ * reads a WAL database in place when its `-shm` file is there; when it is not (the last writer closed
+ * cleanly) and cannot be created, the database is read into memory as a snapshot, folding in a leftover
+ * `-wal` through a private temp copy. Nothing is ever written next to the database by a reader.
+ * Writable opens check first that the folder and the database's files may be written
+ * (NotWritableError naming the one that may not, e.g. a `-wal` left by another user).
  *
  * @example
  * const db = openDatabase('/data/kb/kb.sqlite');
  * db.prepare('SELECT count(*) FROM items').pluck().get();
  */
 export function openDatabase(file: string, { readonly = false, busyTimeoutMs = 10_000 }: { readonly?: boolean; busyTimeoutMs?: number } = {}): Db {
-  let db: Db;
-  try {
-    db = new Database(file, { readonly, fileMustExist: readonly });
-  } catch (err) {
-    throw new KbCorruptError(file, `cannot open the SQLite database (${(err as Error).message})`, err);
-  }
+  const db = readonly ? openForReading(file) : openForWriting(file);
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     if (!readonly) {
@@ -124,10 +168,94 @@ export function openDatabase(file: string, { readonly = false, busyTimeoutMs = 1
     migrate(db, file, readonly);
   } catch (err) {
     db.close();
-    if (err instanceof KbCorruptError) throw err;
-    throw new KbCorruptError(file, `not a usable mmalign database (${(err as Error).message})`, err);
+    throw storeError(err, file, readonly ? 'reading the knowledge base' : 'opening the knowledge base for writing') ??
+      new KbCorruptError(file, `not a usable mmalign database (${(err as Error).message})`, err);
   }
   return db;
+}
+
+/** Throws NotWritableError unless the folder and every existing file of the database may be written. */
+function assertWritable(file: string, action: string): void {
+  const check = (path: string, mode: number): void => {
+    try {
+      accessSync(path, mode);
+    } catch (err) {
+      throw environmentError(err, path, action) ?? err;
+    }
+  };
+  check(dirname(file), fsConstants.W_OK);
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) check(f, fsConstants.R_OK | fsConstants.W_OK);
+}
+
+function openForWriting(file: string): Db {
+  const action = 'opening the knowledge base for writing';
+  assertWritable(file, action);
+  try {
+    return new Database(file);
+  } catch (err) {
+    throw storeError(err, file, action) ?? new KbCorruptError(file, `cannot open the SQLite database (${(err as Error).message})`, err);
+  }
+}
+
+function openForReading(file: string): Db {
+  let db: Db | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    // SQLite opens lazily: the first read is where a missing -shm in a read-only folder shows.
+    db.prepare('SELECT count(*) FROM sqlite_master').pluck().get();
+    return db;
+  } catch (err) {
+    db?.close();
+    const code = systemErrorCode(err);
+    if (code === null || !NOT_IN_PLACE.has(code)) {
+      throw storeError(err, file, 'reading the knowledge base') ?? new KbCorruptError(file, `cannot open the SQLite database (${(err as Error).message})`, err);
+    }
+  }
+  return openSnapshot(file);
+}
+
+/** The database as one in-memory snapshot: its bytes (with a leftover WAL folded in), marked as a rollback-journal database. */
+function openSnapshot(file: string): Db {
+  const read = (path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new InputFileError(path, `cannot read the knowledge base's database (${describeFsError(err, 'read')})`, err);
+    }
+  };
+  const wal = `${file}-wal`;
+  let bytes: Buffer;
+  if (existsSync(wal) && statSync(wal).size > 0) {
+    // The newest commits are in the log, which SQLite only reads through a -shm file: replay a private copy.
+    const tmp = mkdtempSync(join(tmpdir(), 'mmalign-kb-snapshot-'));
+    try {
+      const copy = join(tmp, 'store.sqlite');
+      writeFileSync(copy, read(file));
+      writeFileSync(`${copy}-wal`, read(wal));
+      const c = new Database(copy);
+      try {
+        c.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        c.close();
+      }
+      bytes = readFileSync(copy);
+    } catch (err) {
+      throw storeError(err, file, 'reading the knowledge base') ?? new KbCorruptError(file, `cannot read the database with its write-ahead log (${(err as Error).message})`, err);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  } else {
+    bytes = read(file);
+  }
+  // Header bytes 18-19 say "WAL"; an in-memory database cannot be WAL, and this copy is never written.
+  if (bytes.length >= 20 && bytes[18] === 2) bytes[18] = bytes[19] = 1;
+  try {
+    const db = new Database(bytes, { readonly: true });
+    db.prepare('SELECT count(*) FROM sqlite_master').pluck().get();
+    return db;
+  } catch (err) {
+    throw storeError(err, file, 'reading the knowledge base') ?? new KbCorruptError(file, `cannot open the SQLite database (${(err as Error).message})`, err);
+  }
 }
 
 function migrate(db: Db, file: string, readonly: boolean): void {

@@ -2,8 +2,11 @@ import { Option, type Command } from 'commander';
 import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import { DEFAULT_DEVICE, LOCK_TIMEOUT_MS } from '../core/defaults.js';
 import type { Device } from '../../encoders/types.js';
-import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/kb.js';
-import { InvalidOptionError, KbVerifyError } from '../core/errors/index.js';
+import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/index.js';
+import { corruptReport } from '../../index/kb/verify.js';
+import { isDamagedDatabase } from '../../index/store.js';
+import { alignVideo } from '../pipeline/index.js';
+import { InvalidOptionError, KbCorruptError, KbVerifyError } from '../core/errors/index.js';
 import { createProgress, type StageProgress } from '../core/progress.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
@@ -31,6 +34,16 @@ function parseInteger(name: string): (raw: string) => number {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** What to do about the problems `kb verify` leaves open, most pressing first. */
+function verifyAdvice(kinds: readonly string[], repaired: boolean): string {
+  if (kinds.includes('database-corrupt')) return 'The database is damaged: restore the folder from a backup (see the problem above for salvaging it).';
+  const rest = kinds.filter((k) => k !== 'source-file-changed');
+  const steps: string[] = [];
+  if (rest.length > 0) steps.push(repaired ? 'Some problems could not be repaired (see above).' : 'Run `mmalign kb verify --kb DIR --repair`.');
+  if (kinds.includes('source-file-changed')) steps.push('Files changed since their sync: run `mmalign kb sync` on their sources again (a repair cannot re-encode them).');
+  return steps.join(' ');
+}
 
 /**
  * `mmalign kb sync|versions|changes|verify`: feed and inspect a knowledge base.
@@ -65,6 +78,8 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
       const base = await KnowledgeBase.open(flags.kb, {
         encoderOptions: { device: flags.device, modelsDir: flags.models, heads: flags.heads, logger },
         lockTimeoutMs: flags.lockTimeout,
+        // The app layer gives the knowledge base its video aligner; index/ never imports the pipeline.
+        alignVideo: flags.alignVideos ? alignVideo : undefined,
       });
       const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
       const stages = new Map<string, { bar: StageProgress; done: number }>();
@@ -140,23 +155,28 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--lock-timeout <ms>', 'how long --repair waits for another writer', parseNumberOption('--lock-timeout', 0), LOCK_TIMEOUT_MS)
     .option('--json', 'print the report as JSON')
     .action(async (flags: KbFlags & { repair?: boolean; lockTimeout: number }) => {
-      const base = await KnowledgeBase.open(flags.kb, { readonly: !flags.repair, lockTimeoutMs: flags.lockTimeout, repairOnOpen: false });
       let report: VerifyReport;
+      let base: KnowledgeBase | null = null;
       try {
+        base = await KnowledgeBase.open(flags.kb, { readonly: !flags.repair, lockTimeoutMs: flags.lockTimeout, repairOnOpen: false });
         report = await base.verify({ repair: flags.repair === true });
+      } catch (err) {
+        // Damage that stops the knowledge base from even opening is still a diagnosis, not a crash.
+        if (!(err instanceof KbCorruptError && isDamagedDatabase(err))) throw err;
+        report = corruptReport(flags.kb, err);
       } finally {
-        await base.close();
+        await base?.close();
       }
       if (flags.json) printJson(io, report);
       else {
         io.stdout.write(`${report.items} items, ${report.filesChecked} source files checked, generation ${report.generation}\n`);
-        for (const p of report.problems) io.stdout.write(`${p.repaired ? 'repaired' : 'problem '}  ${p.kind}: ${p.message}\n`);
+        for (const p of report.problems) io.stdout.write(`${p.repaired ? 'repaired' : p.recoverable ? 'note    ' : 'problem '}  ${p.kind}: ${p.message}\n`);
         if (report.problems.length === 0) io.stdout.write('ok\n');
       }
       if (!report.ok) {
         const open: Record<string, number> = {};
-        for (const p of report.problems) if (!p.repaired) open[p.kind] = (open[p.kind] ?? 0) + 1;
-        throw new KbVerifyError(flags.kb, open, Object.keys(open).some((k) => k !== 'source-file-changed'));
+        for (const p of report.problems) if (!p.repaired && !p.recoverable) open[p.kind] = (open[p.kind] ?? 0) + 1;
+        throw new KbVerifyError(flags.kb, open, Object.keys(open).some((k) => k !== 'source-file-changed'), verifyAdvice(Object.keys(open), flags.repair === true));
       }
     });
 };

@@ -3,7 +3,7 @@
  * item i gets the vector of `i:r` and the text `r`. Prints `round <r>` after each commit.
  * Usage: node --import tsx test/helpers/index-writer.ts DIR ITEMS ROUNDS
  */
-import { VectorIndex } from '../../index/vector-index.js';
+import { VectorIndex } from '../../index/index.js';
 import { vectorFor } from './fake-embedder.js';
 
 const [dir, itemsRaw, roundsRaw] = process.argv.slice(2);

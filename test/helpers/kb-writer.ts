@@ -4,7 +4,7 @@
  * Usage: node --import tsx test/helpers/kb-writer.ts KB_DIR MANIFEST_DIR N
  */
 import { join } from 'node:path';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { fakeEmbedders } from './fake-embedder.js';
 
 const [kbDir, manifestDir, nRaw] = process.argv.slice(2);

@@ -66,8 +66,12 @@ export class KbLockedError extends MmalignError {
 export class KbCorruptError extends MmalignError {
   readonly path: string;
   readonly reason: string;
-  constructor(path: string, reason: string, cause?: unknown) {
-    super(`${path}: ${reason}. Run \`mmalign kb verify --kb DIR --repair\`, or restore the folder from a backup.`, {
+  /**
+   * `advice`: what to do, when it is not the default (`kb verify --repair`, or a backup), e.g. for a
+   * damaged SQLite file, which a repair cannot rebuild because it is what repairs rebuild from.
+   */
+  constructor(path: string, reason: string, cause?: unknown, advice?: string) {
+    super(`${path}: ${reason}. ${advice ?? 'Run `mmalign kb verify --kb DIR --repair`, or restore the folder from a backup.'}`, {
       code: 'KB_CORRUPT',
       cause,
     });
@@ -81,11 +85,12 @@ export class KbVerifyError extends MmalignError {
   readonly dir: string;
   /** Problems still open, by kind, e.g. `{ 'index-file-missing': 1 }`. */
   readonly open: Readonly<Record<string, number>>;
-  constructor(dir: string, open: Readonly<Record<string, number>>, repairable: boolean) {
+  /** `advice`, when given, says what to do instead of the default for `repairable`. */
+  constructor(dir: string, open: Readonly<Record<string, number>>, repairable: boolean, advice?: string) {
     const total = Object.values(open).reduce((a, b) => a + b, 0);
     const list = Object.entries(open).map(([k, n]) => `${n} ${k}`).join(', ');
     super(
-      `${dir}: ${total} problem(s) remain (${list}).${repairable ? ' Run `mmalign kb verify --kb DIR --repair`.' : ' Sync the changed sources again.'}`,
+      `${dir}: ${total} problem(s) remain (${list}). ${advice ?? (repairable ? 'Run `mmalign kb verify --kb DIR --repair`.' : 'Sync the changed sources again.')}`,
       { code: 'KB_VERIFY' },
     );
     this.dir = dir;

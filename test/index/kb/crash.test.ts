@@ -1,24 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KnowledgeBase, VectorIndex } from 'mmalign';
-import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
-import { manifestItems, writeManifests } from './helpers/crash-manifests.js';
-import { mulberry32 } from '../src/core/random.js';
+import { fakeEmbedders, vectorFor } from '../../helpers/fake-embedder.js';
+import { manifestItems, writeManifests } from '../../helpers/crash-manifests.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { mulberry32 } from '../../../src/core/random.js';
 
-const WRITER = fileURLToPath(new URL('./helpers/kb-writer.ts', import.meta.url));
-const INDEX_WRITER = fileURLToPath(new URL('./helpers/index-writer.ts', import.meta.url));
+const WRITER = fileURLToPath(new URL('../../helpers/kb-writer.ts', import.meta.url));
+const INDEX_WRITER = fileURLToPath(new URL('../../helpers/index-writer.ts', import.meta.url));
 const VERSIONS = 40;
 
 let root: string;
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'mmalign-crash-'));
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
+  root = tempDir('crash');
 });
 
 /**

@@ -1,16 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionError, InvalidVectorError, KbCorruptError, VectorDimensionError, VectorIndex, type VectorRecord } from 'mmalign';
-import { vectorFor } from './helpers/fake-embedder.js';
+import { DiskFullError, InvalidOptionError, InvalidVectorError, KbCorruptError, VectorDimensionError, VectorIndex, type VectorRecord } from 'mmalign';
+import { withAtomicFileSync } from '../../../src/core/fs.js';
+import { vectorFor } from '../../helpers/fake-embedder.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mmalign-index-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  dir = tempDir('index');
 });
 
 function rec(id: string, extra: Partial<VectorRecord> = {}): VectorRecord {
@@ -302,5 +300,71 @@ describe('VectorIndex', () => {
     expect(reader.search(vectorFor('late'), { k: 1 })[0]?.id).toBe('late');
     writer.close();
     reader.close();
+  });
+});
+
+describe('VectorIndex writes', () => {
+  it('writes the index file of a new generation before the commit, so a commit is never ahead of its file', () => {
+    const seen: { file: string; committed: number }[] = [];
+    const observer = VectorIndex.open(dir);
+    const index = VectorIndex.open(dir, {
+      writeIndexFile: (file, write) => {
+        // What another process sees at this moment: still the old generation.
+        observer.refresh();
+        seen.push({ file, committed: observer.generation });
+        withAtomicFileSync(file, write);
+      },
+    });
+    index.upsert([rec('a')]);
+    expect(seen).toEqual([{ file: join(dir, 'vectors.1.hnsw'), committed: 0 }]);
+    expect(index.generation).toBe(1);
+    observer.close();
+    index.close();
+  });
+
+  it('rolls the transaction back when the disk fills up while writing the index file, leaving the index as it was', () => {
+    let full = false;
+    const index = VectorIndex.open(dir, {
+      writeIndexFile: (file, write) => {
+        if (full) throw Object.assign(new Error(`ENOSPC: no space left on device, write '${file}'`), { code: 'ENOSPC' });
+        withAtomicFileSync(file, write);
+      },
+    });
+    index.upsert([rec('a'), rec('b')]);
+    full = true;
+    const err = (() => {
+      try {
+        index.upsert([rec('c'), rec('a', { vector: vectorFor('moved') })]);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(DiskFullError);
+    expect((err as DiskFullError).path).toBe(join(dir, 'vectors.2.hnsw'));
+    expect(index.generation).toBe(1);
+    expect(index.size).toBe(2);
+    expect(index.get('c')).toBeUndefined();
+    expect(index.search(vectorFor('a'), { k: 1 })[0].id).toBe('a');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.hnsw'))).toEqual(['vectors.1.hnsw']);
+    full = false;
+    index.upsert([rec('c')]);
+    expect(index.search(vectorFor('c'), { k: 1 })[0].id).toBe('c');
+    index.close();
+    const reopened = VectorIndex.open(dir, { readonly: true });
+    expect(reopened.rebuiltOnOpen).toBeNull();
+    expect(reopened.size).toBe(3);
+    reopened.close();
+  });
+
+  it('turns a full database (SQLITE_FULL) into DiskFullError and keeps the index as it was', () => {
+    const index = VectorIndex.open(dir);
+    index.upsert([rec('a')]);
+    const pages = index.db.pragma('page_count', { simple: true }) as number;
+    index.db.pragma(`max_page_count = ${pages + 1}`);
+    const big = Array.from({ length: 200 }, (_, i) => rec(`big${i}`, { text: 'x'.repeat(2000) }));
+    expect(() => index.upsert(big)).toThrow(DiskFullError);
+    expect(index.size).toBe(1);
+    expect(index.generation).toBe(1);
+    index.close();
   });
 });

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
-import { runCaptured as cli } from './helpers/cli.js';
+import { runCaptured as cli } from '../helpers/cli.js';
+import { sharedTempDir } from '../helpers/tmp.js';
 
 // One knowledge base built once with the real (embedded tiny) encoders; the tests below read it.
 let root: string;
@@ -11,20 +11,16 @@ let src: string;
 let kb: string;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'mmalign-kbcli-'));
+  root = sharedTempDir('kbcli');
   src = join(root, 'src');
   kb = join(root, 'kb');
   mkdirSync(src);
   writeFileSync(join(src, 'notes.txt'), 'A red car drives fast.\n\nThe ocean is calm today.\n');
-  cpSync(new URL('../fixtures/video/sample.srt', import.meta.url), join(src, 'talk.srt'));
+  cpSync(new URL('../../fixtures/video/sample.srt', import.meta.url), join(src, 'talk.srt'));
   await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toFile(join(src, 'red.png'));
   const r = await cli(['kb', 'sync', src, '--kb', kb, '--device', 'cpu', '--json']);
   expect(r.code, r.stderr).toBe(0);
 }, 120_000);
-
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
 
 describe('mmalign kb / search (real encoders)', () => {
   it('syncs a folder and reports the counts as JSON', async () => {
@@ -79,8 +75,8 @@ describe('mmalign kb / search (real encoders)', () => {
     const videos = join(root, 'videos');
     const vkb = join(root, 'vkb');
     mkdirSync(videos);
-    cpSync(new URL('../fixtures/video/sample.mp4', import.meta.url), join(videos, 'sample.mp4'));
-    cpSync(new URL('../fixtures/video/sample.srt', import.meta.url), join(videos, 'sample.srt'));
+    cpSync(new URL('../../fixtures/video/sample.mp4', import.meta.url), join(videos, 'sample.mp4'));
+    cpSync(new URL('../../fixtures/video/sample.srt', import.meta.url), join(videos, 'sample.srt'));
     const r = await cli(['kb', 'sync', videos, '--kb', vkb, '--device', 'cpu', '--align-videos', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { added: number };

@@ -1,49 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputFileError, KbLockedError, KnowledgeBase, alignedSink, incomingWins, type AlignVideoFn } from 'mmalign';
-import { fakeEmbedders, vectorFor } from './helpers/fake-embedder.js';
+import { InputFileError, KbModelMismatchError, KnowledgeBase, alignedSink, incomingWins, type EmbedderProvider } from 'mmalign';
+import { fakeEmbedders, vectorFor } from '../../helpers/fake-embedder.js';
+import { clock, kbFolders, SRT, T0, type KbFolders } from '../../helpers/kb-folders.js';
 
-let root: string;
-let src: string;
-let kbDir: string;
+let src = '';
+let kbDir = '';
+let write: KbFolders['write'];
+let manifest: KbFolders['manifest'];
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'mmalign-kb-'));
-  src = join(root, 'src');
-  kbDir = join(root, 'kb');
-  mkdirSync(src);
+  ({ src, kbDir, write, manifest } = kbFolders());
 });
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-});
-
-const T0 = Date.UTC(2026, 0, 1);
-const clock = (): number => T0;
-
-function write(rel: string, content: string | Buffer, mtimeMs = T0): string {
-  const p = join(src, rel);
-  mkdirSync(join(p, '..'), { recursive: true });
-  writeFileSync(p, content);
-  utimesSync(p, mtimeMs / 1000, mtimeMs / 1000);
-  return p;
-}
-
-function manifest(name: string, lines: object[]): string {
-  const p = join(root, name);
-  writeFileSync(p, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  return p;
-}
-
-const SRT = `1
-00:00:01,000 --> 00:00:02,500
-Hello there.
-
-2
-00:00:03,000 --> 00:00:04,000
-General Kenobi.
-`;
 
 describe('KnowledgeBase.sync', () => {
   it('turns a folder into items: paragraphs, markdown sections, subtitle cues with times, images and audio', async () => {
@@ -147,6 +115,24 @@ describe('KnowledgeBase.sync', () => {
     await kb2.close();
   });
 
+  it('re-encodes everything when the model file is replaced under the same version (its fingerprint changes)', async () => {
+    write('a.txt', 'x\n\ny');
+    const fake = fakeEmbedders({ version: 'v1' });
+    const withFingerprint = (fingerprint: string): EmbedderProvider => async (m) => ({ ...(await fake.provider(m)), fingerprint });
+    const kb1 = await KnowledgeBase.open(kbDir, { encoders: withFingerprint('model-a'), clock });
+    await kb1.sync(src);
+    await kb1.close();
+    const kb2 = await KnowledgeBase.open(kbDir, { encoders: withFingerprint('model-b'), clock });
+    expect(await kb2.sync(src)).toMatchObject({ updated: 2, encoded: 2 });
+    expect(kb2.index.get('a.txt#part1')?.modelVersion).toBe('text-v1#model-b');
+    expect(await kb2.sync(src)).toMatchObject({ unchanged: 2, encoded: 0 });
+    await kb2.close();
+    const kb3 = await KnowledgeBase.open(kbDir, { encoders: withFingerprint('model-a'), clock });
+    const err = await kb3.search('x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KbModelMismatchError);
+    await kb3.close();
+  });
+
   it('keeps the other items and warns when the encoder fails on one', async () => {
     write('a.txt', 'good\n\nPOISON\n\nfine');
     const fake = fakeEmbedders({ fail: (s) => s === 'POISON' });
@@ -225,53 +211,6 @@ describe('KnowledgeBase.ingest', () => {
   });
 });
 
-describe('videos aligned on sync', () => {
-  /** Stands in for alignVideo: one frame per cue, text/frame/audio vectors, an embeddings.json naming the models. */
-  function fakeAlign(calls: string[]): AlignVideoFn {
-    return async (video, subtitles, { out, sink }) => {
-      calls.push(video);
-      mkdirSync(out, { recursive: true });
-      const cues = [
-        { i: 1, start: 1, end: 2.5, text: 'Hello there.' },
-        { i: 2, start: 3, end: 4, text: 'General Kenobi.' },
-      ];
-      const pairs = cues.map((c) => ({ frame: join(out, `f${c.i}.jpg`), frame_time: (c.start + c.end) / 2, cue_index: c.i, start: c.start, end: c.end, text: c.text }));
-      const vectors = cues.flatMap((c) => [
-        { id: `text:${c.i}`, modality: 'text' as const, vector: vectorFor(`t${c.i}`) },
-        { id: `frame:t${((c.start + c.end) / 2).toFixed(3).padStart(10, '0')}`, modality: 'image' as const, vector: vectorFor(`f${c.i}`) },
-        { id: `audio:${c.i}`, modality: 'audio' as const, vector: vectorFor(`a${c.i}`) },
-      ]);
-      await sink({ video, pairs, vectors });
-      const index = join(out, 'embeddings.json');
-      writeFileSync(index, JSON.stringify({ models: { text: { model: 'tb', heads: 'h1' }, image: { model: 'tr', heads: 'h2' }, audio: { model: 'tw', heads: 'h3' } } }));
-      return { warnings: [], files: { embeddingsIndex: index } };
-    };
-  }
-
-  it('indexes each cue\'s text, frame and audio, and does not re-align an unchanged video', async () => {
-    write('clip.mp4', Buffer.from('video bytes'));
-    write('clip.srt', SRT);
-    const calls: string[] = [];
-    const fake = fakeEmbedders();
-    const kb = await KnowledgeBase.open(kbDir, { encoders: fake.provider, clock });
-    const r = await kb.sync(src, { videos: 'align', alignVideo: fakeAlign(calls) });
-    expect(r).toMatchObject({ added: 6, encoded: 0 });
-    expect(calls).toEqual([join(src, 'clip.mp4')]);
-    expect(kb.index.get('clip.mp4#text:2')).toMatchObject({ text: 'General Kenobi.', start: 3, end: 4, modelVersion: 'tb@h1' });
-    expect(kb.index.get('clip.mp4#frame:t000001.750')).toMatchObject({ modality: 'image', start: 1.75, tags: ['cue:1'] });
-    expect(kb.index.get('clip.mp4#audio:1')).toMatchObject({ modality: 'audio', start: 1, end: 2.5, modelVersion: 'tw@h3' });
-    expect(kb.index.get('clip.mp4#cue1')).toBeUndefined();
-    const again = await kb.sync(src, { videos: 'align', alignVideo: fakeAlign(calls) });
-    expect(again).toMatchObject({ added: 0, updated: 0, deleted: 0, unchanged: 6 });
-    expect(calls).toHaveLength(1);
-    expect(fake.calls).toBe(0);
-    write('clip.srt', SRT.replace('Kenobi', 'Grievous'), T0 + 5000);
-    await kb.sync(src, { videos: 'align', alignVideo: fakeAlign(calls) });
-    expect(calls).toHaveLength(2);
-    await kb.close();
-  });
-});
-
 describe('conflict rule', () => {
   it('lets the newer timestamp win whatever the priorities', async () => {
     const a = manifest('a.jsonl', [{ id: 'x', modality: 'text', text: 'from A', timestamp: 2000 }]);
@@ -315,144 +254,6 @@ describe('conflict rule', () => {
     const r = await kb.sync(a, { sourceName: 'A' });
     expect(r.deleted).toBe(0);
     expect(kb.index.get('x')?.text).toBe('B');
-    await kb.close();
-  });
-});
-
-describe('versions', () => {
-  it('numbers each sync and records its counts and time', async () => {
-    let now = T0;
-    write('a.txt', 'a');
-    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock: () => now });
-    await kb.sync(src, { sourceName: 'docs' });
-    now += 60_000;
-    write('b.txt', 'b');
-    await kb.sync(src, { sourceName: 'docs' });
-    expect(kb.versions()).toEqual([
-      expect.objectContaining({ version: 1, createdAt: T0, kind: 'sync', source: 'docs', added: 1, updated: 0, deleted: 0 }),
-      expect.objectContaining({ version: 2, createdAt: T0 + 60_000, added: 1 }),
-    ]);
-    expect(kb.countChangesSince(1)).toEqual({ added: 1, updated: 0, deleted: 0 });
-    await kb.close();
-  });
-
-  it('records evaluations with the version they were made at', async () => {
-    write('a.txt', 'a');
-    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
-    await kb.sync(src);
-    kb.recordEvaluation({ metric: 'recall@1', value: 0.5, pairs: 100, headsVersion: 'h1', at: 10 });
-    kb.recordEvaluation({ metric: 'recall@1', value: 0.6, pairs: 120, headsVersion: 'h2', at: 20 });
-    kb.recordEvaluation({ metric: 'loss', value: 1.2, pairs: 120, headsVersion: 'h2', at: 20 });
-    expect(kb.listEvaluations({ metric: 'recall@1' })).toEqual([
-      { metric: 'recall@1', value: 0.5, pairs: 100, headsVersion: 'h1', at: 10, kbVersion: 1 },
-      { metric: 'recall@1', value: 0.6, pairs: 120, headsVersion: 'h2', at: 20, kbVersion: 1 },
-    ]);
-    expect(() => kb.recordEvaluation({ metric: 'x', value: Number.NaN, pairs: 1, headsVersion: 'h' })).toThrow(/finite/);
-    await kb.close();
-  });
-});
-
-describe('verify', () => {
-  async function built(): Promise<KnowledgeBase> {
-    write('a.txt', 'one\n\ntwo');
-    write('pic.jpg', Buffer.from([1, 2]));
-    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
-    await kb.sync(src);
-    return kb;
-  }
-
-  it('reports a healthy knowledge base as ok', async () => {
-    const kb = await built();
-    const report = await kb.verify();
-    expect(report).toMatchObject({ ok: true, items: 3, problems: [] });
-    await kb.close();
-  });
-
-  it('finds and repairs a deleted index file', async () => {
-    const kb = await built();
-    const file = kb.index.indexFile();
-    rmSync(file);
-    const report = await kb.verify();
-    expect(report.ok).toBe(false);
-    expect(report.problems.map((p) => p.kind)).toEqual(['index-file-missing']);
-    const repaired = await kb.verify({ repair: true });
-    expect(repaired.problems[0]).toMatchObject({ kind: 'index-file-missing', repaired: true });
-    expect(existsSync(file)).toBe(true);
-    expect(await kb.verify()).toMatchObject({ ok: true, problems: [] });
-    await kb.close();
-  });
-
-  it('finds and repairs a generation mismatch between the database and the index file', async () => {
-    const kb = await built();
-    write('c.txt', 'three');
-    await kb.sync(src); // generation 2; generation 1's file is kept one step
-    rmSync(kb.index.indexFile(2));
-    const report = await kb.verify();
-    expect(report.problems).toEqual([expect.objectContaining({ kind: 'generation-mismatch', message: expect.stringMatching(/generation 2 .* generation 1/) })]);
-    await kb.close();
-    // A fresh open rebuilds from SQLite, so readers never see the stale file's state.
-    const reopened = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock });
-    expect((await reopened.search({ vector: vectorFor('text:three') }, { k: 1 }))[0].id).toBe('c.txt#part1');
-    expect(await reopened.verify({ repair: false })).toMatchObject({ ok: true }); // open wrote the rebuilt file back
-    await reopened.close();
-  });
-
-  it('deletes items whose source file vanished when repairing, as a repair version', async () => {
-    const kb = await built();
-    rmSync(join(src, 'pic.jpg'));
-    const report = await kb.verify({ repair: true });
-    expect(report.problems).toEqual([expect.objectContaining({ kind: 'source-file-missing', id: 'pic.jpg', repaired: true })]);
-    expect(kb.index.get('pic.jpg')).toBeUndefined();
-    expect(kb.versions().at(-1)).toMatchObject({ kind: 'repair', deleted: 1, version: report.repairVersion });
-    await kb.close();
-  });
-
-  it('reports a file changed since its sync without deleting it', async () => {
-    const kb = await built();
-    write('pic.jpg', Buffer.from([3, 4, 5]));
-    const report = await kb.verify({ repair: true });
-    expect(report.problems).toEqual([expect.objectContaining({ kind: 'source-file-changed', id: 'pic.jpg', repaired: false })]);
-    expect(kb.index.get('pic.jpg')).toBeDefined();
-    await kb.close();
-  });
-});
-
-describe('one writer at a time', () => {
-  it('makes a second writer fail with KbLockedError naming the holder after its timeout', async () => {
-    write('a.txt', 'one\n\ntwo\n\nthree');
-    const slow = fakeEmbedders({ delayMs: 400 });
-    const first = await KnowledgeBase.open(kbDir, { encoders: slow.provider, clock, batchSize: 1 });
-    const second = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, lockTimeoutMs: 100 });
-    const running = first.sync(src);
-    await new Promise((r) => setTimeout(r, 100));
-    const err = await second.sync(src).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(KbLockedError);
-    expect((err as KbLockedError).holderPid).toBe(process.pid);
-    expect((err as Error).message).toContain(`process ${process.pid}`);
-    await running;
-    await first.close();
-    await second.close();
-  });
-
-  it('lets a second writer that waits long enough run after the first', async () => {
-    write('a.txt', 'one\n\ntwo');
-    const first = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders({ delayMs: 150 }).provider, clock, batchSize: 1 });
-    const second = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock, lockTimeoutMs: 10_000 });
-    const [r1, r2] = await Promise.all([first.sync(src, { sourceName: 's' }), new Promise((r) => setTimeout(r, 50)).then(() => second.sync(src, { sourceName: 's' }))]);
-    expect(r1.version).toBe(1);
-    expect(r2).toMatchObject({ version: 2, unchanged: 2, added: 0 });
-    await first.close();
-    await second.close();
-  });
-
-  it('takes over a lock left by a process that died', async () => {
-    write('a.txt', 'x');
-    mkdirSync(kbDir, { recursive: true });
-    const dead = spawnSync(process.execPath, ['-e', 'process.pid'], { encoding: 'utf8' }).pid as number;
-    writeFileSync(join(kbDir, 'writer.lock'), JSON.stringify({ pid: dead, host: hostname(), since: T0, purpose: 'sync' }));
-    const kb = await KnowledgeBase.open(kbDir, { encoders: fakeEmbedders().provider, clock, lockTimeoutMs: 0 });
-    await expect(kb.sync(src)).resolves.toMatchObject({ added: 1 });
-    expect(readdirSync(kbDir)).not.toContain('writer.lock');
     await kb.close();
   });
 });
