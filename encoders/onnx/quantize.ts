@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputFileError, InvalidOptionError } from '../../src/core/errors/index.js';
 import { int } from './graph.js';
 import { OnnxFile, type NodeEntry } from './onnx-file.js';
@@ -205,4 +207,23 @@ export async function quantizeModel(input: string, output: string, options: Quan
   } finally {
     file.close();
   }
+}
+
+/** transformers.js's file name for the q8 variant (its `_quantized` dtype suffix). */
+export const QUANTIZED_ONNX_FILE = 'model_quantized.onnx';
+
+/**
+ * Quantizes a transformers.js model folder in place: `DIR/onnx/model.onnx` → `DIR/onnx/model_quantized.onnx`,
+ * the file `dtype: 'q8'` loads. The new file appears whole or not at all; an older one is replaced.
+ *
+ * @example
+ * await quantizeModelDir('models/Xenova/bert-base-uncased');
+ * const text = await createEncoder('text', { model: 'Xenova/bert-base-uncased', modelsDir: 'models', dtype: 'q8' });
+ */
+export async function quantizeModelDir(dir: string, options: QuantizeOptions = {}): Promise<QuantizeResult> {
+  const input = join(dir, 'onnx', 'model.onnx');
+  if (!existsSync(input)) {
+    throw new InputFileError(input, `missing: ${dir} is not a transformers.js model folder with an fp32 onnx/model.onnx (pull or build one first)`);
+  }
+  return quantizeModel(input, join(dir, 'onnx', QUANTIZED_ONNX_FILE), options);
 }
