@@ -106,7 +106,7 @@ export async function createEncoder<M extends Modality>(
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 3)) throw new InvalidOptionError('maxTokens', maxTokens, 'an integer ≥ 3');
   if (!(windowSeconds > 0)) throw new InvalidOptionError('windowSeconds', windowSeconds, 'a number of seconds > 0');
 
-  const located = await resolveModel(modality, { model, modelsDir, allowRemote });
+  const located = await resolveModel(modality, { model, modelsDir, allowRemote, dtype });
   const config = located.config as Record<string, unknown>;
   const onnxFile = join(located.dir, 'onnx', DTYPE_FILES[dtype]);
   await assertOnnxFile(onnxFile, located.dir, dtype, located.id);
