@@ -7,12 +7,18 @@ export {
   formatSubtitles,
   writeSubtitleFile,
   decodeSubtitleBytes,
+  sanitizeCueText,
   subtitleFormatFromPath,
   SUBTITLE_FORMATS,
+  WRITABLE_SUBTITLE_FORMATS,
+  SUBTITLE_DEFAULTS,
   type SubtitleDocument,
   type SubtitleFormat,
+  type WritableSubtitleFormat,
   type ParseSubtitlesOptions,
-} from './subtitles.js';
+  type ReadSubtitleOptions,
+  type CueMarkup,
+} from './subtitles/index.js';
 export {
   alignByTimestamp,
   alignTimesTyped,

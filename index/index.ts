@@ -37,4 +37,4 @@ export {
   type Evaluation,
 } from './kb.js';
 export { scanSource, splitMarkdown, splitParagraphs, SOURCE_EXTENSIONS, type SourceItem, type ScanResult } from './sources.js';
-export { acquireLock, lockHolder, type HeldLock, type LockHolder, type LockOptions } from './lock.js';
+export { acquireLock, lockHolder, type HeldLock, type LockHolder, type LockOptions } from '../src/core/lock.js';

@@ -9,7 +9,7 @@ import type { EncoderOptions } from '../encoders/encoder.js';
 import { ProjectionHeads } from '../encoders/heads.js';
 import { blobToVector, getMeta, vectorToBlob, type Db } from './store.js';
 import { removeStaleTemps, writeFileAtomic } from '../src/core/fs.js';
-import { acquireLock, lockHolder, type HeldLock } from './lock.js';
+import { acquireLock, lockHolder, type HeldLock } from '../src/core/lock.js';
 import { contentHashOfFile, scanSource, type ScannedVideo, type SourceItem } from './sources.js';
 import {
   checkVector,

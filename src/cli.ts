@@ -12,6 +12,8 @@ import { registerModels } from './commands/models.js';
 import { registerEmbed } from './commands/embed.js';
 import { registerKb } from './commands/kb.js';
 import { registerSearch } from './commands/search.js';
+import { registerReport } from './commands/report.js';
+import { registerSync } from './commands/sync.js';
 
 // One line per subcommand; each module owns its flags, help and output.
 const COMMANDS: readonly RegisterCommand[] = [
@@ -23,6 +25,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerEmbed,
   registerKb,
   registerSearch,
+  registerReport,
+  registerSync,
 ];
 
 /**

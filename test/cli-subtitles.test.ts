@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSubtitleFile } from 'mmalign';
+import { terminalSafe } from '../src/commands/terminal.js';
 import { runCaptured } from './helpers/cli.js';
 
 const repo = (p: string): string => fileURLToPath(new URL(`../${p}`, import.meta.url));
@@ -81,6 +82,95 @@ describe('mmalign subtitles', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--json');
     expect(r.stdout).toContain('--to <format>');
+  });
+});
+
+describe('mmalign subtitles with other formats and hostile input', () => {
+  it('converts an ASS file to SRT on stdout with --to srt, and the SRT reads back as the same cues', async () => {
+    const source = repo('fixtures/subtitles/sample.ass');
+    const r = await cli('subtitles', source, '--to', 'srt');
+    expect(r.code).toBe(0);
+    const out = path.join(dir, 'back.srt');
+    await writeFile(out, r.stdout);
+    const speakerless = (await readSubtitleFile(source)).cues.map(({ speaker: _s, ...c }) => c);
+    expect((await readSubtitleFile(out)).cues).toEqual(speakerless);
+  });
+
+  it('converts TTML to a WebVTT file with -o, keeping the cues', async () => {
+    const out = path.join(dir, 'sample.vtt');
+    const r = await cli('subtitles', repo('fixtures/subtitles/sample.ttml'), '-o', out);
+    expect(r.code).toBe(0);
+    expect((await readSubtitleFile(out)).cues).toEqual((await readSubtitleFile(repo('fixtures/subtitles/sample.ttml'))).cues);
+  });
+
+  it('times a MicroDVD file with --fps', async () => {
+    const r = await cli('subtitles', repo('fixtures/subtitles/microdvd-nofps.sub'), '--fps', '25', '--json');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { start: number }[]).map((c) => c.start)).toEqual([1, 3]);
+  });
+
+  it('exits 1 telling to pass --fps when a MicroDVD file needs it', async () => {
+    const r = await cli('subtitles', repo('fixtures/subtitles/microdvd-nofps.sub'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/microdvd-nofps\.sub: .*--fps/);
+  });
+
+  it('prints the speaker in --json output when the file names one', async () => {
+    const r = await cli('subtitles', repo('fixtures/subtitles/sample.ass'), '--json');
+    expect((JSON.parse(r.stdout) as { speaker?: string }[])[0].speaker).toBe('Alice');
+  });
+
+  it('exits 1 naming a video passed as the subtitle file', async () => {
+    const r = await cli('subtitles', repo('fixtures/subtitles/not-subtitles.srt'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not-subtitles\.srt: looks like an MP4 video/);
+  });
+
+  it('refuses a file above --max-subtitle-size', async () => {
+    const r = await cli('subtitles', repo('fixtures/subtitles/basic.srt'), '--max-subtitle-size', '0.0001');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/basic\.srt: is \d+ bytes, more than/);
+  });
+
+  it('prints the table of a file with 206,000 cues', async () => {
+    const file = path.join(dir, 'big.srt');
+    const blocks: string[] = [];
+    for (let i = 0; i < 206_000; i++) {
+      const s = String(i % 60).padStart(2, '0');
+      const h = String(Math.floor(i / 3600)).padStart(2, '0');
+      const m = String(Math.floor(i / 60) % 60).padStart(2, '0');
+      blocks.push(`${i + 1}\n${h}:${m}:${s},000 --> ${h}:${m}:${s},500\nLine ${i + 1}\n`);
+    }
+    await writeFile(file, blocks.join('\n'));
+    const r = await cli('subtitles', file);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trimEnd().split('\n');
+    expect(rows).toHaveLength(206_001);
+    expect(rows[206_000]).toMatch(/^206000\s+57:13:19\.000\s+57:13:19\.500\s+Line 206000$/);
+  });
+
+  it('never prints raw control characters from the file on the terminal', async () => {
+    const file = path.join(dir, 'evil.srt');
+    await writeFile(file, 'junk\u001b]0;PWNED\u0007 before\n00:00:01,000 --> 00:00:02,000\nright-to-left \u202eoverride\n');
+    const r = await cli('subtitles', file);
+    expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(r.stdout).toContain('right-to-left \\u202eoverride');
+  });
+});
+
+describe('terminalSafe', () => {
+  it('shows escape sequences as visible escapes instead of sending them', () => {
+    expect(terminalSafe('\u001b]0;PWNED\u0007\u001b[2Jok')).toBe('\\x1b]0;PWNED\\x07\\x1b[2Jok');
+  });
+
+  it('shows C1 controls, DEL and bidi overrides as escapes, and keeps line feeds and tabs', () => {
+    expect(terminalSafe('a\u0085b\u007fc\u202ed\te\nf')).toBe('a\\x85b\\x7fc\\u202ed\te\nf');
+  });
+
+  it('escapes line feeds too when asked for one line', () => {
+    expect(terminalSafe('a\nb', { newlines: false })).toBe('a\\x0ab');
   });
 });
 

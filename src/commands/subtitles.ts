@@ -3,19 +3,24 @@ import { Option } from 'commander';
 import {
   formatSubtitles,
   readSubtitleFile,
-  SUBTITLE_FORMATS,
+  SUBTITLE_DEFAULTS,
   subtitleFormatFromPath,
+  WRITABLE_SUBTITLE_FORMATS,
   writeSubtitleFile,
-  type SubtitleFormat,
-} from '../../alignment/subtitles.js';
+  type WritableSubtitleFormat,
+} from '../../alignment/index.js';
 import { UsageError } from '../core/errors/index.js';
 import type { Cue } from '../core/types.js';
-import { printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { terminalSafe } from './terminal.js';
 
 interface SubtitlesFlags {
   json?: boolean;
-  to?: SubtitleFormat;
+  to?: WritableSubtitleFormat;
   output?: string;
+  fps?: number;
+  encoding?: string;
+  maxSubtitleSize?: number;
 }
 
 /** `HH:MM:SS.mmm`, the way people read subtitle times. */
@@ -29,39 +34,61 @@ export function clockTime(seconds: number): string {
   return `${sign}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}.${String(ms).padStart(3, '0')}`;
 }
 
-/** Cue text on one table row: line breaks shown as ` / `. */
+/** Cue text on one table row: line breaks shown as ` / `, anything a terminal would act on escaped. */
 export function oneLine(text: string): string {
-  return text.replace(/\n/g, ' / ');
+  return terminalSafe(text.replace(/\n/g, ' / '), { newlines: false });
 }
 
 function printCueTable(io: CliIo, cues: readonly Cue[]): void {
-  const width = Math.max(1, ...cues.map((c) => String(c.index).length));
-  io.stdout.write(`${'#'.padStart(width)}  start         end           text\n`);
+  // A loop, not Math.max(...): a spread of 200k cues overflows the call stack.
+  let width = 1;
+  for (const c of cues) width = Math.max(width, String(c.index).length);
+  const rows: string[] = [`${'#'.padStart(width)}  start         end           text\n`];
   for (const c of cues) {
-    io.stdout.write(`${String(c.index).padStart(width)}  ${clockTime(c.start)}  ${clockTime(c.end)}  ${oneLine(c.text)}\n`);
+    const who = c.speaker === undefined ? '' : `[${oneLine(c.speaker)}] `;
+    rows.push(`${String(c.index).padStart(width)}  ${clockTime(c.start)}  ${clockTime(c.end)}  ${who}${oneLine(c.text)}\n`);
+    if (rows.length >= 4096) io.stdout.write(rows.splice(0).join(''));
   }
+  io.stdout.write(rows.join(''));
 }
 
 /** `mmalign subtitles FILE`: shows, exports or converts a subtitle file. */
 export const registerSubtitles: RegisterCommand = (program: Command, io: CliIo) => {
   program
     .command('subtitles')
-    .description('Parse an SRT or WebVTT file (format and encoding detected from the content) and print its cues.')
-    .argument('<file>', 'subtitle file (.srt or .vtt; any text encoding)')
-    .option('--json', 'print a JSON array of {index,start,end,text} on stdout (warnings go to stderr)')
-    .addOption(new Option('--to <format>', 'convert: print the cues as this subtitle format').choices([...SUBTITLE_FORMATS]))
+    .description(
+      'Parse a subtitle file (SRT, WebVTT, ASS/SSA, SBV, TTML/DFXP, MicroDVD; format and encoding detected from the content) and print its cues, or convert it to SRT/WebVTT.',
+    )
+    .argument('<file>', 'subtitle file (any of the formats above, any text encoding)')
+    .option('--json', 'print a JSON array of {index,start,end,text[,speaker]} on stdout (warnings go to stderr)')
+    .addOption(new Option('--to <format>', 'convert: print the cues as this subtitle format').choices([...WRITABLE_SUBTITLE_FORMATS]))
     .option('-o, --output <path>', 'convert: write the cues to this file (format from --to or the extension), atomically')
+    .option('--fps <rate>', 'frame rate for MicroDVD (.sub) files without a {1}{1}FPS line, e.g. 23.976', parseNumberOption('--fps', 0))
+    .option('--encoding <name>', 'text encoding of the file when the guess is wrong (e.g. big5, gb18030, windows-1251)')
+    .option(
+      '--max-subtitle-size <MiB>',
+      `refuse subtitle files larger than this (default ${SUBTITLE_DEFAULTS.maxBytes / (1024 * 1024)})`,
+      parseNumberOption('--max-subtitle-size', 0),
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  mmalign subtitles movie.srt\n  mmalign subtitles movie.srt --json > cues.json\n  mmalign subtitles movie.srt --to vtt > movie.vtt\n  mmalign subtitles movie.srt -o movie.vtt',
+      '\nExamples:\n  mmalign subtitles movie.srt\n  mmalign subtitles movie.ass --json > cues.json\n  mmalign subtitles movie.ttml --to vtt > movie.vtt\n  mmalign subtitles movie.sub --fps 23.976 -o movie.srt',
     )
     .action(async (file: string, flags: SubtitlesFlags) => {
       if (flags.json && flags.to && !flags.output) throw new UsageError('--json and --to both choose what goes to stdout; use one (or add --output FILE)');
       if (flags.output && !flags.to && !subtitleFormatFromPath(flags.output)) {
         throw new UsageError(`cannot tell the format of --output ${flags.output}; name it .srt or .vtt, or add --to srt|vtt`);
       }
-      const doc = await readSubtitleFile(file);
-      printWarnings(io, doc.warnings);
+      if (flags.fps === 0) throw new UsageError('--fps must be above 0, e.g. --fps 23.976');
+      const doc = await readSubtitleFile(file, {
+        ...(flags.fps === undefined ? {} : { fps: flags.fps }),
+        ...(flags.encoding === undefined ? {} : { encoding: flags.encoding }),
+        ...(flags.maxSubtitleSize === undefined ? {} : { maxBytes: Math.floor(flags.maxSubtitleSize * 1024 * 1024) }),
+      });
+      printWarnings(
+        io,
+        doc.warnings.map((w) => ({ ...w, ...(w.file === undefined ? {} : { file: terminalSafe(w.file, { newlines: false }) }), message: terminalSafe(w.message, { newlines: false }) })),
+      );
       if (flags.output) {
         await writeSubtitleFile(flags.output, doc.cues, flags.to);
         io.stderr.write(`wrote ${doc.cues.length} cue(s) to ${flags.output}\n`);
@@ -70,10 +97,10 @@ export const registerSubtitles: RegisterCommand = (program: Command, io: CliIo) 
         return;
       }
       if (flags.json) {
-        printJson(io, doc.cues.map(({ index, start, end, text }) => ({ index, start, end, text })));
+        printJson(io, doc.cues.map(({ index, start, end, text, speaker }) => ({ index, start, end, text, ...(speaker === undefined ? {} : { speaker }) })));
       } else if (!flags.output) {
         printCueTable(io, doc.cues);
-        io.stderr.write(`${doc.cues.length} cue(s), ${doc.format}, ${doc.encoding}${doc.warnings.length ? `, ${doc.warnings.length} skipped` : ''}\n`);
+        io.stderr.write(`${doc.cues.length} cue(s), ${doc.format}, ${doc.encoding}${doc.warnings.length ? `, ${doc.warnings.length} warning(s)` : ''}\n`);
       }
     });
 };

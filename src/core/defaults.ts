@@ -88,3 +88,17 @@ export const SEARCH_EF = 64;
 
 /** Branch, tag or commit models are pulled from. */
 export const MODEL_REVISION = 'main';
+
+/**
+ * Limits and defaults of subtitle reading, written once. `maxBytes`: a subtitle file is text, and a
+ * two-hour film's subtitles are well under 1 MB, so anything above 50 MiB is refused before it is decoded
+ * (a video passed by mistake would otherwise be decoded into a string of hundreds of MB).
+ */
+export const SUBTITLE_DEFAULTS = Object.freeze({
+  /** Largest subtitle file read, in bytes (raise with `maxBytes` / `--max-subtitle-size`). */
+  maxBytes: 50 * 1024 * 1024,
+  /** Bytes read first to tell a subtitle file from an image, a video or other binary data. */
+  sniffBytes: 4096,
+  /** A MicroDVD cue with an empty end frame ends at the next cue's start, but at most this many seconds after its own. */
+  openEndSeconds: 5,
+});

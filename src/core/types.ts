@@ -13,6 +13,8 @@ export interface Cue {
   start: number;
   end: number;
   text: string;
+  /** Who speaks, when the file says (WebVTT `<v Name>`, the ASS actor/Name field). */
+  speaker?: string;
 }
 
 /** A sampled video frame; `time` is its true presentation time in seconds. */

@@ -15,6 +15,10 @@ export type ErrorCode =
   | 'INPUT_FILE'
   | 'SUBTITLE_PARSE'
   | 'OUTPUT'
+  | 'OUTPUT_LOCKED'
+  // the machine: disk, permissions
+  | 'DISK_FULL'
+  | 'NOT_WRITABLE'
   // ffmpeg
   | 'FFMPEG_NOT_FOUND'
   // models
@@ -33,7 +37,11 @@ export type ErrorCode =
   | 'KB_LOCKED'
   | 'KB_CORRUPT'
   | 'KB_VERIFY'
-  | 'KB_MODEL_MISMATCH';
+  | 'KB_MODEL_MISMATCH'
+  // subtitle synchronisation
+  | 'SYNC_NO_SPOKEN_CUES'
+  | 'SYNC_VAD_MODEL'
+  | 'SYNC_NOT_CONFIDENT';
 
 export class MmalignError extends Error {
   /** Stable machine-readable code, e.g. `SUBTITLE_PARSE`. */

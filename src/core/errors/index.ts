@@ -6,3 +6,5 @@ export { FfmpegNotFoundError, MediaDecodeError, NoVideoStreamError } from './med
 export { ModelNotFoundError, ModelDownloadError, ModelLoadError } from './models.js';
 export { HeadsMismatchError, EncodeInputError, EmbedBatchError, EmbeddingDimensionError, TrainingDataError } from './encode.js';
 export { VectorDimensionError, InvalidVectorError, KbLockedError, KbCorruptError, KbVerifyError, KbModelMismatchError } from './kb.js';
+export { DiskFullError, NotWritableError, OutputLockedError, environmentError, systemErrorCode } from './system.js';
+export { NoAudioTrackError, NoSpokenCuesError, VadModelError, SyncNotConfidentError } from './sync.js';

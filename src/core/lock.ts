@@ -1,9 +1,9 @@
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KbLockedError } from '../src/core/errors/index.js';
-import { LOCK_TIMEOUT_MS } from '../src/core/defaults.js';
-import { processAlive, tempPathFor } from '../src/core/fs.js';
+import { KbLockedError } from './errors/index.js';
+import { LOCK_TIMEOUT_MS } from './defaults.js';
+import { processAlive, tempPathFor } from './fs.js';
 
 /** Who holds a lock, as written in the lock file. */
 export interface LockHolder {
@@ -29,6 +29,11 @@ export interface LockOptions {
   pollMs?: number;
   purpose?: string;
   clock?: () => number;
+  /**
+   * The error to throw when the wait runs out; default {@link KbLockedError} (the knowledge base's writer
+   * lock). Other owners (an align output folder) name their own resource.
+   */
+  lockedError?: (file: string, holder: { pid: number | null; host: string | null; since: number | null; purpose: string | null }, waitedMs: number) => Error;
 }
 
 function readHolder(file: string): LockHolder | null {
@@ -53,7 +58,7 @@ function readHolder(file: string): LockHolder | null {
  */
 export async function acquireLock(
   file: string,
-  { timeoutMs = LOCK_TIMEOUT_MS, pollMs = 50, purpose = '', clock = Date.now }: LockOptions = {},
+  { timeoutMs = LOCK_TIMEOUT_MS, pollMs = 50, purpose = '', clock = Date.now, lockedError }: LockOptions = {},
 ): Promise<HeldLock> {
   const started = clock();
   const me: LockHolder = { pid: process.pid, host: hostname(), since: started, purpose };
@@ -110,7 +115,8 @@ export async function acquireLock(
     }
     const waited = clock() - started;
     if (waited >= timeoutMs) {
-      throw new KbLockedError(file, { pid: holder?.pid ?? null, host: holder?.host ?? null, since: holder?.since ?? null }, waited);
+      const who = { pid: holder?.pid ?? null, host: holder?.host ?? null, since: holder?.since ?? null };
+      throw lockedError ? lockedError(file, { ...who, purpose: holder?.purpose ?? null }, waited) : new KbLockedError(file, who, waited);
     }
     await sleep(Math.min(pollMs, Math.max(1, timeoutMs - waited)));
   }
