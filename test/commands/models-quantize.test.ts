@@ -1,24 +1,18 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EMBEDDED_MODELS_DIR } from '../../encoders/registry.js';
 import { runCaptured } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const tiny = (name: string) => join(EMBEDDED_MODELS_DIR, 'mmalign', name);
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-let tmp: string;
-beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'mmalign-models-quantize-'));
-});
-afterEach(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
 
 describe('mmalign models quantize', () => {
   it('writes DIR/onnx/model_quantized.onnx for a model folder and reports it as JSON', async () => {
+    const tmp = tempDir('models-quantize');
     const dir = join(tmp, 'bert');
     cpSync(tiny('tiny-bert'), dir, { recursive: true });
     rmSync(join(dir, 'onnx', 'model_quantized.onnx'));
@@ -32,6 +26,7 @@ describe('mmalign models quantize', () => {
   });
 
   it('takes an .onnx file and options, writing next to it', async () => {
+    const tmp = tempDir('models-quantize');
     const f = join(tmp, 'encoder.onnx');
     cpSync(join(tiny('tiny-wav2vec2'), 'onnx', 'model.onnx'), f);
     const { code, stdout } = await runCaptured(['models', 'quantize', f, '--per-tensor', '--no-reduce-range', '--form', 'contrib', '--ops', 'MatMul']);
@@ -41,6 +36,7 @@ describe('mmalign models quantize', () => {
   });
 
   it('exits 1 naming the file when the input is not an ONNX model, and writes nothing', async () => {
+    const tmp = tempDir('models-quantize');
     const dir = join(tmp, 'broken');
     cpSync(tiny('tiny-bert'), dir, { recursive: true });
     rmSync(join(dir, 'onnx', 'model_quantized.onnx'));
@@ -52,6 +48,7 @@ describe('mmalign models quantize', () => {
   });
 
   it('rejects an unknown op as a usage error listing the valid ones', async () => {
+    const tmp = tempDir('models-quantize');
     const { code, stderr } = await runCaptured(['models', 'quantize', tmp, '--ops', 'LSTM']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/MatMul, Gemm, Gather, Conv/);
@@ -60,6 +57,7 @@ describe('mmalign models quantize', () => {
 
 describe('mmalign models build and q8', () => {
   it('writes the q8 variant for BERT and Wav2Vec2 but not for ResNet, identical to the committed ones', async () => {
+    const tmp = tempDir('models-quantize');
     const { code, stdout } = await runCaptured(['models', 'build', '--preset', 'tiny', '--out', tmp, '--json']);
     expect(code).toBe(0);
     const rows = JSON.parse(stdout) as { id: string; dir: string; files: string[]; quantized: { sha256: string } | null }[];
@@ -72,6 +70,7 @@ describe('mmalign models build and q8', () => {
   });
 
   it('--no-quantize writes no q8 file and removes a stale one', async () => {
+    const tmp = tempDir('models-quantize');
     const stale = join(tmp, 'mmalign', 'tiny-bert', 'onnx', 'model_quantized.onnx');
     expect((await runCaptured(['models', 'build', '--only', 'bert', '--out', tmp])).code).toBe(0);
     expect(existsSync(stale)).toBe(true);

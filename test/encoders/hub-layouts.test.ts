@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoProcessor, env as hfEnv, pipeline, RawImage } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
@@ -10,13 +9,14 @@ import { decodeImage, normalizeInto, parseImagePreprocessing } from '../../encod
 import { pullModel, resolveModel } from '../../encoders/models.js';
 import { ModelNotFoundError } from '../../src/core/errors/index.js';
 import type { Modality } from '../../src/core/types.js';
+import { sharedTempDir } from '../helpers/tmp.js';
 import { HUB_MIMIC_IDS, MIMIC_RESNET_LABELS, startHubMimic, writeHubMimic, type HubMimic, type HubMimicModel } from '../helpers/hub-mimic.js';
 
 const noNetwork: typeof fetch = async () => {
   throw new Error('the network must not be used here');
 };
 
-let tmp: string;
+const tmp = sharedTempDir('hub-layouts');
 let hubRoot: string;
 let cache: string;
 let mimic: Record<Modality, HubMimicModel>;
@@ -25,7 +25,6 @@ const warnings: string[] = [];
 const logger = { warn: (m: string) => void warnings.push(m) };
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'mmalign-hub-layouts-'));
   hubRoot = join(tmp, 'hub');
   cache = join(tmp, 'cache');
   mimic = await writeHubMimic(hubRoot);
@@ -35,7 +34,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await hub?.stop();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

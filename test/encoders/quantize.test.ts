@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEncoder } from '../../encoders/encoder.js';
 import { GraphBuilder, float, int, ints } from '../../encoders/onnx/graph.js';
 import { OnnxFile } from '../../encoders/onnx/onnx-file.js';
@@ -11,6 +10,7 @@ import { DataType } from '../../encoders/onnx/proto.js';
 import { QUANTIZED_ONNX_FILE, quantizeModel, quantizeModelDir } from '../../encoders/onnx/quantize.js';
 import { EMBEDDED_MODELS_DIR } from '../../encoders/registry.js';
 import { InputFileError, ModelLoadError } from '../../src/core/errors/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const tiny = (name: string) => join(EMBEDDED_MODELS_DIR, 'mmalign', name);
 const quiet = { warn: () => undefined };
@@ -20,13 +20,6 @@ const quiet = { warn: () => undefined };
  */
 const MIN_COSINE = { text: 0.999, audio: 0.995 } as const;
 
-let tmp: string;
-beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'mmalign-quantize-'));
-});
-afterEach(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
@@ -64,6 +57,7 @@ async function run(file: string, feeds: Record<string, ort.Tensor>): Promise<Flo
 
 describe('quantizeModel', () => {
   it('rewrites the tiny BERT with int8 weights and integer MatMuls that onnxruntime runs close to fp32', async () => {
+    const tmp = tempDir('quantize');
     const out = join(tmp, 'bert_q.onnx');
     const r = await quantizeModel(join(tiny('tiny-bert'), 'onnx', 'model.onnx'), out);
     expect(r.quantized).toEqual({ MatMul: 12, Gather: 3 });
@@ -83,6 +77,7 @@ describe('quantizeModel', () => {
   });
 
   it('turns the wide Conv1d layers of the tiny Wav2Vec2 into integer MatMuls and keeps the outputs close', async () => {
+    const tmp = tempDir('quantize');
     const out = join(tmp, 'w2v_q.onnx');
     const r = await quantizeModel(join(tiny('tiny-wav2vec2'), 'onnx', 'model.onnx'), out);
     // Six 32-channel convs of the feature encoder; the first (1 channel × 10) and the grouped positional conv stay fp32.
@@ -96,6 +91,7 @@ describe('quantizeModel', () => {
   });
 
   it('writes byte-identical files for the same input and options', async () => {
+    const tmp = tempDir('quantize');
     const src = join(tiny('tiny-wav2vec2'), 'onnx', 'model.onnx');
     const a = await quantizeModel(src, join(tmp, 'a.onnx'));
     const b = await quantizeModel(src, join(tmp, 'b.onnx'));
@@ -104,6 +100,7 @@ describe('quantizeModel', () => {
   });
 
   it('computes Conv1d as the fp32 Conv does for every input length, whatever the remainder of the stride', async () => {
+    const tmp = tempDir('quantize');
     const g = new GraphBuilder('conv1d');
     g.input('x', DataType.FLOAT, [1, 32, 'T']);
     const w = g.param('w', [24, 32, 3], { kind: 'normal', std: 0.2 });
@@ -123,6 +120,7 @@ describe('quantizeModel', () => {
   });
 
   it('folds Gemm transB, alpha and beta into the quantized weight and bias, in both op forms', async () => {
+    const tmp = tempDir('quantize');
     const g = new GraphBuilder('gemm');
     g.input('x', DataType.FLOAT, ['N', 32]);
     const w = g.param('w', [20, 32], { kind: 'normal', std: 0.3 });
@@ -145,6 +143,7 @@ describe('quantizeModel', () => {
   });
 
   it('refuses a file that is not ONNX, naming it, and writes nothing', async () => {
+    const tmp = tempDir('quantize');
     const bad = join(tmp, 'model.onnx');
     writeFileSync(bad, '<html>404 Not Found</html>\n');
     const err = await quantizeModel(bad, join(tmp, 'out.onnx')).catch((e: unknown) => e);
@@ -155,6 +154,7 @@ describe('quantizeModel', () => {
   });
 
   it('refuses a truncated model and a missing one with the file named', async () => {
+    const tmp = tempDir('quantize');
     const cut = join(tmp, 'cut.onnx');
     const full = readFileSync(join(tiny('tiny-bert'), 'onnx', 'model.onnx'));
     writeFileSync(cut, full.subarray(0, full.length >> 1));
@@ -164,6 +164,7 @@ describe('quantizeModel', () => {
   });
 
   it('refuses to quantize twice, and a model with nothing to quantize', async () => {
+    const tmp = tempDir('quantize');
     const once = join(tmp, 'once.onnx');
     await quantizeModel(join(tiny('tiny-bert'), 'onnx', 'model.onnx'), once);
     await expect(quantizeModel(once, join(tmp, 'twice.onnx'))).rejects.toThrow(/already quantized/);
@@ -172,6 +173,7 @@ describe('quantizeModel', () => {
   });
 
   it('leaves no file, and no temp file, when writing fails halfway', async () => {
+    const tmp = tempDir('quantize');
     const out = join(tmp, 'half.onnx');
     let calls = 0;
     const err = await quantizeModel(join(tiny('tiny-bert'), 'onnx', 'model.onnx'), out, {
@@ -201,6 +203,7 @@ describe('dtype q8', () => {
   });
 
   it('says how to make the q8 file when a model folder has none', async () => {
+    const tmp = tempDir('quantize');
     const dir = join(tmp, 'bert');
     cpSync(tiny('tiny-bert'), dir, { recursive: true });
     rmSync(join(dir, 'onnx', QUANTIZED_ONNX_FILE));
