@@ -32,11 +32,21 @@ export interface HeadsEvaluation {
   mean: { r1: number; r5: number; r10: number; meanRank: number };
 }
 
+/** The scores of the pairs that carry one value of the breakdown label. */
+export interface LabelEvaluation {
+  value: string;
+  pairs: number;
+  heads: HeadsEvaluation;
+  baseline: HeadsEvaluation | null;
+}
+
 /** The heads under test next to untrained heads scored on the same pairs in the same run. */
 export interface HeadsEvaluationReport {
   heads: HeadsEvaluation;
   /** Seeded (random orthogonal) heads with the same shapes; null when `baseline: false`. */
   baseline: HeadsEvaluation | null;
+  /** With `by`: one evaluation per value of that label, each on its own pairs; pairs without it under '(none)'. */
+  breakdown: { by: string; values: LabelEvaluation[] } | null;
 }
 
 export interface EvaluateHeadsOptions {
@@ -46,25 +56,32 @@ export interface EvaluateHeadsOptions {
   seed?: number;
   /** Names the pairs' source in errors. */
   source?: string | null;
+  /** Also score the pairs of each value of this label (e.g. 'voice', 'speaker', 'group') on their own. */
+  by?: string | null;
 }
+
+/** The breakdown value of pairs that lack the label. */
+export const NO_LABEL = '(none)';
 
 // Queries scored per block: bounds the score matrix to QUERY_BLOCK × gallery floats.
 const QUERY_BLOCK = 256;
 
 /**
  * Cross-modal retrieval on held-out pairs: for each pair kind, every distinct item of one side
- * queries every distinct item of the other; a query's rank is that of its best-scoring partner, so
- * a cue paired with several frames is right when any of them comes first. Reports recall@1/5/10
- * and mean/median rank in both directions, next to seeded random heads scored in the same run.
+ * queries every distinct item of the other; every item paired with the query is relevant and its
+ * rank is that of the best-scoring one, so a word spoken by eight voices is right when any of its
+ * clips comes first, and "of N" counts distinct candidates. Reports recall@1/5/10 and mean/median
+ * rank in both directions, next to seeded random heads scored in the same run, and with `by`, the
+ * same per value of a label.
  *
  * @example
- * const { heads: trained, baseline } = evaluateHeads(await ProjectionHeads.load('heads.safetensors'), heldOut);
- * console.log(trained.mean.r1, baseline?.mean.r1);
+ * const { heads: trained, baseline, breakdown } = evaluateHeads(await ProjectionHeads.load('heads.safetensors'), heldOut, { by: 'voice' });
+ * console.log(trained.mean.r1, baseline?.mean.r1, breakdown?.values.map((v) => [v.value, v.heads.mean.r1]));
  */
 export function evaluateHeads(
   heads: ProjectionHeads,
   data: NativePairs | PreparedPairs,
-  { baseline = 'seeded', seed = TRAIN_HEADS_DEFAULTS.seed, source = null }: EvaluateHeadsOptions = {},
+  { baseline = 'seeded', seed = TRAIN_HEADS_DEFAULTS.seed, source = null, by = null }: EvaluateHeadsOptions = {},
 ): HeadsEvaluationReport {
   const prepared = 'groups' in data ? data : prepareNativePairs(data, source);
   let base: ProjectionHeads | null = null;
@@ -77,10 +94,34 @@ export function evaluateHeads(
   } else if (baseline) {
     base = baseline;
   }
-  return {
-    heads: evaluatePrepared(heads, prepared, source),
-    baseline: base ? evaluatePrepared(base, prepared, source) : null,
+  const score = (p: PreparedPairs) => ({ heads: evaluatePrepared(heads, p, source), baseline: base ? evaluatePrepared(base, p, source) : null });
+  return { ...score(prepared), breakdown: by ? { by, values: byLabel(prepared, by).map(({ value, data: part }) => ({ value, pairs: countPairs(part), ...score(part) })) } : null };
+}
+
+function countPairs(p: PreparedPairs): number {
+  return p.groups.reduce((s, g) => s + g.ai.length, 0);
+}
+
+/** The pairs split by the value of label `by` ('group' reads the pairs' group), values sorted. */
+function byLabel(data: PreparedPairs, by: string): { value: string; data: PreparedPairs }[] {
+  const valueOf = (pi: number): string => {
+    const p = data.pairs[pi];
+    return (by === 'group' ? p?.group : p?.labels?.[by]) ?? NO_LABEL;
   };
+  const values = new Set<string>();
+  for (const g of data.groups) for (const pi of g.pi) values.add(valueOf(pi));
+  return [...values].sort().map((value) => ({
+    value,
+    data: {
+      ...data,
+      groups: data.groups
+        .map((g) => {
+          const keep = [...g.pi.keys()].filter((n) => valueOf(g.pi[n]) === value);
+          return { ...g, ai: Int32Array.from(keep, (n) => g.ai[n]), bi: Int32Array.from(keep, (n) => g.bi[n]), pi: Int32Array.from(keep, (n) => g.pi[n]) };
+        })
+        .filter((g) => g.ai.length > 0),
+    },
+  }));
 }
 
 /** Scores one set of heads on already-validated pairs (the trainer's held-out split uses this). */

@@ -5,12 +5,20 @@ import type { Matrix } from './linalg.js';
 /** Vectors of one modality: a row-major matrix, or one Float32Array per item (all the same length). */
 export type NativeVectors = Matrix | readonly Float32Array[];
 
-/** One training or evaluation pair: row `ai` of modality `a` belongs with row `bi` of modality `b`. */
+/**
+ * One training or evaluation pair: row `ai` of modality `a` belongs with row `bi` of modality `b`.
+ * A row is an item: the same text (frame, clip) in many pairs is one row, so its other pairs are never
+ * taken for its negatives and retrieval counts every one of them as relevant.
+ */
 export interface NativePair {
   a: Modality;
   ai: number;
   b: Modality;
   bi: number;
+  /** Held out together: a validation split never puts one group on both sides (e.g. a video, a speaker). */
+  group?: string;
+  /** Free labels (e.g. `{ voice: 'en-gb' }`) that `evaluateHeads(..., { by })` breaks results down by. */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,6 +51,8 @@ export interface PairGroup {
   b: Modality;
   ai: Int32Array;
   bi: Int32Array;
+  /** Each pair's index in {@link PreparedPairs.pairs} (for its group and labels). */
+  pi: Int32Array;
 }
 
 /** Validated, matrix-form {@link NativePairs}. */
@@ -50,6 +60,8 @@ export interface PreparedPairs {
   mats: Partial<Record<Modality, Matrix>>;
   groups: PairGroup[];
   modelIds: Partial<Record<Modality, string>>;
+  /** The pairs as given (groups and labels are read from here). */
+  pairs: readonly NativePair[];
 }
 
 /** Row-major copy (or view) of a modality's vectors; rejects ragged widths with {@link EmbeddingDimensionError}. */
@@ -98,9 +110,13 @@ export function prepareNativePairs(data: NativePairs, source: string | null = nu
     }
     mats[m] = mat;
   }
-  const buckets = new Map<PairKind, { ai: number[]; bi: number[] }>();
+  const buckets = new Map<PairKind, { ai: number[]; bi: number[]; pi: number[] }>();
   data.pairs.forEach((p, n) => {
     if (p.a === p.b) throw new TrainingDataError(`pair #${n} links ${p.a} with itself`, source);
+    if (p.group !== undefined && typeof p.group !== 'string') throw new TrainingDataError(`pair #${n} has a group that is not a string`, source);
+    if (p.labels !== undefined) {
+      for (const [k, v] of Object.entries(p.labels)) if (typeof v !== 'string') throw new TrainingDataError(`pair #${n} has label ${JSON.stringify(k)} that is not a string`, source);
+    }
     // Canonical order (text, image, audio) so text↔image and image↔text pairs train the same way.
     const swap = MODALITIES.indexOf(p.a) > MODALITIES.indexOf(p.b);
     const [a, ai, b, bi] = swap ? [p.b, p.bi, p.a, p.ai] : [p.a, p.ai, p.b, p.bi];
@@ -113,16 +129,17 @@ export function prepareNativePairs(data: NativePairs, source: string | null = nu
     }
     const kind = kindOf(a, b);
     let bucket = buckets.get(kind);
-    if (!bucket) buckets.set(kind, (bucket = { ai: [], bi: [] }));
+    if (!bucket) buckets.set(kind, (bucket = { ai: [], bi: [], pi: [] }));
     bucket.ai.push(ai);
     bucket.bi.push(bi);
+    bucket.pi.push(n);
   });
   const groups: PairGroup[] = [];
   for (const kind of PAIR_KINDS) {
     const bucket = buckets.get(kind);
     if (!bucket) continue;
     const [a, b] = kind.split('-') as [Modality, Modality];
-    groups.push({ kind, a, b, ai: Int32Array.from(bucket.ai), bi: Int32Array.from(bucket.bi) });
+    groups.push({ kind, a, b, ai: Int32Array.from(bucket.ai), bi: Int32Array.from(bucket.bi), pi: Int32Array.from(bucket.pi) });
   }
-  return { mats, groups, modelIds: { ...(data.modelIds ?? {}) } };
+  return { mats, groups, modelIds: { ...(data.modelIds ?? {}) }, pairs: data.pairs };
 }

@@ -33,17 +33,18 @@ export { resolveDevice, DEVICE_PROVIDERS, type ExecutionProvider } from '../enco
 export type { Logger } from './core/progress.js';
 export type { AudioWindowEmbedding } from '../encoders/audio.js';
 export type { Encoder, Device, Dtype, ImageInput, AudioInput, RawImage, PcmAudio, InputOf, EmbedOutcome } from '../encoders/types.js';
-export { trainHeads, type TrainHeadsOptions, type TrainHeadsResult, type EpochReport, type HeadsTrainingRecord } from '../encoders/train-heads.js';
+export { trainHeads, TRAIN_HEADS_DEFAULTS, type TrainHeadsOptions, type TrainHeadsResult, type EpochReport, type HeadsTrainingRecord } from '../encoders/train-heads.js';
 export {
   evaluateHeads,
   type EvaluateHeadsOptions,
   type HeadsEvaluation,
   type HeadsEvaluationReport,
   type KindEvaluation,
+  type LabelEvaluation,
   type RetrievalScores,
 } from '../encoders/eval-heads.js';
 export type { NativePairs, NativePair, NativeVectors, PairKind } from '../encoders/native-pairs.js';
-export { nativePairsFromFile, type NativePairsFromFileOptions } from '../encoders/pairs-source.js';
+export { nativePairsFromFile, type NativePairsFromFileOptions } from './heads/pairs-sources.js';
 export type { Matrix } from '../encoders/linalg.js';
 export { shouldRetrain, type RetrainPolicy, type RetrainDecision, type EvaluationPoint } from '../encoders/retrain.js';
 export {

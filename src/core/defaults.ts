@@ -46,23 +46,40 @@ export const ENCODER_DEFAULTS = Object.freeze({
   windowSeconds: 10,
 } as const);
 
-/** `trainHeads` and `mmalign heads train|watch` defaults. */
+/**
+ * `trainHeads` and `mmalign heads train|watch` defaults, chosen by measurement (README, "Training the
+ * shared space"): a fixed temperature, input noise and dropout carry heads from the voices (cameras,
+ * microphones) they saw to ones they did not; early stopping is off because held-out items are often
+ * not what the heads meet, and the refit on every pair keeps the held-out share from being lost.
+ */
 export const TRAIN_HEADS_DEFAULTS = Object.freeze({
-  epochs: 20,
+  epochs: 100,
   batchSize: 256,
   lr: 1e-3,
   weightDecay: 0.01,
   /** Width of a hidden ReLU layer; 0: linear heads. */
-  hidden: 0,
+  hidden: 512,
   seed: 0,
   valFraction: 0.1,
-  patience: 3,
+  /** Hold out by this label instead of the pairs' group; null: by group, else by connected items. */
+  valBy: null as string | null,
+  /** Early stopping's patience in epochs; null: off, every epoch runs. */
+  patience: null as number | null,
   minDelta: 1e-4,
+  /** Train again on every pair after the held-out run. */
+  refit: true,
+  /** Softmax temperature: fixed, or 'learned' (CLIP). */
+  temperature: 0.07 as number | 'learned',
   initialTemperature: 0.07,
   maxLogitScale: 100,
-  backend: 'auto',
+  /** Gaussian noise (std) on standardised training inputs. */
+  inputNoise: 0.5,
+  /** Dropout on the hidden layer while training. */
+  dropout: 0.1,
+  standardize: true,
+  backend: 'auto' as 'auto' | 'onnx' | 'js',
   threads: 1,
-} as const);
+});
 
 /** `shouldRetrain` and `mmalign heads watch` defaults. */
 export const RETRAIN_DEFAULTS = Object.freeze({

@@ -23,11 +23,15 @@ const HOSTILE = [
   `<iframe srcdoc="<script>parent.__pwned = 'iframe'</script>"></iframe>`,
 ];
 
+// The subtitle parser strips markup from cue text, so the hostile texts are written as character
+// references: they come out of the parser as literal text ("1 < 2" is text, not a tag) and must stay text.
+const asSrtText = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 /** The fixture's cue times with hostile texts, in a file whose very name is markup. */
 function hostileSubtitles(): string {
   const times = readFileSync(SAMPLE_SRT, 'utf8').split('\n').filter((l) => l.includes('-->')).slice(0, HOSTILE.length);
   const file = path.join(dir, `x<img src=y onerror=window.__pwned='path'>.srt`);
-  writeFileSync(file, times.map((t, i) => `${i + 1}\n${t}\n${HOSTILE[i]}\n`).join('\n'));
+  writeFileSync(file, times.map((t, i) => `${i + 1}\n${t}\n${asSrtText(HOSTILE[i])}\n`).join('\n'));
   return file;
 }
 

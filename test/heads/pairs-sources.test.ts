@@ -3,75 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { createEncoder } from '../encoders/encoder.js';
-import { ProjectionHeads } from '../encoders/heads.js';
-import { embedRawPairs, NativeCache, textKey, type RawPairs } from '../encoders/native-cache.js';
-import type { Encoder } from '../encoders/types.js';
-import type { Modality } from '../src/core/types.js';
-import { KnowledgeBase } from '../index/kb.js';
-import { kbRawPairs } from '../encoders/pairs-source.js';
-import { fakeEmbedders } from './helpers/fake-embedder.js';
-import { captureIo } from './helpers/cli.js';
-
-/** An encoder that counts embedNative calls and returns a deterministic vector per text. */
-function countingEncoder(): Encoder<'text'> & { calls: number } {
-  const enc = {
-    modality: 'text' as const,
-    modelId: 'fake/text',
-    device: 'cpu' as const,
-    calls: 0,
-    ndims: () => 256,
-    nativeDims: () => 4,
-    embed: async () => [],
-    embedSettled: async () => [],
-    embedNative: async (batch: readonly string[]) => {
-      enc.calls++;
-      return batch.map((t) => Float32Array.from([t.length, t.charCodeAt(0), 1, -1]));
-    },
-    dispose: async () => {},
-  };
-  return enc;
-}
-
-describe('native-embedding cache', () => {
-  let dir = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-native-cache-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const raw: RawPairs = {
-    items: { text: ['one', 'three', 'four'].map((t) => ({ key: textKey(t), input: t })) },
-    pairs: [],
-  };
-
-  it('embeds each input once: a second run reads every vector from the cache', async () => {
-    const first = countingEncoder();
-    const a = await embedRawPairs(raw, { encoder: async () => first as Encoder, cache: await NativeCache.open(dir) });
-    expect(first.calls).toBe(1);
-    const second = countingEncoder();
-    const b = await embedRawPairs(raw, { encoder: async () => second as Encoder, cache: await NativeCache.open(dir) });
-    expect(second.calls).toBe(0);
-    expect(b.embeddings.text).toEqual(a.embeddings.text);
-    expect(b.modelIds).toEqual({ text: 'fake/text' });
-  });
-
-  it('keys vectors by model id, so another model embeds again', async () => {
-    await embedRawPairs(raw, { encoder: async () => countingEncoder() as Encoder, cache: await NativeCache.open(dir) });
-    const other = Object.assign(countingEncoder(), { modelId: 'fake/other' });
-    await embedRawPairs(raw, { encoder: async () => other as Encoder, cache: await NativeCache.open(dir) });
-    expect(other.calls).toBe(1);
-    expect((await NativeCache.open(dir)).size).toBe(6);
-  });
-
-  it('refuses a corrupt index with a message that says how to rebuild', async () => {
-    await writeFile(join(dir, 'native-cache.json'), '{not json');
-    await expect(NativeCache.open(dir)).rejects.toThrow(/delete it and its \.f32 file to rebuild/);
-  });
-});
+import { runCli } from '../../src/cli.js';
+import { createEncoder } from '../../encoders/encoder.js';
+import { ProjectionHeads } from '../../encoders/heads.js';
+import type { Modality } from '../../src/core/types.js';
+import { KnowledgeBase } from '../../index/kb.js';
+import { kbRawPairs, readPairsFile } from '../../src/heads/pairs-sources.js';
+import { fakeEmbedders } from '../helpers/fake-embedder.js';
+import { captureIo } from '../helpers/cli.js';
 
 describe('heads trained from pairs.jsonl with the real encoders', () => {
   let dir = '';
@@ -153,6 +92,8 @@ describe('pairs from a knowledge base', () => {
     const images = raw.items.image!.map((t) => t.input as string);
     const linked = raw.pairs.map((p) => `${texts[p.ai]} -> ${images[p.bi].split('/').pop()}`).sort();
     expect(linked).toEqual([...Array.from({ length: 6 }, (_, k) => `spoken line ${k} -> f${k}.png`), 'the logo -> logo.png'].sort());
+    // Each pair says which source it came from, for `heads eval --by source`.
+    expect(new Set(raw.pairs.map((p) => typeof p.labels?.source))).toEqual(new Set(['string']));
   });
 
   it('cuts timed audio items out of their file and pairs items that share a cue tag', async () => {
@@ -187,5 +128,38 @@ describe('pairs from a knowledge base', () => {
     expect(code).toBe(0);
     expect(JSON.parse(c.out()).pairs).toEqual({ train: 7, val: 0 });
     expect((await ProjectionHeads.load(out)).modalities()).toEqual(['text', 'image']);
+  });
+});
+
+describe('pairs from the pairs.jsonl of mmalign align', () => {
+  let dir = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mmalign-aligned-pairs-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('makes one clip per cue index and one text per distinct text, with video and speaker labels', async () => {
+    const lines = [];
+    for (let k = 0; k < 4; k++) {
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 50 * k, g: 9, b: 9 } } }).png().toFile(join(dir, `f${k}.png`));
+    }
+    // Cue 1 has two frames; cues 2 and 3 say the same words.
+    lines.push({ video: 'talk.mp4', frame: 'f0.png', cue_index: 1, start: 0, end: 1, text: 'hello there', speaker: 'Ann' });
+    lines.push({ video: 'talk.mp4', frame: 'f1.png', cue_index: 1, start: 0, end: 1, text: 'hello there', speaker: 'Ann' });
+    lines.push({ video: 'talk.mp4', frame: 'f2.png', cue_index: 2, start: 2, end: 3, text: 'yes' });
+    lines.push({ video: 'talk.mp4', frame: 'f3.png', cue_index: 3, start: 4, end: 5, text: 'yes' });
+    await writeFile(join(dir, 'pairs.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const samples = new Float32Array(16_000 * 6).fill(0.1);
+    const src = await readPairsFile(join(dir, 'pairs.jsonl'), { decode: async () => ({ samples, sampleRate: 16_000 }) });
+    expect(src.kind).toBe('aligned');
+    if (src.kind !== 'aligned') return;
+    expect(src.raw.items.text?.map((t) => t.input)).toEqual(['hello there', 'yes']);
+    expect(src.raw.items.audio).toHaveLength(3);
+    const textAudio = src.raw.pairs.filter((p) => p.b === 'audio' && p.a === 'text');
+    expect(textAudio.map((p) => [p.ai, p.bi])).toEqual([[0, 0], [1, 1], [1, 2]]);
+    expect(src.raw.pairs[0].labels).toEqual({ video: 'talk.mp4', speaker: 'Ann' });
+    expect(src.raw.pairs[2].labels).toEqual({ video: 'talk.mp4' });
   });
 });

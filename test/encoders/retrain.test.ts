@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '../src/core/errors/index.js';
-import { leastSquaresSlope, shouldRetrain } from '../encoders/retrain.js';
-import { mulberry32 } from '../encoders/train-heads.js';
+import { InvalidOptionError } from '../../src/core/errors/index.js';
+import { leastSquaresSlope, shouldRetrain } from '../../encoders/retrain.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 const series = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 

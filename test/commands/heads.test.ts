@@ -2,13 +2,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { ProjectionHeads } from '../encoders/heads.js';
-import type { Matrix } from '../encoders/linalg.js';
-import type { NativePairs } from '../encoders/native-pairs.js';
-import { KnowledgeBase } from '../index/kb.js';
-import { syntheticPairs } from './synthetic-pairs.js';
-import { captureIo } from './helpers/cli.js';
+import { runCli } from '../../src/cli.js';
+import { ProjectionHeads } from '../../encoders/heads.js';
+import type { Matrix } from '../../encoders/linalg.js';
+import type { NativePairs } from '../../encoders/native-pairs.js';
+import { KnowledgeBase } from '../../index/kb.js';
+import { syntheticPairs, syntheticViews } from '../helpers/synthetic-pairs.js';
+import { captureIo } from '../helpers/cli.js';
 
 /** Writes the native-embeddings JSONL the CLI reads: a modelIds line, then one text/image tuple per line. */
 async function writeNativeJsonl(file: string, data: NativePairs, items: readonly number[]): Promise<void> {
@@ -107,8 +107,9 @@ describe('mmalign heads', () => {
     const headsFile = join(dir, 'heads.safetensors');
     expect(await runCli(['heads', 'train', trainFile, '--out', headsFile, '--epochs', '1', '--kb', kbDir, '--json'], captureIo())).toBe(0);
     const before = await ProjectionHeads.load(headsFile);
-    let t = 1_000;
-    const kb = await KnowledgeBase.open(kbDir, { clock: () => (t += 1000) * 1e6 });
+    // After the training's own record, so the five falling evaluations are the latest whatever it scored.
+    let t = Date.now();
+    const kb = await KnowledgeBase.open(kbDir, { clock: () => (t += 1000) });
     for (const v of [0.9, 0.85, 0.8, 0.72, 0.65]) kb.recordEvaluation({ metric: 'recall@1', value: v, pairs: 360, headsVersion: before.metadata.version });
     await kb.close();
 
@@ -140,4 +141,68 @@ describe('mmalign heads', () => {
     expect(await runCli(['heads', 'watch', '--kb', kbDir, '--heads', headsFile, '--pairs', trainFile, '--window', '4'], c)).toBe(0);
     expect(c.out()).toMatch(/^keep: no trigger/);
   });
+
+  it('train takes a fixed temperature, input noise, dropout and --no-refit, and records them', async () => {
+    const out = join(dir, 'h.safetensors');
+    const c = captureIo();
+    const args = ['heads', 'train', trainFile, '--out', out, '--epochs', '2', '--hidden', '8', '--temperature', '0.05', '--input-noise', '0.2', '--dropout', '0.3', '--no-refit', '--json'];
+    expect(await runCli(args, c)).toBe(0);
+    const report = JSON.parse(c.out());
+    expect(report.refit).toBe(false);
+    expect(report.temperature).toBeCloseTo(0.05, 12);
+    const t = (await ProjectionHeads.load(out)).metadata.training;
+    expect(t).toMatchObject({ temperatureMode: 'fixed', inputNoise: 0.2, dropout: 0.3, refit: false, hidden: 8 });
+  });
+
+  it('train refuses a temperature outside [0.01, 1] as usage (exit 2)', async () => {
+    const c = captureIo();
+    expect(await runCli(['heads', 'train', trainFile, '--out', join(dir, 'h'), '--temperature', '5'], c)).toBe(2);
+    expect(c.err()).toMatch(/--temperature.*'learned' or a number/);
+  });
+
+  it('train holds out whole groups with --val-by, and eval breaks results down with --by', async () => {
+    // 100 words, 4 voices each: the text of a word is one item (textId), the voice a label.
+    const words = syntheticViews({ items: 100, trainViews: 4, testViews: 2, seed: 9 });
+    const file = join(dir, 'words.jsonl');
+    const testFile = join(dir, 'words-test.jsonl');
+    await writeViewsJsonl(file, words.train);
+    await writeViewsJsonl(testFile, words.test);
+    const out = join(dir, 'words.safetensors');
+    const t = captureIo();
+    expect(await runCli(['heads', 'train', file, '--out', out, '--hidden', '32', '--epochs', '8', '--val', '0.25', '--val-by', 'voice', '--json'], t)).toBe(0);
+    const report = JSON.parse(t.out());
+    expect(report.pairs).toEqual({ train: 300, val: 100 });
+    expect(report.validation.kinds[0].bToA.gallery).toBe(100);
+
+    const e = captureIo();
+    expect(await runCli(['heads', 'eval', testFile, '--heads', out, '--by', 'voice'], e)).toBe(0);
+    // 200 clips query 100 distinct words; each voice on its own.
+    expect(e.out()).toMatch(/audio→text +R@1 \d\.\d{3} .* of 100 \(200 queries\)/);
+    expect(e.out()).toMatch(/voice = test-0 \(100 pairs\):\n +text→audio/);
+    const j = captureIo();
+    expect(await runCli(['heads', 'eval', testFile, '--heads', out, '--by', 'voice', '--json'], j)).toBe(0);
+    expect(JSON.parse(j.out()).breakdown.values.map((v: { value: string }) => v.value)).toEqual(['test-0', 'test-1']);
+  });
+
+  it('names the models folder --models, and still takes the old --models-dir', async () => {
+    const help = captureIo();
+    await runCli(['heads', 'train', '--help'], help);
+    expect(help.out()).toMatch(/--models <dir>/);
+    expect(help.out()).not.toMatch(/--models-dir/);
+    for (const flag of ['--models', '--models-dir']) {
+      const c = captureIo();
+      expect(await runCli(['heads', 'train', trainFile, '--out', join(dir, `m${flag}.safetensors`), '--epochs', '1', flag, join(dir, 'no-models'), '--json'], c)).toBe(0);
+    }
+  });
 });
+
+/** Native JSONL with one line per clip: the word's text vector, its id, the clip and its voice. */
+async function writeViewsJsonl(file: string, data: NativePairs): Promise<void> {
+  const t = data.embeddings.text as Matrix;
+  const a = data.embeddings.audio as Matrix;
+  const lines = [JSON.stringify({ modelIds: data.modelIds })];
+  for (const p of data.pairs) {
+    lines.push(JSON.stringify({ text: Array.from(t.data.subarray(p.ai * t.cols, (p.ai + 1) * t.cols)), textId: `w${p.ai}`, audio: Array.from(a.data.subarray(p.bi * a.cols, (p.bi + 1) * a.cols)), voice: p.labels?.voice }));
+  }
+  await writeFile(file, lines.join('\n') + '\n');
+}

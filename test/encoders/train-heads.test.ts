@@ -2,14 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddingDimensionError, InvalidOptionError, TrainingDataError } from '../src/core/errors/index.js';
-import { evaluateHeads } from '../encoders/eval-heads.js';
-import { ProjectionHeads } from '../encoders/heads.js';
-import type { NativePairs } from '../encoders/native-pairs.js';
-import { jsKernels, type Kernels } from '../encoders/linalg.js';
-import { onnxKernels } from '../encoders/ort-kernels.js';
-import { contrastiveLoss, headForward, initHead, mulberry32, pairStep, trainHeads, type TrainableHead, type TrainHeadsResult } from '../encoders/train-heads.js';
-import { syntheticPairs } from './synthetic-pairs.js';
+import { EmbeddingDimensionError, InvalidOptionError, TrainingDataError } from '../../src/core/errors/index.js';
+import { evaluateHeads } from '../../encoders/eval-heads.js';
+import { ProjectionHeads } from '../../encoders/heads.js';
+import type { NativePairs } from '../../encoders/native-pairs.js';
+import { jsKernels, type Kernels } from '../../encoders/linalg.js';
+import { onnxKernels } from '../../encoders/ort-kernels.js';
+import { trainHeads, type TrainHeadsResult } from '../../encoders/train-heads.js';
+import { headForward, initHead, type TrainableHead } from '../../encoders/training/backprop.js';
+import { contrastiveLoss, pairStep } from '../../encoders/training/loss.js';
+import { mulberry32 } from '../../src/core/random.js';
+import { syntheticPairs, syntheticViews } from '../helpers/synthetic-pairs.js';
 
 const FIXED_NOW = () => new Date('2026-01-01T00:00:00Z');
 
@@ -47,8 +50,10 @@ describe('trainHeads on pairs with a hidden shared latent', () => {
   });
 
   it('lowers the training and held-out loss', () => {
-    const first = result.history[0];
-    const last = result.history[result.history.length - 1];
+    // The held-out loss exists while searching for the epoch count; the refit has nothing held out.
+    const search = result.history.filter((h) => h.phase === 'search');
+    const first = search[0];
+    const last = search[search.length - 1];
     expect(last.trainLoss).toBeLessThan(first.trainLoss / 4);
     expect(last.valLoss as number).toBeLessThan((first.valLoss as number) / 2);
   });
@@ -278,5 +283,168 @@ describe('trained heads on disk', () => {
     expect(loaded.get('text')?.layers).toHaveLength(2);
     const v = (data.embeddings.text as { data: Float32Array }).data.slice(0, 48);
     expect(Array.from(loaded.project('text', v))).toEqual(Array.from(heads.project('text', v)));
+  });
+});
+
+describe('dropout and input noise', () => {
+  const rng = mulberry32(31);
+  const n = 6;
+  const headA = initHead('text', [5, 7, 3], rng);
+  const headB = initHead('audio', [4, 7, 3], rng);
+  const xa = Float32Array.from({ length: n * 5 }, () => 2 * rng() - 1);
+  const xb = Float32Array.from({ length: n * 4 }, () => 2 * rng() - 1);
+  // Rows 0 and 1 share the text item, rows 2 and 3 the audio item: masked, not negatives.
+  const items = { a: [0, 0, 1, 2, 3, 4], b: [0, 1, 2, 2, 3, 4] };
+  // The same seed replays the same dropout mask, so the finite differences see the analytic pass's mask.
+  const pass = () => ({ dropout: 0.3, rng: mulberry32(77) });
+  const lossAt = async () => {
+    const p = pass();
+    const za = (await headForward(headA, xa, n, jsKernels, p)).z;
+    const zb = (await headForward(headB, xb, n, jsKernels, p)).z;
+    return contrastiveLoss(za, zb, n, 3, 1.1, false, items).loss;
+  };
+
+  it('match finite differences through a dropout mask and masked same-item negatives', async () => {
+    const analytic = await pairStep(headA, xa, headB, xb, n, 1.1, jsKernels, items, pass());
+    expect(analytic.loss).toBeCloseTo(await lossAt(), 6);
+    for (const head of [headA, headB]) {
+      for (const layer of [0, 1]) {
+        const p = head.layers[layer].weight;
+        const grad = p.grad.slice();
+        let largest = 0;
+        for (let i = 0; i < p.value.length; i++) {
+          const v = p.value[i];
+          p.value[i] = v + 1e-3;
+          const up = p.value[i];
+          const lp = await lossAt();
+          p.value[i] = v - 1e-3;
+          const down = p.value[i];
+          const lm = await lossAt();
+          p.value[i] = v;
+          const fd = (lp - lm) / (up - down);
+          largest = Math.max(largest, Math.abs(fd));
+          expect(Math.abs(grad[i] - fd), `${head.modality} layer ${layer} weight[${i}]`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
+        }
+        expect(largest).toBeGreaterThan(1e-3);
+      }
+    }
+  });
+
+  it('change the training forward pass but not the evaluation one', async () => {
+    const plain = (await headForward(headA, xa, n)).z;
+    const dropped = (await headForward(headA, xa, n, jsKernels, pass())).z;
+    expect(Array.from(dropped)).not.toEqual(Array.from(plain));
+    expect(Array.from((await headForward(headA, xa, n, jsKernels, null)).z)).toEqual(Array.from(plain));
+  });
+
+  it('never reach the reported held-out retrieval, which is that of the returned heads', async () => {
+    const data = syntheticPairs({ count: 400, seed: 33 });
+    const grouped = { ...data, pairs: data.pairs.map((p) => ({ ...p, group: `g${p.ai % 10}` })) };
+    const result = await trainHeads(grouped, { ...quick, epochs: 4, hidden: 16, inputNoise: 1, dropout: 0.5, refit: false, seed: 3 });
+    expect(result.split).toEqual({ train: 360, val: 40 });
+    // One of the ten groups was held out; scoring the returned heads on it, with no noise, gives the report.
+    const perGroup = Array.from({ length: 10 }, (_, g) => evaluateHeads(result.heads, { ...grouped, pairs: grouped.pairs.filter((p) => p.group === `g${g}`) }, { baseline: false }).heads);
+    expect(perGroup.filter((e) => JSON.stringify(e) === JSON.stringify(result.validation))).toHaveLength(1);
+  });
+
+  it('keep training deterministic: same seed, same bytes, with noise and dropout on', async () => {
+    const data = syntheticPairs({ count: 200, seed: 34 });
+    const opts = { ...quick, epochs: 3, hidden: 16, inputNoise: 0.5, dropout: 0.2, seed: 4 };
+    const a = (await trainHeads(data, opts)).heads.toBytes();
+    const b = (await trainHeads(data, opts)).heads.toBytes();
+    expect(Buffer.compare(a, b)).toBe(0);
+    const c = (await trainHeads(data, { ...opts, dropout: 0 })).heads.toBytes();
+    expect(Buffer.compare(a, c)).not.toBe(0);
+  });
+});
+
+describe('temperature', () => {
+  const data = syntheticPairs({ count: 200, seed: 35 });
+
+  it('stays where it is set when fixed', async () => {
+    const result = await trainHeads(data, { ...quick, epochs: 3, temperature: 0.05 });
+    expect(result.temperature).toBeCloseTo(0.05, 12);
+    expect(result.history.every((h) => Math.abs(h.temperature - 0.05) < 1e-12)).toBe(true);
+    expect((result.heads.metadata.training as { temperatureMode: string }).temperatureMode).toBe('fixed');
+  });
+
+  it('moves from its starting value when learned', async () => {
+    const result = await trainHeads(data, { ...quick, epochs: 3, temperature: 'learned', initialTemperature: 0.05 });
+    expect(Math.abs(result.temperature - 0.05)).toBeGreaterThan(1e-4);
+  });
+
+  it('rejects a fixed temperature outside [1/maxLogitScale, 1]', async () => {
+    await expect(trainHeads(data, { temperature: 0.001 })).rejects.toThrow(InvalidOptionError);
+    await expect(trainHeads(data, { temperature: 2 })).rejects.toThrow(/temperature/);
+    await expect(trainHeads(data, { dropout: 1 })).rejects.toThrow(/dropout/);
+  });
+});
+
+describe('held-out split by group and by item', () => {
+  it('never puts a group on both sides', async () => {
+    const data = syntheticPairs({ count: 300, seed: 36 });
+    const grouped = { ...data, pairs: data.pairs.map((p) => ({ ...p, group: `video-${p.ai % 6}` })) };
+    const result = await trainHeads(grouped, { ...quick, epochs: 2, valFraction: 0.2, refit: false });
+    // 6 groups of 50 pairs: one group (0.2 × 6 rounds to 1) is held out, whole.
+    expect(result.split).toEqual({ train: 250, val: 50 });
+    expect(result.heads.metadata.training).toMatchObject({ split: { units: 6, heldOut: 1, by: null } });
+  });
+
+  it('groups by a label with valBy', async () => {
+    const { train } = syntheticViews({ items: 40, trainViews: 5, testViews: 1, seed: 2 });
+    const result = await trainHeads(train, { ...quick, epochs: 2, valFraction: 0.2, valBy: 'voice', refit: false });
+    // Five voices: one held out, with all 40 of its clips; the texts are on both sides, as asked.
+    expect(result.split).toEqual({ train: 160, val: 40 });
+    expect(result.validation?.kinds[0].aToB.gallery).toBe(40);
+  });
+
+  it('holds out every pair of an item together when pairs have no group', async () => {
+    // Eight clips per text: the split unit is the text with its clips, so a held-out text has all eight.
+    const { train } = syntheticViews({ items: 50, trainViews: 8, testViews: 1, seed: 3 });
+    const result = await trainHeads(train, { ...quick, epochs: 2, valFraction: 0.1, refit: false });
+    expect(result.split).toEqual({ train: 360, val: 40 });
+    const v = result.validation?.kinds[0];
+    expect([v?.aToB.queries, v?.aToB.gallery, v?.bToA.queries, v?.bToA.gallery]).toEqual([5, 40, 40, 5]);
+  });
+
+  it('says how to proceed when everything is one connected group', async () => {
+    const data = syntheticPairs({ count: 20, seed: 37 });
+    const one = { ...data, pairs: data.pairs.map((p) => ({ ...p, group: 'all' })) };
+    await expect(trainHeads(one, { valFraction: 0.1 })).rejects.toThrow(/form 1 group\(s\).*--val 0/);
+  });
+});
+
+describe('refit on every pair', () => {
+  const data = syntheticPairs({ count: 300, seed: 38 });
+
+  it('retrains for the epoch count early stopping chose, on all pairs', async () => {
+    const result = await trainHeads(data, { ...quick, epochs: 6, patience: 2 });
+    const refit = result.history.filter((h) => h.phase === 'refit');
+    expect(result.refit).toBe(true);
+    expect(refit).toHaveLength(result.bestEpoch);
+    expect(refit.every((h) => h.valLoss === null)).toBe(true);
+    // More pairs per epoch than the search: the held-out ones are trained on too.
+    const search = result.history.find((h) => h.phase === 'search') as { steps: number };
+    expect(refit[0].steps).toBeGreaterThanOrEqual(search.steps);
+  });
+
+  it('gives the very weights of a run with nothing held out', async () => {
+    const refit = await trainHeads(data, { ...quick, epochs: 3, hidden: 16, seed: 6 });
+    const all = await trainHeads(data, { ...quick, epochs: 3, hidden: 16, seed: 6, valFraction: 0 });
+    expect(refit.validation).not.toBeNull();
+    expect(all.validation).toBeNull();
+    for (const m of ['text', 'image'] as const) {
+      const a = refit.heads.get(m)!.layers;
+      const b = all.heads.get(m)!.layers;
+      a.forEach((l, i) => expect(Buffer.compare(Buffer.from(l.weight.buffer), Buffer.from(b[i].weight.buffer))).toBe(0));
+    }
+  });
+
+  it('is skipped with refit: false, returning the best held-out epoch', async () => {
+    const a = await trainHeads(data, { ...quick, epochs: 3, refit: false });
+    const b = await trainHeads(data, { ...quick, epochs: 3 });
+    expect(a.refit).toBe(false);
+    expect(a.history.every((h) => h.phase === 'search')).toBe(true);
+    expect(a.heads.metadata.version).not.toBe(b.heads.metadata.version);
   });
 });
