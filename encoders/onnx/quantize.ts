@@ -96,6 +96,8 @@ export async function quantizeModel(input: string, output: string, options: Quan
   if (!QUANTIZED_MATMUL_FORMS.includes(o.form)) throw new InvalidOptionError('form', o.form, QUANTIZED_MATMUL_FORMS.join(' | '));
   const file = OnnxFile.open(input);
   try {
+    // Before IR 4 every initializer had to be a graph input too; nothing exports such files any more.
+    if (file.irVersion < 4) throw new InputFileError(input, `IR version ${file.irVersion} (ONNX before 1.3) is not supported; re-export the model with a current exporter`);
     const done = file.nodes.find((n) => ALREADY_QUANTIZED.has(n.opType));
     if (done) throw new InputFileError(input, `already quantized (it has a ${done.opType} node); quantize the fp32 model.onnx instead`);
     const defaultOpset = file.opsets.find((s) => s.domain === '' || s.domain === 'ai.onnx')?.version ?? 0;
@@ -191,6 +193,9 @@ export async function quantizeModel(input: string, output: string, options: Quan
     const read = new Set<string>([...nodes.flatMap((n) => n.inputs), ...file.graphOutputs]);
     // Inside a subgraph an outer initializer may be read by name, invisibly here: keep them all then.
     const keep = file.initializers.filter((t) => subgraphs || read.has(t.name));
+    // An initializer may also be listed as a graph input (a default the caller can override); once it is
+    // replaced, that input would become a required one, so it goes too.
+    const dropInputs = new Set(file.initializers.filter((t) => !keep.includes(t)).map((t) => t.name));
     const produced = new Set(nodes.flatMap((n) => n.outputs));
     const dropValueInfo = new Set([...p.producers.keys()].filter((v) => !produced.has(v)));
     const needsMs = form === 'contrib' && !file.opsets.some((s) => s.domain === MS_DOMAIN);
@@ -199,6 +204,7 @@ export async function quantizeModel(input: string, output: string, options: Quan
       keep,
       groups: p.groups,
       dropValueInfo,
+      dropInputs,
       addOpsets: needsMs ? [{ domain: MS_DOMAIN, version: 1 }] : [],
       metadata: [{ key: 'mmalign.quantization', value: JSON.stringify({ method: 'dynamic', weights: 'int8', activations: 'uint8', perChannel: o.perChannel, reduceRange: o.reduceRange, form }) }],
     };

@@ -38,6 +38,8 @@ export interface RewritePlan {
   groups: readonly TensorGroup[];
   /** value_info entries to leave out (values the rewrite no longer produces). */
   dropValueInfo: ReadonlySet<string>;
+  /** Graph inputs to leave out: initializers the rewrite replaced that were also listed as (overridable) inputs. */
+  dropInputs: ReadonlySet<string>;
   /** Opset imports to add (e.g. com.microsoft for contrib ops). */
   addOpsets: readonly OpsetEntry[];
   metadata: readonly { key: string; value: string }[];
@@ -102,6 +104,7 @@ export async function writeRewritten(
   for (const n of plan.nodes) pieces.push(isSourceNode(n) ? { copy: [n.span.start, n.span.end] } : { bytes: encodeNode(n) });
   for (const f of src.graphFields) {
     if (f.field === 13 && f.wire === 2 && plan.dropValueInfo.has(valueInfoName(src, f))) continue;
+    if (f.field === 11 && f.wire === 2 && plan.dropInputs.has(valueInfoName(src, f))) continue;
     pieces.push({ copy: [f.start, f.end] });
   }
   for (const t of plan.keep) pieces.push({ copy: [t.span.start, t.span.end] });

@@ -142,6 +142,24 @@ describe('quantizeModel', () => {
     expect(opCounts(join(tmp, 'gemm_contrib.onnx')).DynamicQuantizeMatMul).toBe(1);
   });
 
+  it('drops a replaced weight from the graph inputs when the export also listed it as an overridable input', async () => {
+    const tmp = tempDir('quantize');
+    const g = new GraphBuilder('weight_as_input');
+    g.input('x', DataType.FLOAT, ['N', 32]);
+    g.input('w', DataType.FLOAT, [32, 16]);
+    g.param('w', [32, 16], { kind: 'normal', std: 0.3 });
+    g.op1('MatMul', ['x', 'w'], {}, 'y');
+    g.output('y', DataType.FLOAT, ['N', 16]);
+    const src = join(tmp, 'mm.onnx');
+    await g.write(src, { seed: 2 });
+    await quantizeModel(src, join(tmp, 'mm_q.onnx'));
+    const s = await ort.InferenceSession.create(join(tmp, 'mm_q.onnx'));
+    expect(s.inputNames).toEqual(['x']);
+    const feeds = { x: new ort.Tensor('float32', Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [2, 32]) };
+    expect(cosine((await s.run(feeds)).y.data as Float32Array, await run(src, feeds))).toBeGreaterThan(0.999);
+    await s.release();
+  });
+
   it('refuses a file that is not ONNX, naming it, and writes nothing', async () => {
     const tmp = tempDir('quantize');
     const bad = join(tmp, 'model.onnx');
