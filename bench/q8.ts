@@ -20,6 +20,8 @@ export const Q8_TARGETS = Object.freeze({ text: 2, audio: 1.5, cosine: 0.99 });
 
 export interface Q8Result {
   items: number;
+  /** How many of them the cosines were taken on. */
+  compared: number;
   fp32PerSec: number;
   q8PerSec: number;
   ratio: number;
@@ -98,6 +100,7 @@ export async function benchQ8Text(models: string, sentences: readonly string[], 
   const dir = join(models, id);
   return {
     items: sentences.length,
+    compared: probe.length,
     fp32PerSec: sentences.length / t.fp32,
     q8PerSec: sentences.length / t.q8,
     ratio: t.fp32 / t.q8,
@@ -130,6 +133,7 @@ export async function benchQ8Audio(models: string, file: string, seconds: number
   const dir = join(models, id);
   return {
     items: windows.length,
+    compared: windows.length,
     // Audio seconds per second; each side embedded the file twice.
     fp32PerSec: (2 * seconds) / t.fp32,
     q8PerSec: (2 * seconds) / t.q8,
