@@ -8,7 +8,10 @@
  *      files and batch size — target ≥ 1.3×;
  *   3. audio: Wav2Vec2-base real-time factor on 60 s of audio (decode + windows + model) — target ≤ 0.15;
  *   4. achieved GFLOP/s of each encoder (analytic FLOPs of the useful work, padding excluded) as a
- *      percentage of a MatMul peak measured with onnxruntime in the same process.
+ *      percentage of a MatMul peak measured with onnxruntime in the same process;
+ *   5. q8 (onnx/model_quantized.onnx, dynamic int8) against fp32 on the same sentences and the same
+ *      audio, alternating (bench/q8.ts) — targets ≥ 2× for text, ≥ 1.5× for audio, min cosine of the
+ *      native vectors ≥ 0.99.
  *
  * Run: `npm run bench:encoders` (`-- --quick` for a smoke run with fewer items, `-- --only image`, `-- --json`).
  * The base models are generated once into bench/.data/models (gitignored; ~800 MB, ~40 s).
@@ -28,6 +31,7 @@ import { createEncoder } from '../encoders/encoder.js';
 import { buildModels, generatedModelId } from '../encoders/onnx/build.js';
 import { GraphBuilder } from '../encoders/onnx/graph.js';
 import { DataType } from '../encoders/onnx/proto.js';
+import { benchQ8Audio, benchQ8Text, ensureQuantized, Q8_TARGETS } from './q8.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +40,7 @@ const { values } = parseArgs({
     sentences: { type: 'string' },
     images: { type: 'string' },
     'audio-seconds': { type: 'string' },
-    only: { type: 'string', default: 'text,image,audio' },
+    only: { type: 'string', default: 'text,image,audio,q8-text,q8-audio' },
   },
 });
 const quick = values.quick ?? false;
@@ -332,7 +336,9 @@ await mkdir(DATA, { recursive: true });
 await ensureModels();
 log(`measuring MatMul peak (${threads} threads) ...`);
 const only = new Set((values.only ?? '').split(',').map((x) => x.trim()));
-for (const part of only) if (!['text', 'image', 'audio'].includes(part)) throw new Error(`--only: unknown part ${part} (text, image, audio)`);
+const PARTS = ['text', 'image', 'audio', 'q8-text', 'q8-audio'];
+for (const part of only) if (!PARTS.includes(part)) throw new Error(`--only: unknown part ${part} (${PARTS.join(', ')})`);
+await ensureQuantized(MODELS, ['bert', 'wav2vec2']);
 await samplePeak();
 const text = only.has('text') ? await benchText() : null;
 await samplePeak();
@@ -340,6 +346,8 @@ const image = only.has('image') ? await benchImage() : null;
 await samplePeak();
 const audio = only.has('audio') ? await benchAudio() : null;
 await samplePeak();
+const q8Text = only.has('q8-text') ? await benchQ8Text(MODELS, await makeSentences(N_TEXT), TEXT_BATCH) : null;
+const q8Audio = only.has('q8-audio') ? await benchQ8Audio(MODELS, await makeAudio(AUDIO_SECONDS), AUDIO_SECONDS) : null;
 await (peakSession as ort.InferenceSession | null)?.release();
 const peak = Math.max(...peakSamples);
 const pct = (g: number | null) => (g === null ? null : (100 * g) / peak);
@@ -353,6 +361,11 @@ if (image) {
   rows.push([`image: overlapped vs in-turn decode`, `${f(image.overlapGain)}×`, '-', '-', '-', `default: ${image.defaultOverlap ? 'overlap' : 'in turn'}`]);
 }
 if (audio) rows.push([`audio RTF (${audio.seconds} s)`, f(audio.rtf, 3), '-', '-', '≤ 0.15', verdict(audio.rtf <= 0.15)]);
+if (q8Text) rows.push([`text q8 vs fp32 (${q8Text.items} sentences/s)`, f(q8Text.q8PerSec, 1), f(q8Text.fp32PerSec, 1), `${f(q8Text.ratio)}×`, `≥ ${Q8_TARGETS.text}×`, verdict(q8Text.ratio >= Q8_TARGETS.text)]);
+if (q8Audio) rows.push([`audio q8 vs fp32 (audio s/s, ${AUDIO_SECONDS} s)`, f(q8Audio.q8PerSec, 1), f(q8Audio.fp32PerSec, 1), `${f(q8Audio.ratio)}×`, `≥ ${Q8_TARGETS.audio}×`, verdict(q8Audio.ratio >= Q8_TARGETS.audio)]);
+for (const [name, part] of [['text', q8Text], ['audio', q8Audio]] as const) {
+  if (part) rows.push([`${name} q8: min cosine to fp32 (${part.compared} ${name === 'text' ? 'sentences' : '10 s windows'})`, f(part.minCosine, 4), '-', '-', `≥ ${Q8_TARGETS.cosine}`, verdict(part.minCosine >= Q8_TARGETS.cosine)]);
+}
 rows.push([`MatMul peak GFLOP/s (best of ${peakSamples.length})`, f(peak, 1), '-', '-', '-', '-']);
 for (const [name, part] of [['text', text], ['image', image], ['audio', audio]] as const) {
   if (part) rows.push([`${name} GFLOP/s (% of peak)`, `${f(part.gflops, 1)} (${f(pct(part.gflops), 0)}%)`, '-', '-', '-', '-']);
@@ -361,9 +374,12 @@ const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 const load = loadavg().map((x) => x.toFixed(2)).join(' ');
 const header = `mmalign encoders benchmark${quick ? ' (--quick)' : ''} — ${cpus()[0]?.model ?? 'cpu'} × ${threads}, load avg ${load}; base-size generated models, cpu provider, ${threads} intra-op threads on both sides`;
 if (values.json) {
-  process.stdout.write(JSON.stringify({ quick, threads, loadavg: loadavg(), peakGflops: peak, peakSamples, text, image, audio }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ quick, threads, loadavg: loadavg(), peakGflops: peak, peakSamples, text, image, audio, q8Text, q8Audio }, null, 2) + '\n');
 } else {
   process.stdout.write(`${header}\n`);
   for (const r of rows) process.stdout.write(`| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |\n`);
   if (text) process.stdout.write(`text: our native vectors vs the pipeline's, max |diff| ${text.maxNativeDiff.toExponential(1)} (same model, same pooling)\n`);
+  for (const [name, part] of [['text', q8Text], ['audio', q8Audio]] as const) {
+    if (part) process.stdout.write(`${name} q8: ${(part.q8Bytes / 1e6).toFixed(0)} MB vs ${(part.fp32Bytes / 1e6).toFixed(0)} MB fp32; cosine to fp32 min ${part.minCosine.toFixed(5)}, mean ${part.meanCosine.toFixed(5)}\n`);
+  }
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../src/core/progress.js';
 import { consoleLogger, createSession, resolveDevice } from './device.js';
 import { ProjectionHeads } from './heads.js';
 import { ImageEncoder, parseImagePreprocessing } from './image.js';
-import { resolveModel } from './models.js';
+import { checkOnnxFile, resolveModel } from './models.js';
 import { getModalitySpec } from './registry.js';
 import { TextEncoder, loadTextPreprocessor } from './text.js';
 import type { AudioInput, Device, Dtype, Encoder } from './types.js';
@@ -106,7 +106,7 @@ export async function createEncoder<M extends Modality>(
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 3)) throw new InvalidOptionError('maxTokens', maxTokens, 'an integer ≥ 3');
   if (!(windowSeconds > 0)) throw new InvalidOptionError('windowSeconds', windowSeconds, 'a number of seconds > 0');
 
-  const located = await resolveModel(modality, { model, modelsDir, allowRemote });
+  const located = await resolveModel(modality, { model, modelsDir, allowRemote, dtype });
   const config = located.config as Record<string, unknown>;
   const onnxFile = join(located.dir, 'onnx', DTYPE_FILES[dtype]);
   await assertOnnxFile(onnxFile, located.dir, dtype, located.id);
@@ -192,8 +192,12 @@ async function assertOnnxFile(file: string, dir: string, dtype: Dtype, model: st
   } catch {
     const have = await readdir(join(dir, 'onnx')).catch(() => [] as string[]);
     const dtypes = Object.entries(DTYPE_FILES).filter(([, f]) => have.includes(f)).map(([d]) => d);
-    throw new ModelLoadError(model, file, `missing (dtype ${dtype}); dtypes present in ${join(dir, 'onnx')}: ${dtypes.join(', ') || 'none'}`);
+    const make = dtype === 'q8' ? `make it with \`mmalign models quantize ${dir}\`, or download it with \`mmalign models pull ${model} --dtype q8\`` : `download it with \`mmalign models pull ${model} --dtype ${dtype}\``;
+    throw new ModelLoadError(model, file, `missing (dtype ${dtype}); dtypes present in ${join(dir, 'onnx')}: ${dtypes.join(', ') || 'none'}. To use ${dtype}, ${make}`);
   }
+  // resolveModel checked model.onnx; another variant gets the same check before onnxruntime sees it.
+  const problem = dtype === 'fp32' ? null : checkOnnxFile(file);
+  if (problem) throw new ModelLoadError(model, file, problem);
 }
 
 /**

@@ -69,6 +69,8 @@ export interface ResolveModelOptions {
   remoteHost?: string;
   revision?: string;
   fetch?: typeof fetch;
+  /** The ONNX variant the caller will load; a download fetches it too (e.g. q8: onnx/model_quantized.onnx). */
+  dtype?: Dtype;
 }
 
 function looksLikePath(model: string): boolean {
@@ -106,6 +108,7 @@ export async function resolveModel(
     remoteHost = env.remoteHost ?? DEFAULT_REMOTE_HOST,
     revision = MODEL_REVISION,
     fetch: fetchImpl = globalThis.fetch,
+    dtype,
   }: ResolveModelOptions = {},
 ): Promise<ResolvedModel> {
   const spec = getModalitySpec(modality);
@@ -127,7 +130,7 @@ export async function resolveModel(
   if (!allowRemote) {
     throw new ModelNotFoundError(id, searched, 'Remote downloads are off (pass allowRemote: true, or --allow-remote, to fetch it from the hub).');
   }
-  const pulled = await pullModel(id, { modelsDir: cacheDir, remoteHost, revision, fetch: fetchImpl });
+  const pulled = await pullModel(id, { modelsDir: cacheDir, remoteHost, revision, fetch: fetchImpl, dtypes: dtype && dtype !== 'fp32' ? [dtype] : [] });
   return checkModelFolder(modality, id, pulled.dir, 'downloaded');
 }
 
@@ -420,7 +423,9 @@ async function download(
   } catch (err) {
     throw new ModelDownloadError(id, url, null, `network error (${(err as Error).message})`, err);
   }
-  if (res.status === 404 || (!required && (res.status === 401 || res.status === 403))) {
+  // The hub answers an unknown repo with 401 (not 404) to anonymous clients, naming it in x-error-code.
+  const missingRepo = res.headers.get('x-error-code') === 'RepoNotFound';
+  if (res.status === 404 || missingRepo || (!required && (res.status === 401 || res.status === 403))) {
     await res.body?.cancel();
     return null;
   }

@@ -1,10 +1,9 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkOnnxFile, pullModel, resolveModel } from '../encoders/models.js';
+import { startHubMimic } from './helpers/hub-mimic.js';
 import { EMBEDDED_MODELS_DIR, MODALITY_REGISTRY, getModalitySpec } from '../encoders/registry.js';
 import { InvalidOptionError, ModelDownloadError, ModelLoadError, ModelNotFoundError } from '../src/core/errors/index.js';
 
@@ -28,34 +27,9 @@ function listFiles(dir: string, prefix = ''): string[] {
   ).sort();
 }
 
-/**
- * A loopback hub: serves `<root>/<org>/<name>/<file>` at `/<org>/<name>/resolve/<revision>/<file>`,
- * like huggingface.co. `breakFile` makes the server cut that file short mid-transfer.
- */
-async function startHub(root: string, { breakFile }: { breakFile?: string } = {}): Promise<{ url: string; server: Server; requests: string[] }> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    requests.push(req.url ?? '');
-    const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? '');
-    const file = m ? join(root, m[1], decodeURIComponent(m[3])) : '';
-    if (!m || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('Entry not found');
-      return;
-    }
-    const body = readFileSync(file);
-    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
-    if (breakFile && req.url?.endsWith(breakFile)) {
-      res.write(body.subarray(0, body.length >> 1), () => res.destroy());
-      return;
-    }
-    res.end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, server, requests };
-}
+/** The shared loopback hub (test/helpers/hub-mimic.ts): hub URL layout, 401 for unknown repos, LFS redirects. */
+const startHub = startHubMimic;
 
-const stop = (server: Server) => new Promise<void>((r) => server.close(() => r()));
 
 describe('the modality registry', () => {
   it('maps each modality to its family, real default model and embedded tiny model', () => {
@@ -171,7 +145,7 @@ describe('resolveModel', () => {
       const again = await resolveModel('audio', { model: 'acme/w2v', cacheDir, remoteHost: 'http://127.0.0.1:9', allowRemote: true });
       expect(again.source).toBe('cache');
     } finally {
-      await stop(hub.server);
+      await hub.stop();
     }
   });
 });
@@ -195,7 +169,7 @@ describe('pullModel', () => {
     const hub = await startHub(hubRoot);
     try {
       const models = join(tmp, 'models');
-      const pulled = await pullModel('mmalign/tiny-bert', { modelsDir: models, remoteHost: hub.url, fetch: globalThis.fetch });
+      const pulled = await pullModel('mmalign/tiny-bert', { modelsDir: models, remoteHost: hub.url, fetch: globalThis.fetch, dtypes: ['q8'] });
       expect(pulled.dir).toBe(join(models, 'mmalign', 'tiny-bert'));
       expect(listFiles(pulled.dir)).toEqual(listFiles(tiny('tiny-bert')));
       for (const f of listFiles(pulled.dir)) {
@@ -205,7 +179,7 @@ describe('pullModel', () => {
       const resolved = await resolveModel('text', { model: 'mmalign/tiny-bert', modelsDir: models, fetch: noNetwork });
       expect(resolved.source).toBe('models-dir');
     } finally {
-      await stop(hub.server);
+      await hub.stop();
     }
   });
 
@@ -216,7 +190,7 @@ describe('pullModel', () => {
       expect(err).toBeInstanceOf(ModelNotFoundError);
       expect((err as Error).message).toContain(`${hub.url}/nobody/nothing/resolve/main/config.json`);
     } finally {
-      await stop(hub.server);
+      await hub.stop();
     }
   });
 
@@ -232,7 +206,7 @@ describe('pullModel', () => {
       expect(existsSync(join(models, 'acme', 'resnet', 'config.json'))).toBe(false);
       expect(existsSync(join(models, 'acme')) ? readdirSync(join(models, 'acme')) : []).toEqual([]);
     } finally {
-      await stop(hub.server);
+      await hub.stop();
     }
   });
 
@@ -249,7 +223,7 @@ describe('pullModel', () => {
       expect(missing).toBeInstanceOf(ModelDownloadError);
       expect((missing as Error).message).toMatch(/onnx\/model_fp16\.onnx is missing/);
     } finally {
-      await stop(hub.server);
+      await hub.stop();
     }
   });
 

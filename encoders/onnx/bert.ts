@@ -2,6 +2,12 @@ import { GraphBuilder, int } from './graph.js';
 import { gelu, INIT_STD, layerNorm, linear, scalar, selfAttention } from './layers.js';
 import { DataType } from './proto.js';
 
+/**
+ * A task head in place of the backbone output (a hub export such as BertForMaskedLM has only `logits`):
+ * given the builder and the backbone's last hidden value, it adds its nodes and declares the outputs.
+ */
+export type TaskHead = (g: GraphBuilder, hidden: string) => void;
+
 /** The dimensions of a BERT encoder (Hugging Face BertConfig field meanings). */
 export interface BertArch {
   vocabSize: number;
@@ -40,11 +46,11 @@ export function bertConfigJson(a: BertArch): Record<string, unknown> {
 }
 
 /**
- * BertModel without the pooler: embeddings (word + absolute position + token type, LayerNorm),
+ * BertModel without the pooler (or, with `head`, a task model such as BertForMaskedLM): embeddings (word + absolute position + token type, LayerNorm),
  * then post-LN encoder layers. Padding is honoured with HF's additive mask (1 - mask) * finfo.min,
  * so masked keys get exactly zero attention weight.
  */
-export function buildBertGraph(a: BertArch): GraphBuilder {
+export function buildBertGraph(a: BertArch, { head }: { head?: TaskHead } = {}): GraphBuilder {
   if (a.hiddenSize % a.numHeads !== 0) throw new Error(`hidden size ${a.hiddenSize} is not divisible by ${a.numHeads} heads`);
   const g = new GraphBuilder('bert');
   const dyn = ['batch_size', 'sequence_length'];
@@ -84,6 +90,10 @@ export function buildBertGraph(a: BertArch): GraphBuilder {
     const inter = gelu(g, linear(g, h, a.hiddenSize, a.intermediateSize, `${p}.intermediate.dense`));
     const out = linear(g, inter, a.intermediateSize, a.hiddenSize, `${p}.output.dense`);
     h = layerNorm(g, g.op1('Add', [out, h]), a.hiddenSize, `${p}.output.LayerNorm`, a.layerNormEps);
+  }
+  if (head) {
+    head(g, h);
+    return g;
   }
   g.op1('Identity', [h], {}, 'last_hidden_state');
   g.output('last_hidden_state', DataType.FLOAT, ['batch_size', 'sequence_length', a.hiddenSize]);

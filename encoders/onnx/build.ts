@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../src/core/fs.js';
 import { bertConfigJson, buildBertGraph, type BertArch } from './bert.js';
 import type { GraphBuilder, WrittenModel } from './graph.js';
+import { QUANTIZED_ONNX_FILE, quantizeModelDir, type QuantizeResult } from './quantize.js';
 import { buildResNetGraph, resnetConfigJson, type ResNetArch } from './resnet.js';
 import { bertTokenizerConfigJson, bertTokenizerJson, buildVocabulary, vocabTxt } from './tokenizer.js';
 import { buildWav2Vec2Graph, W2V_CONV_KERNEL, W2V_CONV_STRIDE, wav2vec2ConfigJson, type Wav2Vec2Arch } from './wav2vec2.js';
@@ -14,6 +15,12 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = Object.freeze(['bert', 're
 /** `tiny`: test-sized, committed under fixtures/models. `base`: the real dimensions, built on demand. */
 export type ModelPreset = 'tiny' | 'base';
 export const MODEL_PRESETS: readonly ModelPreset[] = Object.freeze(['tiny', 'base'] as const);
+
+/**
+ * Families that also get `onnx/model_quantized.onnx` (dtype q8). ResNet does not: its convolutions are
+ * 2-D, and onnxruntime's ConvInteger ran ResNet-50 at 0.17× of its fp32 speed.
+ */
+export const QUANTIZED_FAMILIES: readonly ModelFamily[] = Object.freeze(['bert', 'wav2vec2'] as const);
 
 /** The seed the committed tiny models were built with. */
 export const DEFAULT_SEED = 42;
@@ -97,6 +104,10 @@ export interface BuildModelOptions {
   dir: string;
   /** Called after each weight tensor is written. */
   onProgress?: (done: number, total: number) => void;
+  /** Also write the int8 `onnx/model_quantized.onnx` for the families in {@link QUANTIZED_FAMILIES} (default true). */
+  quantize?: boolean;
+  /** Called after each quantized weight is written. */
+  onQuantizeProgress?: (done: number, total: number) => void;
 }
 
 /** What one build wrote. */
@@ -108,6 +119,8 @@ export interface BuiltModel {
   /** Files relative to `dir`, sorted. */
   files: string[];
   onnx: WrittenModel;
+  /** The q8 variant, when one was written. */
+  quantized: QuantizeResult | null;
   /** Width of `last_hidden_state`'s feature axis (BERT/Wav2Vec2 hidden size, ResNet channels). */
   nativeDims: number;
 }
@@ -135,7 +148,7 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
  * const built = await buildModel({ family: 'bert', preset: 'tiny', dir: '/tmp/models/mmalign/tiny-bert' });
  * console.log(built.onnx.bytes, built.nativeDims);
  */
-export async function buildModel({ family, preset = 'tiny', seed = DEFAULT_SEED, dir, onProgress }: BuildModelOptions): Promise<BuiltModel> {
+export async function buildModel({ family, preset = 'tiny', seed = DEFAULT_SEED, dir, onProgress, quantize = true, onQuantizeProgress }: BuildModelOptions): Promise<BuiltModel> {
   if (!MODEL_FAMILIES.includes(family)) throw new Error(`Unknown model family ${JSON.stringify(family)}; expected one of ${MODEL_FAMILIES.join(', ')}`);
   if (!MODEL_PRESETS.includes(preset)) throw new Error(`Unknown preset ${JSON.stringify(preset)}; expected one of ${MODEL_PRESETS.join(', ')}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
@@ -180,8 +193,16 @@ export async function buildModel({ family, preset = 'tiny', seed = DEFAULT_SEED,
     default:
       throw new Error(`Unknown model family: ${JSON.stringify(family satisfies never)}`);
   }
+  // A q8 file left from an earlier build would no longer match the new fp32 weights: it goes first, so a
+  // failure below leaves the folder without one rather than with a stale one.
+  await rm(join(dir, 'onnx', QUANTIZED_ONNX_FILE), { force: true });
   const onnx = await graph.write(join(dir, 'onnx', 'model.onnx'), { seed, onTensor: onProgress });
-  return { family, preset, seed, dir, files: files.sort(), onnx, nativeDims };
+  let quantized: QuantizeResult | null = null;
+  if (quantize && QUANTIZED_FAMILIES.includes(family)) {
+    quantized = await quantizeModelDir(dir, { onProgress: onQuantizeProgress });
+    files.push(`onnx/${QUANTIZED_ONNX_FILE}`);
+  }
+  return { family, preset, seed, dir, files: files.sort(), onnx, quantized, nativeDims };
 }
 
 export interface BuildModelsOptions {
@@ -193,6 +214,10 @@ export interface BuildModelsOptions {
   only?: readonly ModelFamily[];
   /** Per-family progress: called after each weight tensor. */
   onProgress?: (family: ModelFamily, done: number, total: number) => void;
+  /** Also write the q8 variants (default true); see {@link BuildModelOptions.quantize}. */
+  quantize?: boolean;
+  /** Per-family progress of the q8 variant: called after each quantized weight. */
+  onQuantizeProgress?: (family: ModelFamily, done: number, total: number) => void;
 }
 
 /**
@@ -203,7 +228,7 @@ export interface BuildModelsOptions {
  * const built = await buildModels({ preset: 'base', out: '/tmp/models' });
  * // /tmp/models/mmalign/base-bert, base-resnet, base-wav2vec2
  */
-export async function buildModels({ preset = 'tiny', seed = DEFAULT_SEED, out, only = MODEL_FAMILIES, onProgress }: BuildModelsOptions): Promise<BuiltModel[]> {
+export async function buildModels({ preset = 'tiny', seed = DEFAULT_SEED, out, only = MODEL_FAMILIES, onProgress, quantize = true, onQuantizeProgress }: BuildModelsOptions): Promise<BuiltModel[]> {
   const built: BuiltModel[] = [];
   // One at a time: a base model's weights are generated tensor by tensor, and so stay small in memory.
   for (const family of only) {
@@ -214,6 +239,8 @@ export async function buildModels({ preset = 'tiny', seed = DEFAULT_SEED, out, o
         seed,
         dir: join(out, ...generatedModelId(family, preset).split('/')),
         onProgress: onProgress && ((done, total) => onProgress(family, done, total)),
+        quantize,
+        onQuantizeProgress: onQuantizeProgress && ((done, total) => onQuantizeProgress(family, done, total)),
       }),
     );
   }

@@ -265,7 +265,7 @@ function valueInfo(v: ValueInfo): Record<string, unknown> {
   };
 }
 
-function encodeAttr(name: string, a: Attr): Record<string, unknown> {
+export function encodeAttr(name: string, a: Attr): Record<string, unknown> {
   switch (a.type) {
     case 'int':
       return { name, type: AttrType.INT, i: a.value };

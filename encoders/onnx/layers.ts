@@ -38,9 +38,13 @@ export function scalar(g: GraphBuilder, name: string, value: number): string {
   return made;
 }
 
-/** Exact (erf) GELU, as torch.nn.GELU() and HF's "gelu"; opset 17 has no Gelu op. */
+/**
+ * Exact (erf) GELU, as torch.nn.GELU() and HF's "gelu"; opset 17 has no Gelu op. Written node for
+ * node as torch.onnx exports it (x / √2, not x · 1/√2), so onnxruntime's GeluFusion turns it into one
+ * Gelu kernel here as it does in real exports.
+ */
 export function gelu(g: GraphBuilder, x: string): string {
-  const erf = g.op1('Erf', [g.op1('Mul', [x, scalar(g, 'inv_sqrt2', Math.SQRT1_2)])]);
+  const erf = g.op1('Erf', [g.op1('Div', [x, scalar(g, 'sqrt2', Math.SQRT2)])]);
   const onePlus = g.op1('Add', [erf, scalar(g, 'one', 1)]);
   return g.op1('Mul', [g.op1('Mul', [x, onePlus]), scalar(g, 'half', 0.5)]);
 }

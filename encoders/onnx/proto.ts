@@ -114,8 +114,8 @@ export const GraphProto = root.lookupType('onnx.GraphProto');
 export const TensorProto = root.lookupType('onnx.TensorProto');
 export const NodeProto = root.lookupType('onnx.NodeProto');
 
-/** ONNX element types we write (TensorProto.DataType). */
-export const DataType = Object.freeze({ FLOAT: 1, INT64: 7 } as const);
+/** ONNX element types we write (TensorProto.DataType); the 8-bit ones hold quantized weights. */
+export const DataType = Object.freeze({ FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const);
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values. */

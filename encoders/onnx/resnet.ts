@@ -1,6 +1,7 @@
 import { float, GraphBuilder, ints } from './graph.js';
 import { fillTensor } from './rng.js';
 import { DataType } from './proto.js';
+import type { TaskHead } from './bert.js';
 
 /** The dimensions of a bottleneck ResNet (Hugging Face ResNetConfig field meanings). */
 export interface ResNetArch {
@@ -69,9 +70,10 @@ function convBn(
 /**
  * ResNetModel with bottleneck layers: stem (7×7/2 conv, BN, ReLU, 3×3/2 max-pool), stages of
  * bottlenecks (1×1 reduce, 3×3 (strided), 1×1 expand, projection shortcut when shape changes),
- * global average pool. Outputs `last_hidden_state` [B, C, h, w] and `pooler_output` [B, C, 1, 1].
+ * global average pool. Outputs `last_hidden_state` [B, C, h, w] and `pooler_output` [B, C, 1, 1], or
+ * with `head` only what the head declares (it gets the pooled [B, C, 1, 1] value).
  */
-export function buildResNetGraph(a: ResNetArch): GraphBuilder {
+export function buildResNetGraph(a: ResNetArch, { head }: { head?: TaskHead } = {}): GraphBuilder {
   if (a.depths.length !== a.hiddenSizes.length) throw new Error('depths and hidden sizes must have the same length');
   const g = new GraphBuilder('resnet');
   const x = g.input('pixel_values', DataType.FLOAT, ['batch_size', a.numChannels, 'height', 'width']);
@@ -95,6 +97,10 @@ export function buildResNetGraph(a: ResNetArch): GraphBuilder {
       h = g.op1('Relu', [g.op1('Add', [y, residual])]);
       inC = outC;
     }
+  }
+  if (head) {
+    head(g, g.op1('GlobalAveragePool', [h]));
+    return g;
   }
   const last = g.op1('Identity', [h], {}, 'last_hidden_state');
   g.op1('GlobalAveragePool', [last], {}, 'pooler_output');

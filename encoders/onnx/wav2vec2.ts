@@ -1,6 +1,7 @@
 import { float, GraphBuilder, int, ints } from './graph.js';
 import { gelu, INIT_STD, layerNorm, linear, selfAttention } from './layers.js';
 import { DataType } from './proto.js';
+import type { TaskHead } from './bert.js';
 
 /** The dimensions of a Wav2Vec2 encoder (Hugging Face Wav2Vec2Config field meanings). */
 export interface Wav2Vec2Arch {
@@ -63,9 +64,9 @@ export function wav2vec2FrameCount(samples: number, kernel: readonly number[] = 
  * Wav2Vec2Model: conv feature encoder (GroupNorm with one group per channel on layer 0 —
  * InstanceNormalization computes exactly that), feature projection (LayerNorm + Linear),
  * grouped convolutional positional embedding (SamePad drops the extra frame of an even kernel),
- * then post-LN transformer layers. Output `last_hidden_state` [B, frames, H].
+ * then post-LN transformer layers. Output `last_hidden_state` [B, frames, H], or with `head` what it declares.
  */
-export function buildWav2Vec2Graph(a: Wav2Vec2Arch): GraphBuilder {
+export function buildWav2Vec2Graph(a: Wav2Vec2Arch, { head }: { head?: TaskHead } = {}): GraphBuilder {
   const n = a.convDim.length;
   if (a.convKernel.length !== n || a.convStride.length !== n) throw new Error('conv_dim, conv_kernel and conv_stride must have the same length');
   if (a.hiddenSize % a.numHeads !== 0) throw new Error(`hidden size ${a.hiddenSize} is not divisible by ${a.numHeads} heads`);
@@ -122,6 +123,10 @@ export function buildWav2Vec2Graph(a: Wav2Vec2Arch): GraphBuilder {
     h = layerNorm(g, g.op1('Add', [h, attn]), a.hiddenSize, `${p}.layer_norm`, a.layerNormEps);
     const ff = linear(g, gelu(g, linear(g, h, a.hiddenSize, a.intermediateSize, `${p}.feed_forward.intermediate_dense`)), a.intermediateSize, a.hiddenSize, `${p}.feed_forward.output_dense`);
     h = layerNorm(g, g.op1('Add', [h, ff]), a.hiddenSize, `${p}.final_layer_norm`, a.layerNormEps);
+  }
+  if (head) {
+    head(g, h);
+    return g;
   }
   g.op1('Identity', [h], {}, 'last_hidden_state');
   g.output('last_hidden_state', DataType.FLOAT, ['batch_size', 'num_frames', a.hiddenSize]);

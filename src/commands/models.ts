@@ -1,15 +1,16 @@
 import { Option, type Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { defaultPullDir, listModels, pullModel } from '../../encoders/models.js';
-import { buildModels, DEFAULT_SEED, generatedModelId, MODEL_FAMILIES, MODEL_PRESETS, type ModelFamily, type ModelPreset } from '../../encoders/onnx/build.js';
+import { buildModels, DEFAULT_SEED, generatedModelId, MODEL_FAMILIES, MODEL_PRESETS, QUANTIZED_FAMILIES, type ModelFamily, type ModelPreset } from '../../encoders/onnx/build.js';
 import type { Dtype } from '../../encoders/types.js';
 import { MODEL_REVISION } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { createProgress, type StageProgress } from '../core/progress.js';
+import { registerModelsQuantize } from './models-quantize.js';
 import { parseNumberOption, printJson, type CliIo, type RegisterCommand } from './shared.js';
 
 interface ListFlags { json?: boolean; models?: string }
-interface BuildFlags { preset: ModelPreset; only?: ModelFamily[]; seed: number; out: string; json?: boolean }
+interface BuildFlags { preset: ModelPreset; only?: ModelFamily[]; seed: number; out: string; quantize: boolean; json?: boolean }
 interface PullFlags { mirror?: string; models?: string; revision: string; dtype?: Dtype[]; json?: boolean }
 
 /** `--only bert,resnet` (or repeated `--only`) → validated families. */
@@ -30,11 +31,11 @@ function parseSeed(raw: string): number {
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
 
-/** `mmalign models list|build|pull`: see, generate and download the encoders' ONNX models. */
+/** `mmalign models list|build|pull|quantize`: see, generate, download and quantize the encoders' ONNX models. */
 export const registerModels: RegisterCommand = (program: Command, io: CliIo) => {
   const models = program
     .command('models')
-    .description('List, generate (build) and download (pull) the ONNX models the encoders use.');
+    .description('List, generate (build), download (pull) and quantize the ONNX models the encoders use.');
 
   models
     .command('list')
@@ -61,6 +62,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .option('--only <families>', `build only these (comma-separated: ${MODEL_FAMILIES.join(', ')})`, parseFamilies)
     .option('--seed <n>', 'weight seed; the same preset and seed give byte-identical files', parseSeed, DEFAULT_SEED)
     .requiredOption('--out <dir>', 'models folder to write into (usable as MMALIGN_MODELS afterwards)')
+    .option('--no-quantize', `skip the int8 onnx/model_quantized.onnx (dtype q8) written for ${QUANTIZED_FAMILIES.join(' and ')}`)
     .option('--json', 'print what was built as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  mmalign models build --preset base --out ./models-base\n  mmalign models build --preset tiny --only bert --seed 7 --out /tmp/models --json')
     .action(async (flags: BuildFlags) => {
@@ -68,6 +70,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
       const stages = new Map<ModelFamily, StageProgress>();
       const started = new Map<ModelFamily, number>();
       const seconds = new Map<ModelFamily, number>();
+      const q8Stages = new Map<string, StageProgress>();
       const families = flags.only ?? [...MODEL_FAMILIES];
       let built;
       try {
@@ -76,6 +79,14 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
           seed: flags.seed,
           out: flags.out,
           only: families,
+          quantize: flags.quantize,
+          onQuantizeProgress: (family, done, total) => {
+            const key = `${family} q8`;
+            let stage = q8Stages.get(key);
+            if (!stage) q8Stages.set(key, (stage = progress.stage(key, total)));
+            stage.tick();
+            if (done === total) stage.done();
+          },
           onProgress: (family, done, total) => {
             if (!started.has(family)) started.set(family, performance.now());
             let stage = stages.get(family);
@@ -100,6 +111,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
         onnxBytes: m.onnx.bytes,
         parameters: m.onnx.parameters,
         sha256: m.onnx.sha256,
+        quantized: m.quantized && { bytes: m.quantized.bytes, sha256: m.quantized.sha256, ops: m.quantized.quantized },
         nativeDims: m.nativeDims,
         seconds: Number((seconds.get(m.family) ?? 0).toFixed(2)),
       }));
@@ -108,7 +120,8 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
         return;
       }
       for (const r of rows) {
-        io.stdout.write(`${r.id}: ${r.dir} (onnx ${mb(r.onnxBytes)}, ${(r.parameters / 1e6).toFixed(2)}M parameters, ${r.seconds}s)\n`);
+        const q8 = r.quantized ? `, q8 ${mb(r.quantized.bytes)}` : '';
+        io.stdout.write(`${r.id}: ${r.dir} (onnx ${mb(r.onnxBytes)}${q8}, ${(r.parameters / 1e6).toFixed(2)}M parameters, ${r.seconds}s)\n`);
       }
       io.stderr.write(`generated models are architecture-faithful with seeded weights: not semantic. Use with MMALIGN_MODELS=${flags.out}\n`);
     });
@@ -152,6 +165,8 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
       for (const f of pulled.files) io.stdout.write(`${f.file}  ${mb(f.bytes)}\n`);
       io.stderr.write(`pulled ${id} into ${pulled.dir}\n`);
     });
+
+  registerModelsQuantize(models, io);
 
   // cli.ts wires exit handling on top-level commands only; these are one level down.
   for (const sub of models.commands) sub.exitOverride().configureOutput(program.configureOutput());
