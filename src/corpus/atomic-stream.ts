@@ -45,6 +45,9 @@ export async function openAtomicStream(target: string): Promise<AtomicStream> {
     const ok = await gate;
     if (!ws.writableEnded) ws.end();
     if (!ws.writableFinished && !ws.destroyed) await once(ws, 'finish').catch(() => undefined);
+    // A piped tar pack that is destroyed destroys this stream too, possibly while its lazy open()
+    // is still in flight: wait for the descriptor to close, or the file appears after we remove it.
+    if (!ws.closed) await once(ws, 'close').catch(() => undefined);
     if (failure) throw failure;
     if (!ok) throw new Aborted();
   });
