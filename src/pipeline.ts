@@ -371,7 +371,7 @@ export async function alignVideo(
     }
   };
   const warnings: Warning[] = [];
-  log(`ffmpeg: ${binaries.ffmpeg.path} (from ${binaries.ffmpeg.source}); ffprobe: ${binaries.ffprobe.path} (from ${binaries.ffprobe.source})`);
+  log(`ffmpeg: ${binaries.ffmpeg.path} (from ${binaries.ffmpeg.source})`);
 
   // 1–2. Every input check happens before the output folder is touched.
   const info = await timed('probe', async () => requireVideo(await probeMedia(videoAbs, binaries)));

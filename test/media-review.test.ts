@@ -1,9 +1,8 @@
 /** Regression tests for review findings in src/media.ts: timelines, long cue lists, failing callbacks, missing durations. */
-import { execFileSync } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeAudio, probeMedia, requireVideo, resolveFfmpegBinaries, sliceAudio } from '../src/core/ffmpeg/index.js';
+import { decodeAudio, probeMedia, requireVideo, sliceAudio } from '../src/core/ffmpeg/index.js';
 import { cueTargets, sampleFrames } from '../src/media.js';
 import { MediaDecodeError } from '../src/core/errors/index.js';
 import { SAMPLE_FPS, SAMPLE_MP4, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
@@ -125,10 +124,7 @@ describe('a video without a container duration', () => {
   it('takes the duration of a streamed MKV from its last video packet and samples it to the end', async () => {
     const mkv = path.join(dir, 'nodur.mkv');
     // Written to a pipe, the muxer cannot seek back to store the duration: the streamed-MKV case.
-    const bytes = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', SAMPLE_MP4, '-c', 'copy', '-f', 'matroska', '-'], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    await writeFile(mkv, bytes);
+    await writeFile(mkv, ffmpegMake(['-i', SAMPLE_MP4, '-c', 'copy', '-f', 'matroska', '-']));
     const info = requireVideo(await probeMedia(mkv));
     expect(info.duration).toBeGreaterThan(17.9);
     expect(info.duration).toBeLessThan(18.2);
@@ -160,15 +156,14 @@ describe('cue targets of cues that overhang the video', () => {
   });
 });
 
-describe('a crashing ffprobe', () => {
+describe('an ffmpeg that crashes while probing', () => {
   it('is reported as the tool crashing, naming the binary and how to use another, not as a bad file', async () => {
-    const crash = path.join(dir, 'ffprobe');
+    const crash = path.join(dir, 'ffmpeg');
     await writeFile(crash, '#!/bin/sh\nkill -SEGV $$\n');
     await chmod(crash, 0o755);
-    const binaries = { ...resolveFfmpegBinaries(), ffprobe: { path: crash, source: 'env' as const } };
-    const err = await probeMedia(SAMPLE_MP4, binaries).catch((e: unknown) => e);
+    const err = await probeMedia(SAMPLE_MP4, { ffmpeg: { path: crash, source: 'env' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MediaDecodeError);
     expect((err as Error).message).toContain(SAMPLE_MP4);
-    expect((err as Error).message).toMatch(/ffprobe \(.*ffprobe, from env\) crashed with SIGSEGV.*FFPROBE_PATH/);
+    expect((err as Error).message).toMatch(/ffmpeg \(.*ffmpeg, from env\) crashed with SIGSEGV.*FFMPEG_PATH/);
   });
 });

@@ -20,22 +20,25 @@ afterEach(() => cleanup());
 describe('resolveFfmpegBinaries', () => {
   const exe = process.execPath; // any real executable file stands in for ffmpeg
 
-  it('prefers FFMPEG_PATH and FFPROBE_PATH over the PATH and npm', () => {
-    const b = resolveFfmpegBinaries({ env: { FFMPEG_PATH: exe, FFPROBE_PATH: exe }, which: () => '/usr/bin/x', npmPath: () => '/npm/x' });
-    expect(b.ffmpeg).toEqual({ path: exe, source: 'env' });
-    expect(b.ffprobe).toEqual({ path: exe, source: 'env' });
+  it('prefers FFMPEG_PATH over the PATH and npm', () => {
+    const b = resolveFfmpegBinaries({ env: { FFMPEG_PATH: exe }, which: () => '/usr/bin/x', npmPath: () => '/npm/x' });
+    expect(b).toEqual({ ffmpeg: { path: exe, source: 'env' } });
   });
 
   it('uses the PATH when no variable is set', () => {
     const b = resolveFfmpegBinaries({ env: {}, which: (name) => `/opt/bin/${name}`, npmPath: () => '/npm/x' });
     expect(b.ffmpeg).toEqual({ path: '/opt/bin/ffmpeg', source: 'path' });
-    expect(b.ffprobe.source).toBe('path');
   });
 
-  it('falls back to the npm installer packages when the PATH has none', () => {
+  it('falls back to the npm installer package when the PATH has none', () => {
     const b = resolveFfmpegBinaries({ env: {}, which: () => null, npmPath: (tool) => `/npm/${tool}` });
     expect(b.ffmpeg).toEqual({ path: '/npm/ffmpeg', source: 'npm' });
-    expect(b.ffprobe).toEqual({ path: '/npm/ffprobe', source: 'npm' });
+  });
+
+  it('needs no ffprobe anywhere: ffmpeg alone is resolved', () => {
+    const asked: string[] = [];
+    resolveFfmpegBinaries({ env: {}, which: (name) => (asked.push(name), `/opt/bin/${name}`), npmPath: () => null });
+    expect(asked).toEqual(['ffmpeg']);
   });
 
   it('throws FfmpegNotFoundError listing what it tried when nothing is found', () => {
