@@ -32,3 +32,4 @@ export {
   type FramesForCuesOptions,
   type TimeSpan,
 } from './align.js';
+export { cueTargets, matchCueTargets } from './cue-targets.js';

@@ -8,17 +8,23 @@
  * 2-core machine; it is timed on every BENCH_BASELINE_EVERY-th frame and cue (default 10) and
  * scaled up (the seeks are independent, so their cost is linear in their number).
  *
- * Options: BENCH_MINUTES (default 10), BENCH_BASELINE_EVERY (default 10; 1 = all), BENCH_SKIP_BASELINE=1.
+ * Memory: peak RSS of a whole run (embedding on) for a 10-minute and a 40-minute generated 720p
+ * video, each measured in a fresh child process (bench/pipeline-rss.ts). Frames are embedded as they
+ * are sampled, so the peak must not grow with the video: target 40-minute peak <= 1.2x the 10-minute one.
+ *
+ * Options: BENCH_MINUTES (default 10), BENCH_BASELINE_EVERY (default 10; 1 = all), BENCH_SKIP_BASELINE=1,
+ * BENCH_MEMORY_MINUTES (default "10,40"), BENCH_SKIP_MEMORY=1, BENCH_ONLY_MEMORY=1.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alignVideo, ALIGN_STAGES } from '../src/pipeline.js';
+import { alignVideo, ALIGN_STAGES } from '../src/pipeline/index.js';
 import { defaultBinaries, probeMedia, requireVideo } from '../src/core/ffmpeg/index.js';
-import { cueTargets, sampleFrames } from '../src/media.js';
+import { cueTargets } from '../alignment/index.js';
+import { sampleFrames } from '../src/pipeline/frames/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DATA = path.join(ROOT, 'bench', '.data');
@@ -35,23 +41,57 @@ function stamp(t: number): string {
   return `${p(Math.floor(ms / 3_600_000))}:${p(Math.floor(ms / 60_000) % 60)}:${p(Math.floor(ms / 1000) % 60)},${p(ms % 1000, 3)}`;
 }
 
-async function generate(): Promise<void> {
+/** A generated video (cached in bench/.data) with one cue per second. */
+async function generate(video: string, subs: string, seconds: number, size: string, rate: number): Promise<void> {
   await mkdir(DATA, { recursive: true });
-  if (!existsSync(VIDEO)) {
-    process.stdout.write(`generating ${VIDEO} (${MINUTES} min, 320x240, 25 fps, cheap x264) ...\n`);
+  if (!existsSync(video)) {
+    process.stdout.write(`generating ${video} (${seconds / 60} min, ${size}, ${rate} fps, cheap x264) ...\n`);
     // Cheap settings: it is input for the benchmark, not a fixture.
     execFileSync(ffmpeg.path, [
       '-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${DURATION}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=16000:duration=${DURATION}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '35', '-g', '250', '-pix_fmt', 'yuv420p',
+      '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}:duration=${seconds}`,
+      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=16000:duration=${seconds}`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '35', '-g', String(10 * rate), '-pix_fmt', 'yuv420p',
       '-c:a', 'aac', '-b:a', '24k', '-ac', '1',
-      `${VIDEO}.tmp.mp4`,
+      `${video}.tmp.mp4`,
     ]);
-    execFileSync('mv', [`${VIDEO}.tmp.mp4`, VIDEO]);
+    execFileSync('mv', [`${video}.tmp.mp4`, video]);
   }
-  const srt = Array.from({ length: CUES }, (_, k) => `${k + 1}\n${stamp(k + 0.1)} --> ${stamp(k + 0.9)}\nCue ${k + 1}: the pattern keeps moving across the screen.\n`).join('\n');
-  await writeFile(SUBS, srt);
+  const srt = Array.from({ length: seconds }, (_, k) => `${k + 1}\n${stamp(k + 0.1)} --> ${stamp(k + 0.9)}\nCue ${k + 1}: the pattern keeps moving across the screen.\n`).join('\n');
+  await writeFile(subs, srt);
+}
+
+/** Peak RSS of one whole run in a fresh child process. */
+function measureRss(video: string, subs: string, out: string): Promise<{ maxRssMB: number; wall: number; duration: number; frames: number; embedded: boolean }> {
+  const child = path.join(ROOT, 'bench', 'pipeline-rss.ts');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', child, video, subs, out], { cwd: ROOT, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${child} failed: ${stderr || err.message}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()!));
+    });
+  });
+}
+
+/** Peak memory against video length: frames are embedded as they are sampled, so it must stay flat. */
+async function memory(): Promise<void> {
+  const minutes = (process.env.BENCH_MEMORY_MINUTES ?? '10,40').split(',').map(Number);
+  process.stdout.write(`\nmemory: peak RSS of alignVideo (embedding on, tiny models, 1 fps) on generated 1280x720 videos, one child process each\n`);
+  const peaks: number[] = [];
+  for (const m of minutes) {
+    const video = path.join(DATA, `mem-${m}min-720p.mp4`);
+    const subs = path.join(DATA, `mem-${m}min-720p.srt`);
+    await generate(video, subs, m * 60, '1280x720', 5);
+    const r = await measureRss(video, subs, path.join(DATA, 'mem-out'));
+    peaks.push(r.maxRssMB);
+    process.stdout.write(`${String(m).padStart(4)} min: ${r.frames} frames, peak RSS ${r.maxRssMB.toFixed(0)} MB, ${r.wall.toFixed(1)} s (${(r.duration / r.wall).toFixed(1)}x real time)\n`);
+  }
+  await rm(path.join(DATA, 'mem-out'), { recursive: true, force: true });
+  if (peaks.length >= 2) {
+    const ratio = peaks[peaks.length - 1] / peaks[0];
+    process.stdout.write(
+      `peak ${minutes[minutes.length - 1]} min / ${minutes[0]} min: ${ratio.toFixed(2)}x (target <= 1.2x: ${ratio <= 1.2 ? 'met' : 'NOT met'})\n`,
+    );
+  }
 }
 
 function runQuiet(args: string[]): Promise<void> {
@@ -86,7 +126,8 @@ async function naiveAudio(spans: readonly { start: number; end: number }[]): Pro
 }
 
 async function main(): Promise<void> {
-  await generate();
+  if (process.env.BENCH_ONLY_MEMORY === '1') return memory();
+  await generate(VIDEO, SUBS, DURATION, '320x240', 25);
   const out = path.join(DATA, 'out');
   await rm(out, { recursive: true, force: true });
   process.stdout.write(`cores: ${cpus().length}; ffmpeg: ${ffmpeg.path} (${ffmpeg.source})\n`);
@@ -137,6 +178,7 @@ async function main(): Promise<void> {
     await rm(path.join(DATA, 'naive'), { recursive: true, force: true });
     await rm(path.join(DATA, 'naive-sparse'), { recursive: true, force: true });
   }
+  if (process.env.BENCH_SKIP_MEMORY !== '1') await memory();
   process.stdout.write('\nNote: the machine is shared; figures are indicative. Tiny generated models are not semantic.\n');
 }
 

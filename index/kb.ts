@@ -559,7 +559,7 @@ export class KnowledgeBase {
       }
     }
     let batch: AlignedBatch | null = null;
-    const run = alignFn ?? (async (video, subtitles, options) => (await import('../src/pipeline.js')).alignVideo(video, subtitles, { ...options, mode: 'cue' }));
+    const run = alignFn ?? (async (video, subtitles, options) => (await import('../src/pipeline/index.js')).alignVideo(video, subtitles, { ...options, mode: 'cue' }));
     const { device, modelsDir } = this.#encoderOptions;
     const result = await run(v.video, v.subtitles, { out, device, modelsDir, heads, sink: async (b) => void (batch = b) });
     if (batch === null) return { items: [], warnings: [...result.warnings, { file: v.video, message: 'alignment produced no vectors; video skipped' }], fingerprint };
@@ -1031,7 +1031,7 @@ export class KnowledgeBase {
 }
 
 
-/** The batch the align pipeline hands to its sink (structurally `AlignedSink`'s argument in src/pipeline.ts). */
+/** The batch the align pipeline hands to its sink (structurally `AlignedSink`'s argument in src/pipeline/types.ts). */
 export interface AlignedBatch {
   video: string;
   pairs: readonly { frame: string; frame_time: number; cue_index: number; start: number; end: number; text: string }[];

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readSubtitleFile } from '../alignment/subtitles.js';
-import { alignVideo } from '../src/pipeline.js';
+import { alignVideo } from '../src/pipeline/index.js';
 import { writeReport } from '../src/report/index.js';
 import { makeSyntheticOutput } from '../test/helpers/report-output.js';
 import { DEFAULT_CHROMIUM, launchReportBrowser, remoteRequests, type OpenedPage } from './report-browser.js';

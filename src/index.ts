@@ -110,7 +110,7 @@ export {
   type AlignedSink,
   type EncoderFactory,
   type PipelineVector,
-} from './pipeline.js';
+} from './pipeline/index.js';
 export {
   toGlm4vRecord,
   toGlm41vRecord,
@@ -124,7 +124,7 @@ export {
   type Glm4vRecord,
   type Glm41vRecord,
   type SplitOptions,
-} from './export.js';
+} from './pipeline/dataset.js';
 export {
   probeMedia,
   decodeAudio,
@@ -134,7 +134,7 @@ export {
   type DecodedAudio,
   type FfmpegBinaries,
 } from './core/ffmpeg/index.js';
-export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './media.js';
+export { sampleFrames, SAMPLING_MODES, type SamplingMode, type SamplingPlan, type SampledFrame } from './pipeline/frames/index.js';
 export { writeReport, readVideoReport, readCorpusReport, type WriteReportOptions, type WriteReportResult, type VideoReport, type CorpusReport } from './report/index.js';
 export { syncSubtitles, defaultSyncedPath, type SyncSubtitlesOptions, type SyncSubtitlesResult } from './sync/index.js';
 export {

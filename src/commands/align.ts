@@ -4,10 +4,10 @@ import type { Device } from '../../encoders/types.js';
 import { ALIGN_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError, UsageError } from '../core/errors/index.js';
 import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/kb.js';
-import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../export.js';
+import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../pipeline/dataset.js';
 import { resolveFfmpegBinaries } from '../core/ffmpeg/index.js';
-import { SAMPLING_MODES, type SamplingMode } from '../media.js';
-import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline.js';
+import { SAMPLING_MODES, type SamplingMode } from '../pipeline/frames/index.js';
+import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline/index.js';
 import { createProgress } from '../core/progress.js';
 import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
@@ -33,20 +33,14 @@ interface AlignFlags {
   heads?: string;
 }
 
-function parseInteger(name: string, min: number, max: number): (raw: string) => number {
+/**
+ * Numbers are only parsed here (a typo is usage, exit 2); their ranges are checked once, by
+ * `alignVideo`'s option resolver, with the same exit status.
+ */
+function parseIntegerOption(name: string): (raw: string) => number {
   return (raw: string) => {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidOptionError(name, raw, `an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
-
-function parseFraction(name: string): (raw: string) => number {
-  return (raw: string) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidOptionError(name, raw, 'a number from 0 to 1');
+    if (raw.trim() === '' || !Number.isInteger(n)) throw new InvalidOptionError(name, raw, 'a whole number');
     return n;
   };
 }
@@ -86,20 +80,20 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .argument('<subtitles>', 'subtitle file (SRT or WebVTT)')
     .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)')
     .addOption(new Option('--mode <mode>', 'frame sampling').choices(SAMPLING_MODES).default(ALIGN_DEFAULTS.mode))
-    .option('--fps <n>', 'frames per second in fps mode', parseNumberOption('--fps', 0), ALIGN_DEFAULTS.fps)
-    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseInteger('per-cue', 1, 100), ALIGN_DEFAULTS.perCue)
-    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseFraction('scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
-    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold', 0), ALIGN_DEFAULTS.threshold)
-    .option('--offset <seconds>', 'shift every cue by this many seconds (positive = subtitles late)', parseNumberOption('--offset'), ALIGN_DEFAULTS.offset)
+    .option('--fps <n>', 'frames per second in fps mode', parseNumberOption('--fps'), ALIGN_DEFAULTS.fps)
+    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseIntegerOption('--per-cue'), ALIGN_DEFAULTS.perCue)
+    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseNumberOption('--scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
+    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold'), ALIGN_DEFAULTS.threshold)
+    .option('--offset <seconds>', 'seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', parseNumberOption('--offset'), ALIGN_DEFAULTS.offset)
     .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(ALIGN_DEFAULTS.device))
     .option('--models <dir>', 'folder of encoder models (default: the embedded tiny models)')
     .option('--heads <file>', 'projection heads file, e.g. from `mmalign heads train` (default: seeded heads; cross-modal scores mean nothing until trained)')
     .option('--no-embed', 'skip embeddings (frames, pairs and dataset only)')
     .addOption(new Option('--format <format>', 'dataset format of train/dev.jsonl').choices(EXPORT_FORMATS).default(ALIGN_DEFAULTS.format))
     .option('--prompt <text>', 'user prompt in each dataset record', DEFAULT_PROMPT)
-    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseFraction('split'), ALIGN_DEFAULTS.split)
-    .option('--seed <n>', 'seed of the train/dev split', parseInteger('seed', 0, 2 ** 31 - 1), ALIGN_DEFAULTS.seed)
-    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseInteger('jpeg-quality', 1, 100), ALIGN_DEFAULTS.jpegQuality)
+    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseNumberOption('--split'), ALIGN_DEFAULTS.split)
+    .option('--seed <n>', 'seed of the train/dev split', parseIntegerOption('--seed'), ALIGN_DEFAULTS.seed)
+    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseIntegerOption('--jpeg-quality'), ALIGN_DEFAULTS.jpegQuality)
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
     .option('--verbose', 'say which ffmpeg is used and what is reused')
     .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { channelCount, parseInputDump, probeMedia, requireVideo } from '../../src/core/ffmpeg/index.js';
 import { sharedTempDir } from '../helpers/tmp.js';
-import { SAMPLE_MP4, ffmpegMake } from '../media-helpers.js';
+import { SAMPLE_MP4, ffmpegMake } from '../helpers/media.js';
 
 // Verbatim from `ffmpeg -hide_banner -loglevel level+info -i sample.ts`: Debian's 5.1, then the npm 2018 build.
 const TS_DUMP_51 = `[info] Input #0, mpegts, from 'ts.ts':

@@ -1,24 +1,23 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { alignVideo } from '../../src/pipeline.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { alignVideo } from '../../src/pipeline/index.js';
 import { runCaptured } from '../helpers/cli.js';
 import { copyOutput } from '../helpers/report-output.js';
-import { SAMPLE_MP4, SAMPLE_SRT, tempDir } from '../media-helpers.js';
+import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
+import { sharedTempDir, tempDir } from '../helpers/tmp.js';
 
-let base: { dir: string; cleanup: () => Promise<void> };
+const baseDir = sharedTempDir('report-cli-base');
 let aligned: string;
 beforeAll(async () => {
-  base = await tempDir('mmalign-report-cli-base-');
-  aligned = path.join(base.dir, 'out');
+  aligned = path.join(baseDir, 'out');
   await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out: aligned, embed: false });
 });
-afterAll(() => base.cleanup());
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir('mmalign-report-cli-')));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('report-cli');
+});
 
 describe('mmalign report', () => {
   it('writes DIR/report.html and prints its summary as JSON with --json', async () => {

@@ -1,25 +1,24 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { JSDOM } from 'jsdom';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { alignVideo } from '../../src/pipeline.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { alignVideo } from '../../src/pipeline/index.js';
 import { writeReport } from '../../src/report/index.js';
 import { copyOutput, writeSyncJson } from '../helpers/report-output.js';
-import { SAMPLE_MP4, SAMPLE_SRT, tempDir } from '../media-helpers.js';
+import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
+import { sharedTempDir, tempDir } from '../helpers/tmp.js';
 
-let base: { dir: string; cleanup: () => Promise<void> };
+const baseDir = sharedTempDir('report-corpus-base');
 let aligned: string;
 beforeAll(async () => {
-  base = await tempDir('mmalign-report-corpus-base-');
-  aligned = path.join(base.dir, 'out');
+  aligned = path.join(baseDir, 'out');
   await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out: aligned });
 });
-afterAll(() => base.cleanup());
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir('mmalign-report-corpus-')));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('report-corpus');
+});
 
 const FAILURE = { video: '/data/broken <one>.mp4', error: 'moov atom not found: the file is truncated', code: 'MEDIA_DECODE', attempts: 3 };
 

@@ -2,17 +2,18 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alignVideo } from '../../src/pipeline.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { alignVideo } from '../../src/pipeline/index.js';
 import { escapeHtml, jsonForScript } from '../../src/report/html.js';
 import { writeReport } from '../../src/report/index.js';
-import { SAMPLE_MP4, SAMPLE_SRT, tempDir } from '../media-helpers.js';
+import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
+import { tempDir } from '../helpers/tmp.js';
 import { openReport, scrollAllRows } from '../helpers/report-dom.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir('mmalign-report-esc-')));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('report-esc');
+});
 
 // Cue texts that would run script if any of them reached the page as HTML; each sets __pwned.
 const HOSTILE = [

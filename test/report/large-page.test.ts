@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/index.js';
 import { openReport } from '../helpers/report-dom.js';
 import { makeSyntheticOutput } from '../helpers/report-output.js';
-import { SAMPLE_MP4, tempDir } from '../media-helpers.js';
+import { SAMPLE_MP4 } from '../helpers/media.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir('mmalign-report-large-')));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('report-large');
+});
 
 const JPEG = path.join(path.dirname(SAMPLE_MP4), '..', 'frames.json');
 

@@ -2,28 +2,27 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readSubtitleFile } from '../../alignment/subtitles.js';
-import { alignVideo } from '../../src/pipeline.js';
+import { alignVideo } from '../../src/pipeline/index.js';
 import { writeReport } from '../../src/report/index.js';
-import { SAMPLE_MP4, SAMPLE_SRT, tempDir } from '../media-helpers.js';
+import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
+import { sharedTempDir, tempDir } from '../helpers/tmp.js';
 import { nextFrame, openReport, scrollAllRows, type OpenedReport } from '../helpers/report-dom.js';
 import { copyOutput, speechCurve, writeSyncJson } from '../helpers/report-output.js';
 
 // One real align run of the fixture (with the embedded models), copied per test.
-let base: { dir: string; cleanup: () => Promise<void> };
+const baseDir = sharedTempDir('report-base');
 let aligned: string;
 beforeAll(async () => {
-  base = await tempDir('mmalign-report-base-');
-  aligned = path.join(base.dir, 'out');
+  aligned = path.join(baseDir, 'out');
   await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out: aligned });
 });
-afterAll(() => base.cleanup());
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir('mmalign-report-')));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('report');
+});
 
 async function reportOf(out: string): Promise<OpenedReport> {
   const { file } = await writeReport(out);

@@ -1,7 +1,7 @@
 /** Every error class of mmalign, one base and its subclasses split by area. */
 export { MmalignError, type ErrorCode } from './base.js';
 export { UsageError, InvalidOptionError } from './usage.js';
-export { InputFileError, SubtitleParseError, SubtitlesOutsideVideoError, OutputError } from './input.js';
+export { InputFileError, SubtitleParseError, SubtitlesOutsideVideoError, OutputError, OutputNotOwnedError } from './input.js';
 export { FfmpegNotFoundError, MediaDecodeError, NoVideoStreamError } from './media.js';
 export { ModelNotFoundError, ModelDownloadError, ModelLoadError } from './models.js';
 export { HeadsMismatchError, EncodeInputError, EmbedBatchError, EmbeddingDimensionError, TrainingDataError } from './encode.js';

@@ -53,3 +53,25 @@ export class OutputError extends MmalignError {
     this.reason = reason;
   }
 }
+
+/**
+ * An output folder holding files mmalign did not write there: refused before anything in it is
+ * touched, so a run never deletes or overwrites a user's own files.
+ */
+export class OutputNotOwnedError extends OutputError {
+  /** Some of those entries, relative to the folder (`frames/holiday.jpg`, `dev.jsonl`). */
+  readonly foreign: readonly string[];
+  /** How many there are in all. */
+  readonly foreignCount: number;
+  constructor(dir: string, foreign: readonly string[], foreignCount = foreign.length) {
+    const shown = foreign.slice(0, 5).join(', ');
+    const more = foreignCount > 5 ? ` and ${foreignCount - 5} more` : '';
+    super(
+      dir,
+      `holds files mmalign did not write (${shown}${more}); nothing was changed. ` +
+        'Choose an empty or new --out folder, or move those files out of it: mmalign writes only into a folder that is empty or that it wrote itself.',
+    );
+    this.foreign = foreign.slice(0, 5);
+    this.foreignCount = foreignCount;
+  }
+}

@@ -19,6 +19,11 @@ export interface RunFfmpegOptions {
   stdin?: Uint8Array;
   /** Aborting kills the process; the run rejects once it has exited. */
   signal?: AbortSignal;
+  /**
+   * Receives, once the process has started, a switch for its stdout: while paused, ffmpeg blocks
+   * on the full pipe and stops decoding, so a slow consumer bounds the memory of a fast producer.
+   */
+  onStdoutFlow?: (flow: { pause(): void; resume(): void }) => void;
 }
 
 const ERROR_LINE = /^\[(error|fatal|panic)\]|\] \[(error|fatal|panic)\]/;
@@ -33,7 +38,7 @@ const ERROR_LINE = /^\[(error|fatal|panic)\]|\] \[(error|fatal|panic)\]/;
  * const run = await runFfmpeg('/usr/bin/ffmpeg', ['-loglevel', 'level+error', '-i', 'in.mp4', '-f', 'null', '-']);
  * if (run.code !== 0) console.error(run.errors);
  */
-export function runFfmpeg(bin: string, args: readonly string[], { onStdout, onLine, stdin, signal }: RunFfmpegOptions = {}): Promise<FfmpegRun> {
+export function runFfmpeg(bin: string, args: readonly string[], { onStdout, onLine, stdin, signal, onStdoutFlow }: RunFfmpegOptions = {}): Promise<FfmpegRun> {
   return new Promise((resolve, reject) => {
     // SIGKILL on abort: the output is being thrown away, so there is nothing for ffmpeg to finish.
     const child = spawn(bin, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
@@ -53,6 +58,7 @@ export function runFfmpeg(bin: string, args: readonly string[], { onStdout, onLi
         child.kill('SIGKILL');
       }
     });
+    onStdoutFlow?.({ pause: () => child.stdout!.pause(), resume: () => child.stdout!.resume() });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
       rest += s;

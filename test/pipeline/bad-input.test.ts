@@ -1,14 +1,16 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { SAMPLE_MP4, SAMPLE_SRT, captureIo, ffmpegMake, tempDir } from './media-helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { SAMPLE_MP4, SAMPLE_SRT, ffmpegMake } from '../helpers/media.js';
+import { captureIo } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir()));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('bad-input');
+});
 
 describe('bad input', () => {
   async function expectFailure(args: string[], out: string, message: RegExp): Promise<void> {
@@ -84,6 +86,22 @@ describe('bad input', () => {
     const out = process.getuid?.() === 0 ? path.join(file, 'out') : path.join(parent, 'out');
     await expectFailure([SAMPLE_MP4, SAMPLE_SRT], out, /cannot be created|not writable/);
     await chmod(parent, 0o700);
+  });
+
+  it('checks each number once, in alignVideo, with the range it must lie in (exit 2), before anything is written', async () => {
+    const out = path.join(dir, 'o');
+    for (const [flag, value, expected] of [
+      ['--fps', '0', /fps: 0\. Expected a frame rate > 0/],
+      ['--per-cue', '0', /per-cue: 0\. Expected an integer from 1 to 100/],
+      ['--split', '1.5', /split: 1\.5\. Expected a train fraction from 0 to 1/],
+      ['--jpeg-quality', '101', /jpeg-quality: 101\. Expected an integer from 1 to 100/],
+      ['--seed', 'x', /--seed: "x"\. Expected a whole number/],
+    ] as const) {
+      const io = captureIo();
+      expect(await runCli(['align', SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', flag, value], io), flag).toBe(2);
+      expect(io.err()).toMatch(expected);
+    }
+    expect(existsSync(out)).toBe(false);
   });
 
   it('rejects an unknown --format as usage (exit 2)', async () => {

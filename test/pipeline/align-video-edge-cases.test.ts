@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alignVideo, type EncoderFactory } from '../src/pipeline.js';
-import type { Encoder } from '../encoders/types.js';
-import { EMBED_DIM } from '../src/core/types.js';
-import { SAMPLE_MP4, SAMPLE_SRT, tempDir } from './media-helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { alignVideo, type EncoderFactory } from '../../src/pipeline/index.js';
+import type { Encoder } from '../../encoders/types.js';
+import { EMBED_DIM } from '../../src/core/types.js';
+import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir()));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('align-edge');
+});
 
 async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   return (await readFile(file, 'utf8')).trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -2,9 +2,9 @@
  * Fine-tuning dataset export: aligned frame/cue pairs as JSONL records that GLM training scripts
  * read as is, and a deterministic train/dev split that keeps every cue on one side.
  */
-import { InvalidOptionError } from './core/errors/index.js';
-import { SPLIT_SEED, TRAIN_FRACTION } from './core/defaults.js';
-import { mulberry32 } from './core/random.js';
+import { InvalidOptionError } from '../core/errors/index.js';
+import { SPLIT_SEED, TRAIN_FRACTION } from '../core/defaults.js';
+import { mulberry32 } from '../core/random.js';
 
 /** Dataset formats `mmalign align --format` writes. */
 export type ExportFormat = 'glm4v' | 'glm41v' | 'pairs';
@@ -146,6 +146,11 @@ export function splitTrainDev<T>(
 ): { train: T[]; dev: T[] } {
   if (!(Number.isFinite(train) && train >= 0 && train <= 1)) throw new InvalidOptionError('split', train, 'a train fraction from 0 to 1');
   if (!Number.isInteger(seed)) throw new InvalidOptionError('seed', seed, 'an integer');
+  return splitCheckedTrainDev(items, groupOf, train, seed);
+}
+
+/** {@link splitTrainDev} for callers that checked `train` and `seed` already (the pipeline, at its boundary). */
+export function splitCheckedTrainDev<T>(items: readonly T[], groupOf: (item: T) => number | string, train: number, seed: number): { train: T[]; dev: T[] } {
   const groups = [...new Set(items.map(groupOf))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const rand = seededRandom(seed);
   for (let i = groups.length - 1; i > 0; i--) {

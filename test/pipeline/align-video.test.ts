@@ -1,18 +1,20 @@
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { alignVideo, type AlignedSink, type EncoderFactory } from '../src/pipeline.js';
-import type { Encoder } from '../encoders/types.js';
-import { EMBED_DIM, type Modality } from '../src/core/types.js';
-import { SAMPLE_MP4, SAMPLE_SRT, SAMPLE_VTT, captureIo, ffmpegMake, frameNumberOf, tempDir } from './media-helpers.js';
-import { defaultBinary } from '../src/core/ffmpeg/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { alignVideo, type AlignedSink, type EncoderFactory } from '../../src/pipeline/index.js';
+import type { Encoder } from '../../encoders/types.js';
+import { EMBED_DIM, type Modality } from '../../src/core/types.js';
+import { SAMPLE_MP4, SAMPLE_SRT, SAMPLE_VTT, ffmpegMake, frameNumberOf } from '../helpers/media.js';
+import { captureIo } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { defaultBinary } from '../../src/core/ffmpeg/index.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir()));
-afterEach(() => cleanup());
+beforeEach(() => {
+  dir = tempDir('align');
+});
 
 async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(file, 'utf8');
@@ -171,6 +173,14 @@ describe('mmalign align --no-embed', () => {
     expect(first.start).toBeCloseTo(1.0, 6);
     expect(first.end).toBeCloseTo(3.733, 6);
     expect(first.frame_time).toBeCloseTo(2.4, 6); // midpoint 2.3665 s → the first frame at or after it
+  });
+
+  it('says in --help which way --offset moves the cues: positive delays them', async () => {
+    const io = captureIo();
+    expect(await runCli(['align', '--help'], io)).toBe(0);
+    expect(io.out().replace(/\s+/g, ' ')).toMatch(
+      /--offset <seconds> seconds added to every cue time: positive delays the subtitles, negative makes them earlier \(use a negative value when subtitles appear late\)/,
+    );
   });
 
   it('says which ffmpeg it uses with --verbose', async () => {

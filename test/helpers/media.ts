@@ -1,25 +1,16 @@
-/** Shared by the media and pipeline tests: the fixture video and small generated media. */
+/** Shared by the frame-sampling, ffmpeg and pipeline tests: the fixture video and small generated media. */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { defaultBinary } from '../src/core/ffmpeg/index.js';
-export { captureIo } from './helpers/cli.js';
+import { defaultBinary } from '../../src/core/ffmpeg/index.js';
 
-export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/video/', import.meta.url));
+export const FIXTURE_DIR = fileURLToPath(new URL('../../fixtures/video/', import.meta.url));
 export const SAMPLE_MP4 = path.join(FIXTURE_DIR, 'sample.mp4');
 export const SAMPLE_SRT = path.join(FIXTURE_DIR, 'sample.srt');
 export const SAMPLE_VTT = path.join(FIXTURE_DIR, 'sample.vtt');
 /** The fixture's frame rate: frame n is shown from n/25 s. */
 export const SAMPLE_FPS = 25;
-
-/** A fresh temp folder and its cleanup, one per test. */
-export async function tempDir(prefix = 'mmalign-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
 
 /**
  * Reads the frame number the fixture burns into every frame: the bottom 16 px strip holds 10
@@ -46,5 +37,3 @@ export function ffmpegMake(args: string[]): Buffer {
     maxBuffer: 256 * 1024 * 1024,
   });
 }
-
-/** CLI I/O that records what a command printed. */

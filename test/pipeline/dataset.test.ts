@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '../src/core/errors/index.js';
+import { InvalidOptionError } from '../../src/core/errors/index.js';
 import {
   DEFAULT_PROMPT,
   llamaFactoryDatasetInfo,
@@ -9,7 +9,7 @@ import {
   toGlm4vRecord,
   toJsonl,
   type AlignedPair,
-} from '../src/export.js';
+} from '../../src/pipeline/dataset.js';
 
 const pair = (cue: number, t: number): AlignedPair => ({
   video: '/data/v.mp4',

@@ -1,0 +1,149 @@
+/**
+ * The main job: a video plus its subtitles in, aligned frame/audio/text pairs, their embeddings
+ * and a GLM fine-tuning dataset out, in one folder that a rerun resumes instead of redoing.
+ * `alignVideo` checks its options once and runs the stages of stages/ in order.
+ */
+import { rm } from 'node:fs/promises';
+import { environmentError } from '../core/errors/index.js';
+import type { KeyedVector, ModelsUsed } from './types.js';
+import { fingerprint, samplingKey } from './frames/manifest.js';
+import type { SamplingPlan } from './frames/plan.js';
+import { openOutputFolder } from './out-dir.js';
+import { recordedOptions, resolveAlignOptions, type AlignVideoOptions } from './options.js';
+import { alignStage } from './stages/align.js';
+import { audioStage } from './stages/audio.js';
+import { loadEmbeddingCache } from './embedding-cache.js';
+import { embedStage, type EmbedModels } from './stages/embed.js';
+import { imageStream, nearCueWithText, type StreamedImages } from './stages/embed-images.js';
+import { exportStage, writtenNames } from './stages/export.js';
+import { framesStage, type FramesOutput } from './stages/frames.js';
+import { probeStage } from './stages/probe.js';
+import { subtitlesStage } from './stages/subtitles.js';
+import { ALIGN_STAGES, type AlignStage, type AlignVideoResult, type StageContext } from './types.js';
+
+/** Seconds per stage, summed over the stage's calls. */
+function stageClock(now: () => number) {
+  const seconds = Object.fromEntries(ALIGN_STAGES.map((s) => [s, 0])) as Record<AlignStage, number>;
+  const timed = async <T>(stage: AlignStage, fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = now();
+    try {
+      return await fn();
+    } finally {
+      seconds[stage] += (now() - t0) / 1000;
+    }
+  };
+  const rounded = () => Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as Record<AlignStage, number>;
+  return { seconds, timed, rounded };
+}
+
+/**
+ * Aligns a video with its subtitles and writes, into `out`: `frames/` (JPEGs named by time),
+ * `pairs.jsonl`, `embeddings.f32` + `embeddings.json` (unless `embed: false`), the dataset
+ * `train.jsonl` + `dev.jsonl` in `format`, and `run.json` (options, counts, stage timings).
+ * Inputs are fully checked before anything is written; every file is replaced atomically; a rerun
+ * with the same video and sampling reuses the frames.
+ *
+ * @example
+ * const result = await alignVideo('talk.mp4', 'talk.srt', { out: 'talk-out', fps: 1, format: 'glm41v' });
+ * console.log(`${result.pairs} pairs, ${result.train} train / ${result.dev} dev`);
+ */
+export async function alignVideo(video: string, subtitles: string, options: AlignVideoOptions): Promise<AlignVideoResult> {
+  const o = resolveAlignOptions(video, subtitles, options);
+  const { seconds, timed, rounded } = stageClock(o.now);
+  const ctx: StageContext = { binaries: o.binaries, progress: o.progress, log: o.log, warnings: [], now: o.now, signal: o.signal };
+  const { ffmpeg } = o.binaries;
+  o.log(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.source})`);
+
+  // Every input check happens before the output folder is touched.
+  const { info } = await timed('probe', () => probeStage({ video: o.video }, ctx));
+  const { cues, inside } = await timed('subtitles', () => subtitlesStage({ subtitles: o.subtitles, offset: o.offset, duration: info.duration }, ctx));
+  // A `sync` stage (issue 13) goes here: it maps `cues` onto the audio and hands the shifted cues on.
+  const plan: SamplingPlan =
+    o.mode === 'fps' ? { mode: 'fps', fps: o.fps } : o.mode === 'cue' ? { mode: 'cue', perCue: o.perCue, cues: inside } : { mode: 'scene', threshold: o.sceneThreshold };
+
+  // Refuses a folder holding files mmalign did not write, and one another run is writing into.
+  const folder = await openOutputFolder(o.out, { purpose: `align ${o.video}` });
+  // A failed run leaves no output behind: a folder it created is removed; an existing one keeps the last complete run.
+  let completed = false;
+  // New frames wait in staging until the export stage, so a run that fails later leaves the previous
+  // dataset and the frames it points at untouched.
+  let staged: string | null = null;
+  let abandonExport: (() => Promise<void>) | null = null;
+  try {
+    await folder.claim(writtenNames(o.format, o.embed)).catch((err: unknown) => {
+      throw environmentError(err, o.out, 'writing the output marker') ?? err;
+    });
+    const videoId = await fingerprint(o.video);
+    const framesDir = folder.framesDir;
+    const sampling = samplingKey(plan, o.jpegQuality, info.duration);
+    // The embed stage's models; with embedding on, new frames are embedded while they are sampled.
+    const encoders: EmbedModels = { create: o.createEncoder, modelsDir: o.modelsDir, device: o.device, heads: o.heads };
+    const cache = o.embed ? await loadEmbeddingCache(o.out) : null;
+    const images = o.embed ? imageStream({ models: encoders, cache, wanted: nearCueWithText(cues, o.threshold) }, ctx) : null;
+    let streamed: StreamedImages | null = null;
+    let frames: FramesOutput;
+    try {
+      frames = await timed('frames', () => framesStage({ video: o.video, info, plan, jpegQuality: o.jpegQuality, framesDir, videoId, sampling, images }, ctx));
+      staged = frames.staged;
+      if (images) streamed = await timed('embed', () => images.finish());
+    } finally {
+      await images?.dispose();
+    }
+    const { clips } = await timed('audio', () => audioStage({ video: o.video, info }, ctx));
+    const aligned = await timed('align', () =>
+      alignStage({ video: o.video, subtitles: o.subtitles, frames: frames.frames, cues, plan, duration: info.duration, threshold: o.threshold }, ctx),
+    );
+
+    let embedded = { vectors: [] as KeyedVector[], models: {} as ModelsUsed, reused: 0, pairs: aligned.pairs };
+    if (o.embed && aligned.pairs.length > 0) {
+      embedded = await timed('embed', () =>
+        embedStage({ cache, images: streamed, pairs: aligned.pairs, pairFrames: aligned.pairFrames, cues, duration: info.duration, clips, videoId, staged, models: encoders }, ctx),
+      );
+      // Audio decoding ran inside the embed stage (lazily, per window): report it as its own stage.
+      seconds.audio += clips?.decodeSeconds ?? 0;
+      seconds.embed -= clips?.decodeSeconds ?? 0;
+    }
+    const { vectors, models, pairs } = embedded;
+
+    if (o.sink) await o.sink({ video: o.video, pairs, vectors, models });
+
+    const exported = await timed('export', () =>
+      exportStage({ out: o.out, pairs, vectors, models, format: o.format, prompt: o.prompt, split: o.split, seed: o.seed, staged }, ctx),
+    );
+    abandonExport = exported.abandon;
+    const { train, dev, files } = exported;
+
+    const result: AlignVideoResult = {
+      video: o.video,
+      subtitles: o.subtitles,
+      out: o.out,
+      mode: o.mode,
+      format: o.format,
+      duration: info.duration,
+      frames: frames.frames.length,
+      pairs: pairs.length,
+      unpairedFrames: aligned.unpairedFrames,
+      unpairedCues: aligned.unpairedCues,
+      dropped: aligned.dropped,
+      train,
+      dev,
+      framesReused: frames.reused,
+      embeddingsReused: embedded.reused,
+      hasAudio: info.audio !== null,
+      embedded: vectors.length > 0,
+      warnings: ctx.warnings,
+      seconds: rounded(),
+      files,
+    };
+    await exported.commit({ version: 1, options: recordedOptions(o), models, ...result });
+    staged = null; // moved into place
+    completed = true;
+    // The run is complete whatever happens now; a marker that keeps the claims of this run is still right.
+    await folder.settle().catch((err: unknown) => o.log(`could not update ${o.out}'s marker: ${(err as Error).message}`));
+    return result;
+  } finally {
+    if (!completed && staged) await rm(staged, { recursive: true, force: true });
+    if (!completed) await abandonExport?.();
+    await folder.close(completed);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * `alignVideo`'s options: their defaults (ALIGN_DEFAULTS, shared with the CLI's `.default()`), and
+ * the one place they are checked. Everything behind the boundary trusts a {@link ResolvedAlignOptions}.
+ */
+import path from 'node:path';
+import type { ProjectionHeads } from '../../encoders/heads.js';
+import type { Device, Encoder } from '../../encoders/types.js';
+import { ALIGN_DEFAULTS } from '../core/defaults.js';
+import { InvalidOptionError } from '../core/errors/index.js';
+import { defaultBinaries, type FfmpegBinaries } from '../core/ffmpeg/index.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { DEFAULT_PROMPT, EXPORT_FORMATS, toDatasetRecord, type ExportFormat } from './dataset.js';
+import { checkJpegQuality, SAMPLING_MODES, validatePlan, type SamplingMode } from './frames/plan.js';
+import type { AlignedSink, EncoderFactory } from './types.js';
+
+export interface AlignVideoOptions {
+  /** Output folder (created if missing). */
+  out: string;
+  /** Frame sampling: `fps` (default), `cue` or `scene`. */
+  mode?: SamplingMode;
+  /** Frames per second in `fps` mode. Default 1. */
+  fps?: number;
+  /** Frames per cue in `cue` mode, evenly inside it (1 = the midpoint). Default 1. */
+  perCue?: number;
+  /** Scene-change score (0–1) above which `scene` mode takes a frame. Default 0.3. */
+  sceneThreshold?: number;
+  /** Largest frame-to-cue gap in seconds that still pairs them. Default 0.5. */
+  threshold?: number;
+  /**
+   * Seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a
+   * negative value when subtitles appear late). Default 0.
+   */
+  offset?: number;
+  /** Embed frames, cue texts and cue audio (default true). */
+  embed?: boolean;
+  device?: Device;
+  /** Folder of models (default: the embedded tiny models). */
+  modelsDir?: string;
+  /** Projection heads (a heads file or loaded heads); default: the seeded heads of each model. */
+  heads?: string | ProjectionHeads;
+  /** Dataset format of train/dev.jsonl. Default `glm4v`. */
+  format?: ExportFormat;
+  prompt?: string;
+  /** Fraction of cues in train.jsonl (the rest in dev.jsonl). Default 0.9. */
+  split?: number;
+  seed?: number;
+  /** JPEG quality 1–100. Default 90. */
+  jpegQuality?: number;
+  binaries?: FfmpegBinaries;
+  progress?: Progress;
+  /** Verbose notes (which ffmpeg, what was resumed). */
+  log?: (message: string) => void;
+  createEncoder?: EncoderFactory;
+  sink?: AlignedSink;
+  /** Clock for stage timings (ms); injectable for tests. */
+  now?: () => number;
+  signal?: AbortSignal;
+}
+
+/** The options after the boundary: defaults applied, every value checked, paths absolute. */
+export interface ResolvedAlignOptions {
+  video: string;
+  subtitles: string;
+  out: string;
+  mode: SamplingMode;
+  fps: number;
+  perCue: number;
+  sceneThreshold: number;
+  threshold: number;
+  offset: number;
+  embed: boolean;
+  device: Device;
+  modelsDir: string | undefined;
+  heads: string | ProjectionHeads | undefined;
+  format: ExportFormat;
+  prompt: string;
+  split: number;
+  seed: number;
+  jpegQuality: number;
+  binaries: FfmpegBinaries;
+  progress: Progress;
+  log: (message: string) => void;
+  createEncoder: EncoderFactory;
+  sink: AlignedSink | undefined;
+  now: () => number;
+  signal: AbortSignal | undefined;
+}
+
+// Loaded lazily so `--no-embed` runs never load onnxruntime (seconds of start-up on a small machine).
+async function defaultEncoderFactory(...args: Parameters<EncoderFactory>): Promise<Encoder> {
+  const { createEncoder } = await import('../../encoders/encoder.js');
+  const [modality, options] = args;
+  return createEncoder(modality, { modelsDir: options.modelsDir, device: options.device as 'auto', heads: options.heads, logger: options.logger });
+}
+
+/**
+ * Applies the defaults and checks every option once, before any work starts.
+ *
+ * @example
+ * const o = resolveAlignOptions('talk.mp4', 'talk.srt', { out: 'out', fps: 2 });
+ */
+export function resolveAlignOptions(
+  video: string,
+  subtitles: string,
+  {
+    out,
+    mode = ALIGN_DEFAULTS.mode,
+    fps = ALIGN_DEFAULTS.fps,
+    perCue = ALIGN_DEFAULTS.perCue,
+    sceneThreshold = ALIGN_DEFAULTS.sceneThreshold,
+    threshold = ALIGN_DEFAULTS.threshold,
+    offset = ALIGN_DEFAULTS.offset,
+    embed = ALIGN_DEFAULTS.embed,
+    device = ALIGN_DEFAULTS.device,
+    modelsDir,
+    heads,
+    format = ALIGN_DEFAULTS.format,
+    prompt = DEFAULT_PROMPT,
+    split = ALIGN_DEFAULTS.split,
+    seed = ALIGN_DEFAULTS.seed,
+    jpegQuality = ALIGN_DEFAULTS.jpegQuality,
+    binaries = defaultBinaries(),
+    progress = silentProgress,
+    log = () => {},
+    createEncoder = defaultEncoderFactory,
+    sink,
+    now = () => performance.now(),
+    signal,
+  }: AlignVideoOptions,
+): ResolvedAlignOptions {
+  if (!out) throw new InvalidOptionError('out', out, 'an output folder path');
+  if (!SAMPLING_MODES.includes(mode)) throw new InvalidOptionError('mode', mode, `one of ${SAMPLING_MODES.join(', ')}`);
+  if (!EXPORT_FORMATS.includes(format)) throw new InvalidOptionError('format', format, `one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!(threshold >= 0)) throw new InvalidOptionError('threshold', threshold, 'a number of seconds >= 0');
+  if (!Number.isFinite(offset)) throw new InvalidOptionError('offset', offset, 'a finite number of seconds');
+  if (!(split >= 0 && split <= 1)) throw new InvalidOptionError('split', split, 'a train fraction from 0 to 1');
+  if (!Number.isInteger(seed)) throw new InvalidOptionError('seed', seed, 'an integer');
+  checkJpegQuality(jpegQuality);
+  // Formatting a dummy record validates the prompt for the format.
+  toDatasetRecord({ video: '', frame: '', frame_time: 0, cue_index: 0, start: 0, end: 0, text: '', distance: 0 }, format, prompt);
+  // Every plan's numbers, whichever mode is chosen: a wrong value is wrong even where it is unused.
+  // (Cue mode's cues are only known after the subtitles are read.)
+  validatePlan({ mode: 'fps', fps });
+  validatePlan({ mode: 'cue', perCue, cues: [] });
+  validatePlan({ mode: 'scene', threshold: sceneThreshold });
+  return {
+    video: path.resolve(video),
+    subtitles: path.resolve(subtitles),
+    out: path.resolve(out),
+    mode,
+    fps,
+    perCue,
+    sceneThreshold,
+    threshold,
+    offset,
+    embed,
+    device,
+    modelsDir,
+    heads,
+    format,
+    prompt,
+    split,
+    seed,
+    jpegQuality,
+    binaries,
+    progress,
+    log,
+    createEncoder,
+    sink,
+    now,
+    signal,
+  };
+}
+
+/** The options as run.json records them. */
+export function recordedOptions(o: ResolvedAlignOptions): Record<string, unknown> {
+  return {
+    mode: o.mode,
+    fps: o.fps,
+    perCue: o.perCue,
+    sceneThreshold: o.sceneThreshold,
+    threshold: o.threshold,
+    offset: o.offset,
+    embed: o.embed,
+    device: o.device,
+    modelsDir: o.modelsDir ?? null,
+    heads: typeof o.heads === 'string' ? o.heads : (o.heads?.metadata.version ?? null),
+    format: o.format,
+    prompt: o.prompt,
+    split: o.split,
+    seed: o.seed,
+    jpegQuality: o.jpegQuality,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Stage 5, align: frames to cues (nearest cue, or in cue mode the cues that sampled the frame),
+ * then pairs, dropping empty texts and exact duplicates.
+ */
+import { alignByTimestamp, matchCueTargets } from '../../../alignment/index.js';
+import type { Cue } from '../../core/types.js';
+import type { AlignedPair } from '../dataset.js';
+import type { SamplingPlan } from '../frames/plan.js';
+import type { FrameRecord, StageContext } from '../types.js';
+
+export interface AlignInput {
+  video: string;
+  subtitles: string;
+  frames: readonly FrameRecord[];
+  cues: readonly Cue[];
+  plan: SamplingPlan;
+  duration: number;
+  threshold: number;
+}
+
+export interface AlignOutput {
+  pairs: AlignedPair[];
+  /** The frame of each pair, index for index. */
+  pairFrames: FrameRecord[];
+  unpairedFrames: number;
+  unpairedCues: number;
+  dropped: { duplicates: number; emptyText: number };
+}
+
+/**
+ * Pairs frames with cues; warns when nothing pairs.
+ *
+ * @example
+ * const { pairs } = alignStage({ video, subtitles, frames, cues, plan, duration: 600, threshold: 0.5 }, ctx);
+ */
+export function alignStage({ video, subtitles, frames, cues, plan, duration, threshold }: AlignInput, ctx: StageContext): AlignOutput {
+  // Cue mode sampled each frame for particular cues: pair it with those, not with whichever cue is
+  // nearest, or a cue nested in a longer one would lose its frames to it.
+  const matches = plan.mode === 'cue' ? matchCueTargets(frames, cues, plan.perCue, duration, threshold) : alignByTimestamp(frames, cues, { threshold });
+  const pairs: AlignedPair[] = [];
+  const pairFrames: FrameRecord[] = [];
+  const seen = new Set<string>();
+  const usedCues = new Set<number>();
+  const dropped = { duplicates: 0, emptyText: 0 };
+  let unpairedFrames = 0;
+  for (const m of matches) {
+    if (m.cue === null || m.distance === null) {
+      unpairedFrames++;
+      continue;
+    }
+    const cue = cues[m.cue];
+    const text = cue.text.trim();
+    if (text === '') {
+      dropped.emptyText++;
+      continue;
+    }
+    const frame = frames[m.frame];
+    const key = `${frame.sha1}\u0000${text}`;
+    if (seen.has(key)) {
+      dropped.duplicates++;
+      continue;
+    }
+    seen.add(key);
+    usedCues.add(m.cue);
+    pairs.push({
+      video,
+      frame: frame.file,
+      frame_time: frame.time,
+      cue_index: cue.index,
+      start: cue.start,
+      end: cue.end,
+      text,
+      distance: Math.round(m.distance * 1e6) / 1e6,
+    });
+    pairFrames.push(frame);
+  }
+  const unpairedCues = cues.filter((c, i) => !usedCues.has(i) && c.text.trim() !== '').length;
+  ctx.progress.stage('align', 1).done();
+  if (pairs.length === 0) {
+    ctx.warnings.push({ file: subtitles, message: `no frame lies within ${threshold} s of any cue: the dataset is empty (raise --threshold or sample more frames)` });
+  }
+  return { pairs, pairFrames, unpairedFrames, unpairedCues, dropped };
+}
