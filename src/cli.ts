@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MmalignError } from './core/errors/index.js';
+import { PACKAGE } from './core/package.js';
 import { processIo, type CliIo, type RegisterCommand } from './commands/shared.js';
 import { registerSubtitles } from './commands/subtitles.js';
 import { registerAlignTimes } from './commands/align-times.js';
@@ -38,7 +39,7 @@ const COMMANDS: readonly RegisterCommand[] = [
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('mmalign')
     .description('Align video frames, audio and subtitles; embed, index and export them as training data.')
-    .version('0.1.0')
+    .version(PACKAGE.version)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
