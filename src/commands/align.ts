@@ -9,7 +9,7 @@ import { resolveFfmpegBinaries } from '../core/ffmpeg/index.js';
 import { SAMPLING_MODES, type SamplingMode } from '../pipeline/frames/index.js';
 import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline/index.js';
 import { createProgress } from '../core/progress.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { interruptSignal, parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 interface AlignFlags {
   out: string;
@@ -95,7 +95,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--seed <n>', 'seed of the train/dev split', parseIntegerOption('--seed'), ALIGN_DEFAULTS.seed)
     .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseIntegerOption('--jpeg-quality'), ALIGN_DEFAULTS.jpegQuality)
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
-    .option('--verbose', 'say which ffmpeg is used and what is reused')
+    .option('--verbose', 'say which ffmpeg is used, which device runs the encoders and why, and what is reused')
     .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
     .addHelpText(
       'after',
@@ -144,6 +144,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           progress,
           log: verbose,
           sink,
+          signal: interruptSignal(io),
         });
       } finally {
         progress.stop();
