@@ -169,6 +169,7 @@ const NO_NVIDIA = 'no NVIDIA device in /dev';
  * `cuda`/`webgpu` request is always tried, so its real error is what the user sees.
  */
 function missingHardware(provider: ExecutionProvider, dev: string): string | undefined {
+  if (provider === 'cuda' && process.platform === 'darwin') return 'no CUDA on macOS';
   if (process.platform !== 'linux' || provider === 'cpu') return undefined;
   const names = (() => {
     try {
