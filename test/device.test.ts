@@ -137,7 +137,8 @@ function machineHasGpuNodes(): boolean {
   return dev.some((n) => /^nvidia\d+$/.test(n)) || dri.some((n) => n.startsWith('renderD'));
 }
 
-describe('what reaches the terminal', () => {
+// Child processes of the CLI: a tsx start takes seconds on a loaded machine.
+describe('what reaches the terminal', { timeout: 120_000 }, () => {
   const NATIVE_NOISE = /\u001b\[|onnxruntime|\[E:|vkCreateInstance|VK_ERROR|Dawn|dawn/;
 
   // Where the provider could work (an installed CUDA provider, a GPU for WebGPU) there is nothing to fall back from.

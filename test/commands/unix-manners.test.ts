@@ -32,7 +32,7 @@ async function bigSrt(dir: string): Promise<string> {
 
 const NO_TRACE = /EPIPE|Error:|\n\s+at /;
 
-describe('a reader that closes the pipe early', () => {
+describe('a reader that closes the pipe early', { timeout: 120_000 }, () => {
   it('ends `mmalign subtitles big.srt | head -1` quietly with status 0', async () => {
     const dir = tempDir('epipe');
     const r = piped(['subtitles', await bigSrt(dir)], 'head -1', dir);
@@ -75,7 +75,8 @@ async function leftovers(out: string): Promise<string[]> {
   return (await readdir(out)).filter((n) => n === OUT_LOCK || /\.(partial|tmp)-\d+-/.test(n));
 }
 
-describe('a signal in the middle of align', () => {
+// Each test starts the CLI two or three times; on a loaded 2-core machine one tsx start alone can take 10 s.
+describe('a signal in the middle of align', { timeout: 180_000 }, () => {
   it('stops on SIGINT with one line and status 130, and the same command then runs to the end', async () => {
     const dir = tempDir('sigint');
     const out = path.join(dir, 'out');
