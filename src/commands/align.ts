@@ -10,7 +10,7 @@ import { SAMPLING_MODES, type SamplingMode } from '../pipeline/frames/index.js';
 import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline/index.js';
 import { createProgress } from '../core/progress.js';
 import type { VideoAlignSettings } from '../corpus/types.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { interruptSignal, parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 /** The flags {@link addAlignOptions} declares, as commander parses them. */
 export interface AlignOptionFlags {
@@ -138,7 +138,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)');
   addAlignOptions(cmd)
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
-    .option('--verbose', 'say which ffmpeg is used and what is reused')
+    .option('--verbose', 'say which ffmpeg is used, which device runs the encoders and why, and what is reused')
     .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
     .addHelpText(
       'after',
@@ -176,6 +176,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           progress,
           log: verbose,
           sink,
+          signal: interruptSignal(io),
         });
       } finally {
         progress.stop();
