@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatSrt, formatVtt, InvalidOptionError, OutputError, parseSubtitles, readSubtitleFile, writeSubtitleFile, type Cue } from 'mmalign';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/subtitles/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../../../fixtures/subtitles/${name}`, import.meta.url));
 
 let dir: string;
 beforeEach(async () => {

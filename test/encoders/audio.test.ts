@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, EmbedBatchError, EncodeInputError, type AudioEncoderApi } from 'mmalign';
-import { audioWindows, decodeAudioInput, normalizeAudio, receptiveField } from '../encoders/audio.js';
-import { resolveFfmpegBinary } from '../src/core/ffmpeg/index.js';
-import { makeAudio, maxDiff, norm, tone, type AudioFixtures } from './encoders-media.js';
+import { audioWindows, decodeAudioInput, normalizeAudio, receptiveField } from '../../encoders/audio.js';
+import { resolveFfmpegBinary } from '../../src/core/ffmpeg/index.js';
+import { makeAudio, maxDiff, norm, tone, type AudioFixtures } from '../helpers/encoder-media.js';
 
-const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
 const MODEL = 'mmalign/tiny-wav2vec2';
 const quiet = { warn: () => undefined };
 

@@ -6,10 +6,10 @@ import { AutoProcessor, env, RawImage as HfRawImage } from '@huggingface/transfo
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, EmbedBatchError, EncodeInputError, type Encoder } from 'mmalign';
-import { decodeImage, normalizeInto, parseImagePreprocessing, resizedSize, type ImagePreprocessing } from '../encoders/image.js';
-import { makeImages, maxDiff, norm, type ImageFixtures } from './encoders-media.js';
+import { decodeImage, normalizeInto, parseImagePreprocessing, resizedSize, type ImagePreprocessing } from '../../encoders/image.js';
+import { makeImages, maxDiff, norm, type ImageFixtures } from '../helpers/encoder-media.js';
 
-const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
 const MODEL = 'mmalign/tiny-resnet';
 const quiet = { warn: () => undefined };
 

@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { EMBEDDED_MODELS_DIR } from '../encoders/registry.js';
-import { captureIo } from './helpers/cli.js';
+import { runCli } from '../../src/cli.js';
+import { EMBEDDED_MODELS_DIR } from '../../encoders/registry.js';
+import { captureIo } from '../helpers/cli.js';
 
 let tmp: string;
 beforeEach(() => {

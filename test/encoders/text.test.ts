@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { env, pipeline } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, EmbedBatchError, EncodeInputError, HeadsMismatchError, ProjectionHeads, type Encoder } from 'mmalign';
-import { windowStarts } from '../encoders/text.js';
-import { maxDiff, norm } from './encoders-media.js';
+import { windowStarts } from '../../encoders/text.js';
+import { maxDiff, norm } from '../helpers/encoder-media.js';
 
-const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
 const MODEL = 'mmalign/tiny-bert';
 const quiet = { warn: () => undefined };
 

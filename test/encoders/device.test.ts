@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEncoder, DEVICE_PROVIDERS, InvalidOptionError, ModelLoadError, resolveDevice } from 'mmalign';
-import { createSession, resetProviderFailures } from '../encoders/device.js';
-import { runCli } from '../src/cli.js';
-import { captureIo, spawnCli } from './helpers/cli.js';
-import { SAMPLE_MP4, SAMPLE_SRT } from './helpers/media.js';
+import { createSession, resetProviderFailures } from '../../encoders/device.js';
+import { runCli } from '../../src/cli.js';
+import { captureIo, spawnCli } from '../helpers/cli.js';
+import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
 
-const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
 const ONNX = join(MODELS, 'mmalign', 'tiny-bert', 'onnx', 'model.onnx');
 
 function recorder() {

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { makeImages, norm, type ImageFixtures } from './encoders-media.js';
-import { captureIo } from './helpers/cli.js';
+import { runCli } from '../../src/cli.js';
+import { makeImages, norm, type ImageFixtures } from '../helpers/encoder-media.js';
+import { captureIo } from '../helpers/cli.js';
 
 let dir: string;
 let img: ImageFixtures;

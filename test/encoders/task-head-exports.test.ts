@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, HeadsMismatchError, ProjectionHeads } from 'mmalign';
-import { GraphBuilder, int } from '../encoders/onnx/graph.js';
-import { DataType } from '../encoders/onnx/proto.js';
+import { GraphBuilder, int } from '../../encoders/onnx/graph.js';
+import { DataType } from '../../encoders/onnx/proto.js';
 
-const TINY_RESNET = new URL('../fixtures/models/mmalign/tiny-resnet', import.meta.url).pathname;
+const TINY_RESNET = new URL('../../fixtures/models/mmalign/tiny-resnet', import.meta.url).pathname;
 const LABELS = 5;
 
 /**

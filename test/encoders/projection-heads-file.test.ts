@@ -2,8 +2,8 @@ import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProjectionHeads } from '../encoders/heads.js';
-import { HeadsMismatchError, InputFileError } from '../src/core/errors/index.js';
+import { ProjectionHeads } from '../../encoders/heads.js';
+import { HeadsMismatchError, InputFileError } from '../../src/core/errors/index.js';
 
 const specs = [
   { modality: 'text' as const, modelId: 'mmalign/tiny-bert', inputDim: 64 },

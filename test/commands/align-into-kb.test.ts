@@ -2,14 +2,14 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KnowledgeBase } from '../index/kb.js';
-import { ProjectionHeads } from '../encoders/heads.js';
-import { resolveModel } from '../encoders/models.js';
-import { MODALITIES } from '../src/core/types.js';
-import { runCaptured as cli } from './helpers/cli.js';
+import { KnowledgeBase } from '../../index/kb.js';
+import { ProjectionHeads } from '../../encoders/heads.js';
+import { resolveModel } from '../../encoders/models.js';
+import { MODALITIES } from '../../src/core/types.js';
+import { runCaptured as cli } from '../helpers/cli.js';
 
-const VIDEO = new URL('../fixtures/video/sample.mp4', import.meta.url).pathname;
-const SRT = new URL('../fixtures/video/sample.srt', import.meta.url).pathname;
+const VIDEO = new URL('../../fixtures/video/sample.mp4', import.meta.url).pathname;
+const SRT = new URL('../../fixtures/video/sample.srt', import.meta.url).pathname;
 
 describe('mmalign align --kb', () => {
   let root: string;

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSubtitleFile } from 'mmalign';
-import { terminalSafe } from '../src/commands/terminal.js';
-import { runCaptured } from './helpers/cli.js';
+import { terminalSafe } from '../../src/commands/terminal.js';
+import { runCaptured } from '../helpers/cli.js';
 
-const repo = (p: string): string => fileURLToPath(new URL(`../${p}`, import.meta.url));
+const repo = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
 const cli = (...argv: string[]) => runCaptured(argv);
 
