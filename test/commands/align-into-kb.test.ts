@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
 import { resolveModel } from '../../encoders/models.js';
 import { MODALITIES } from '../../src/core/types.js';

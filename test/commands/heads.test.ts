@@ -5,7 +5,7 @@ import { runCli } from '../../src/cli.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
 import type { Matrix } from '../../encoders/linalg.js';
 import type { NativePairs } from '../../encoders/native-pairs.js';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { syntheticPairs, syntheticViews } from '../helpers/synthetic-pairs.js';
 import { captureIo } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';

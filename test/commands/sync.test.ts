@@ -2,8 +2,8 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSubtitles } from '../../alignment/subtitles.js';
-import { formatSrt } from '../../alignment/subtitles.js';
+import { parseSubtitles } from '../../alignment/subtitles/index.js';
+import { formatSrt } from '../../alignment/subtitles/index.js';
 import { runCaptured } from '../helpers/cli.js';
 import { mistime, speechCues, SYNC_FIXTURES } from '../helpers/sync.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -6,7 +6,7 @@ import { runCli } from '../../src/cli.js';
 import { createEncoder } from '../../encoders/encoder.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
 import type { Modality } from '../../src/core/types.js';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { kbRawPairs, readPairsFile } from '../../src/heads/pairs-sources.js';
 import { fakeEmbedders } from '../helpers/fake-embedder.js';
 import { captureIo } from '../helpers/cli.js';

@@ -1,5 +1,5 @@
 /** Fixtures of the sync tests (fixtures/sync/, made by scripts/make-sync-fixtures.ts) and small helpers. */
-import { readSubtitleFile } from '../../alignment/subtitles.js';
+import { readSubtitleFile } from '../../alignment/subtitles/index.js';
 import { decodeAudio } from '../../src/core/ffmpeg/index.js';
 import type { Cue } from '../../src/core/types.js';
 
