@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { VectorIndex, type VectorRecord } from '../index/vector-index.js';
+import { VectorIndex, type VectorRecord } from '../index/index.js';
 import { mulberry32 } from '../src/core/random.js';
 
 const { HierarchicalNSW, BruteforceSearch } = hnswlib;

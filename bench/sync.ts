@@ -10,7 +10,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSubtitleFile } from '../alignment/subtitles.js';
+import { readSubtitleFile } from '../alignment/subtitles/index.js';
 import { synchroniseCues, type SubtitleSyncResult } from '../alignment/sync/synchronise.js';
 import { createVad } from '../alignment/sync/vad/index.js';
 import type { SpeechCurve } from '../alignment/sync/types.js';

@@ -1,6 +1,6 @@
 /**
  * Regenerates the committed tiny models under fixtures/models (npm run models:tiny).
- * test/models-determinism.test.ts fails if the committed files drift from what this writes.
+ * test/encoders/onnx/generated-models-are-deterministic.test.ts fails if the committed files drift from what this writes.
  */
 import { fileURLToPath } from 'node:url';
 import { buildModels } from '../encoders/onnx/build.js';

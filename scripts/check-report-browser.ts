@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { readSubtitleFile } from '../alignment/subtitles.js';
+import { readSubtitleFile } from '../alignment/subtitles/index.js';
 import { alignVideo } from '../src/pipeline/index.js';
 import { writeReport } from '../src/report/index.js';
 import { makeSyntheticOutput } from '../test/helpers/report-output.js';

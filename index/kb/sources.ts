@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputFileError } from '../../src/core/errors/index.js';
 import { MODALITIES, type Modality, type Warning } from '../../src/core/types.js';
-import { decodeSubtitleBytes, readSubtitleFile } from '../../alignment/subtitles.js';
+import { decodeSubtitleBytes, readSubtitleFile } from '../../alignment/subtitles/index.js';
 
 /** File extensions a folder sync picks up, by what they become. */
 export const SOURCE_EXTENSIONS = Object.freeze({

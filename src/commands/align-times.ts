@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { alignByTimestamp, CUE_FRAMES_MODES, framesForCues, type CueFramesMode } from '../../alignment/align.js';
-import { readSubtitleFile } from '../../alignment/subtitles.js';
+import { readSubtitleFile } from '../../alignment/subtitles/index.js';
 import { CUE_OFFSET_SECONDS, PAIR_THRESHOLD_SECONDS } from '../core/defaults.js';
 import { InputFileError, UsageError } from '../core/errors/index.js';
 import type { Cue, FrameRef } from '../core/types.js';

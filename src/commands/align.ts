@@ -3,7 +3,7 @@ import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import type { Device } from '../../encoders/types.js';
 import { ALIGN_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError, UsageError } from '../core/errors/index.js';
-import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/kb.js';
+import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/index.js';
 import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../pipeline/dataset.js';
 import { resolveFfmpegBinaries } from '../core/ffmpeg/index.js';
 import { SAMPLING_MODES, type SamplingMode } from '../pipeline/frames/index.js';

@@ -5,7 +5,7 @@ import { ProjectionHeads } from '../../encoders/heads.js';
 import type { NativePairs } from '../../encoders/native-pairs.js';
 import { shouldRetrain } from '../../encoders/retrain.js';
 import { trainHeads, type HeadsTrainingRecord, type TrainHeadsResult } from '../../encoders/train-heads.js';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { nativePairsFromFile, readPairsFile } from '../heads/pairs-sources.js';
 import { RETRAIN_DEFAULTS, TRAIN_HEADS_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError, UsageError } from '../core/errors/index.js';

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KnowledgeBase, alignedSink, type AlignedBatch } from '../../index/kb.js';
+import { KnowledgeBase, alignedSink, type AlignedBatch } from '../../index/index.js';
 import { OutputError } from '../core/errors/index.js';
 import { writeFileAtomic } from '../core/fs.js';
 import type { Modality } from '../core/types.js';

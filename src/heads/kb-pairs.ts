@@ -1,6 +1,5 @@
 import type { RawItem, RawPairs } from '../../encoders/native-cache.js';
-import { KnowledgeBase } from '../../index/kb.js';
-import type { IndexedItem } from '../../index/vector-index.js';
+import { KnowledgeBase, type IndexedItem } from '../../index/index.js';
 import { decodeAudio, sliceAudio, type DecodedAudio } from '../core/ffmpeg/index.js';
 import { MODALITIES, type Modality } from '../core/types.js';
 import type { ReadPairsOptions } from './aligned-pairs.js';

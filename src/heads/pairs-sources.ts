@@ -6,7 +6,7 @@ import type { Logger } from '../core/progress.js';
 import { embedRawPairs, NativeCache, type RawPairs } from '../../encoders/native-cache.js';
 import type { NativePairs } from '../../encoders/native-pairs.js';
 import type { Device, Encoder } from '../../encoders/types.js';
-import { DB_FILE } from '../../index/vector-index.js';
+import { DB_FILE } from '../../index/vector/files.js';
 import { DEFAULT_DEVICE } from '../core/defaults.js';
 import { InputFileError } from '../core/errors/index.js';
 import { silentProgress, type Progress } from '../core/progress.js';

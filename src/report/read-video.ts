@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readSubtitleFile } from '../../alignment/subtitles.js';
+import { readSubtitleFile } from '../../alignment/subtitles/index.js';
 import { InputFileError } from '../core/errors/index.js';
 import type { Cue, Warning } from '../core/types.js';
 import { hrefFrom, num, obj, parseJsonLines, parseJsonObject, readOptionalText, str } from './files.js';

@@ -1,14 +1,14 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
 import type { Matrix } from '../../encoders/linalg.js';
 import type { NativePairs } from '../../encoders/native-pairs.js';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { syntheticPairs, syntheticViews } from '../helpers/synthetic-pairs.js';
 import { captureIo } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Writes the native-embeddings JSONL the CLI reads: a modelIds line, then one text/image tuple per line. */
 async function writeNativeJsonl(file: string, data: NativePairs, items: readonly number[]): Promise<void> {
@@ -28,15 +28,12 @@ describe('mmalign heads', () => {
   let trainFile = '';
   let heldOutFile = '';
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-heads-cli-'));
+    dir = tempDir('heads-cli');
     const data = syntheticPairs({ count: 500, seed: 21 });
     trainFile = join(dir, 'train.jsonl');
     heldOutFile = join(dir, 'held-out.jsonl');
     await writeNativeJsonl(trainFile, data, range(0, 400));
     await writeNativeJsonl(heldOutFile, data, range(400, 500));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
   });
 
   const fast = ['--epochs', '25', '--batch', '100', '--lr', '0.003'];

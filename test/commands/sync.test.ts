@@ -2,12 +2,13 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSubtitles } from '../../alignment/subtitles.js';
-import { formatSrt } from '../../alignment/subtitles.js';
+import { parseSubtitles } from '../../alignment/subtitles/index.js';
+import { formatSrt } from '../../alignment/subtitles/index.js';
 import { runCaptured } from '../helpers/cli.js';
-import { mistime, speechCues, SYNC_FIXTURES, tempDirs } from '../helpers/sync.js';
+import { mistime, speechCues, SYNC_FIXTURES } from '../helpers/sync.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = tempDirs();
+const tmp = (): string => tempDir('sync');
 
 /** A temp folder holding the speech audio and a copy of its cues moved by `offset`. */
 async function lateSubtitles(offset: number, name = 'film.srt'): Promise<{ dir: string; subs: string; video: string }> {

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OutputError } from '../../src/core/errors/index.js';
 import {
   makeStagingDir,
@@ -15,12 +14,12 @@ import {
   withAtomicFileSync,
   writeFileAtomic,
 } from '../../src/core/fs.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'mmalign-fs-'));
+beforeEach(() => {
+  dir = tempDir('fs');
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
 
 /** The pid of a process that has already exited. */
 function deadPid(): number {

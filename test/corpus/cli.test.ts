@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { sampleKey } from '../../src/corpus/keys.js';
 import { readShard } from '../../src/corpus/shards.js';
 import { runCaptured as cli } from '../helpers/cli.js';

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { embedRawPairs, NativeCache, textKey, type RawPairs } from '../../encoders/native-cache.js';
 import type { Encoder } from '../../encoders/types.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** An encoder that counts embedNative calls and returns a deterministic vector per text. */
 function countingEncoder(): Encoder<'text'> & { calls: number } {
@@ -27,11 +27,8 @@ function countingEncoder(): Encoder<'text'> & { calls: number } {
 
 describe('native-embedding cache', () => {
   let dir = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-native-cache-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    dir = tempDir('native-cache');
   });
 
   const raw: RawPairs = {

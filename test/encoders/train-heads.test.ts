@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddingDimensionError, InvalidOptionError, TrainingDataError } from '../../src/core/errors/index.js';
 import { evaluateHeads } from '../../encoders/eval-heads.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
@@ -13,6 +11,7 @@ import { headForward, initHead, type TrainableHead } from '../../encoders/traini
 import { contrastiveLoss, pairStep } from '../../encoders/training/loss.js';
 import { mulberry32 } from '../../src/core/random.js';
 import { syntheticPairs, syntheticViews } from '../helpers/synthetic-pairs.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIXED_NOW = () => new Date('2026-01-01T00:00:00Z');
 
@@ -267,13 +266,8 @@ describe('bad training input', () => {
 });
 
 describe('trained heads on disk', () => {
-  let dir = '';
-  afterEach(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
   it('survive save and load with their weights and training record', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-heads-'));
+    const dir = tempDir('heads');
     const data = syntheticPairs({ count: 200, seed: 8 });
     const { heads } = await trainHeads(data, { ...quick, epochs: 2, hidden: 16 });
     const file = join(dir, 'heads.safetensors');

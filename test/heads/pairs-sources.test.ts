@@ -1,24 +1,21 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { createEncoder } from '../../encoders/encoder.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
 import type { Modality } from '../../src/core/types.js';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { kbRawPairs, readPairsFile } from '../../src/heads/pairs-sources.js';
 import { fakeEmbedders } from '../helpers/fake-embedder.js';
 import { captureIo } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('heads trained from pairs.jsonl with the real encoders', () => {
   let dir = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-heads-enc-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    dir = tempDir('heads-enc');
   });
 
   it('are what createEncoder loads through its heads option', async () => {
@@ -59,11 +56,8 @@ describe('heads trained from pairs.jsonl with the real encoders', () => {
 
 describe('pairs from a knowledge base', () => {
   let dir = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-heads-kb-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    dir = tempDir('heads-kb');
   });
 
   /** A manifest of 6 cues and 6 frames taken during them, plus one tagged text/image pair without times. */
@@ -133,11 +127,8 @@ describe('pairs from a knowledge base', () => {
 
 describe('pairs from the pairs.jsonl of mmalign align', () => {
   let dir = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-aligned-pairs-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    dir = tempDir('aligned-pairs');
   });
 
   it('makes one clip per cue index and one text per distinct text, with video and speaker labels', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Embedder, EmbedderProvider } from '../../index/kb.js';
+import type { Embedder, EmbedderProvider } from '../../index/index.js';
 import { mulberry32 } from '../../src/core/random.js';
 import type { Modality } from '../../src/core/types.js';
 

@@ -54,6 +54,7 @@ export function makeReadOnly(dir: string, files: readonly string[]): void {
 /** True where this process may bind-mount a folder read-only (root with CAP_SYS_ADMIN). */
 export function canMount(): boolean {
   if (!RUNNING_AS_ROOT) return false;
+  // Not tempDir(): this runs while a test file is collected (to decide skipIf), outside any test.
   const probe = mkdtempSync(join(tmpdir(), 'mmalign-mount-probe-'));
   try {
     const ok = spawnSync('mount', ['--bind', probe, probe]).status === 0;

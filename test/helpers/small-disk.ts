@@ -52,6 +52,7 @@ function tryMount(dir: string, size: number): boolean {
  * const disk = smallDisk(2 << 20); disk.leave(100_000); // the next 100 kB of writes under disk.dir fit, then ENOSPC
  */
 export function smallDisk(size: number): SmallDisk {
+  // Not tempDir(): the tmpfs must be unmounted before the folder is removed, so one hook does both in order.
   const root = mkdtempSync(path.join(tmpdir(), 'mmalign-small-disk-'));
   const real = tryMount(root, size);
   const ballast = path.join(root, 'ballast');

@@ -1,9 +1,5 @@
 /** Fixtures of the sync tests (fixtures/sync/, made by scripts/make-sync-fixtures.ts) and small helpers. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
-import { readSubtitleFile } from '../../alignment/subtitles.js';
+import { readSubtitleFile } from '../../alignment/subtitles/index.js';
 import { decodeAudio } from '../../src/core/ffmpeg/index.js';
 import type { Cue } from '../../src/core/types.js';
 
@@ -30,17 +26,4 @@ export async function samplesOf(file: string): Promise<Float32Array> {
 export function mistime(cues: readonly Cue[], offset: number, ratio = 1): Cue[] {
   const ms = (t: number) => Math.round(t * 1000) / 1000;
   return cues.map((c) => ({ ...c, start: ms(c.start * ratio + offset), end: ms(c.end * ratio + offset) }));
-}
-
-/** A fresh temp folder per test, removed after it. */
-export function tempDirs(): () => string {
-  const made: string[] = [];
-  afterEach(() => {
-    for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  return () => {
-    const d = mkdtempSync(join(tmpdir(), 'mmalign-sync-'));
-    made.push(d);
-    return d;
-  };
 }

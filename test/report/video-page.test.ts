@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readSubtitleFile } from '../../alignment/subtitles.js';
+import { readSubtitleFile } from '../../alignment/subtitles/index.js';
 import { alignVideo } from '../../src/pipeline/index.js';
 import { writeReport } from '../../src/report/index.js';
 import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KnowledgeBase } from '../../index/kb.js';
+import { KnowledgeBase } from '../../index/index.js';
 import { CORPUS_DEFAULTS } from '../../src/core/defaults.js';
 import { sampleKey } from '../../src/corpus/keys.js';
 import { readShard } from '../../src/corpus/shards.js';

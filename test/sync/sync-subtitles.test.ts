@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { NoSpokenCuesError } from '../../src/core/errors/index.js';
 import { defaultSyncedPath, syncSubtitles } from '../../src/sync/index.js';
 import type { FfmpegBinaries } from '../../src/core/ffmpeg/index.js';
-import { SYNC_FIXTURES, tempDirs } from '../helpers/sync.js';
+import { SYNC_FIXTURES } from '../helpers/sync.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = tempDirs();
+const tmp = (): string => tempDir('sync');
 /** ffmpeg that does not exist: any attempt to probe or decode fails loudly. */
 const NO_FFMPEG: FfmpegBinaries = {
   ffmpeg: { path: '/nonexistent/ffmpeg', source: 'env' },

@@ -1,16 +1,13 @@
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { InputFileError, parseSubtitles, readSubtitleFile, SUBTITLE_DEFAULTS } from 'mmalign';
 import { fixture, read, readError } from './fixture.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'mmalign-sniff-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  dir = tempDir('sniff');
 });
 
 /** A sparse file of `size` bytes that starts with `head` (no disk space is used for the rest). */

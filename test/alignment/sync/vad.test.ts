@@ -9,11 +9,12 @@ import { SileroVad } from '../../../alignment/sync/vad/silero.js';
 import { removeBaseline, WebRtcVad } from '../../../alignment/sync/vad/webrtc.js';
 import type { SpeechCurve } from '../../../alignment/sync/types.js';
 import type { Cue } from '../../../src/core/types.js';
-import { samplesOf, speechCues, SYNC_FIXTURES, tempDirs } from '../../helpers/sync.js';
+import { samplesOf, speechCues, SYNC_FIXTURES } from '../../helpers/sync.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 let samples: Float32Array;
 let cues: Cue[];
-const tmp = tempDirs();
+const tmp = (): string => tempDir('sync');
 
 beforeAll(async () => {
   samples = await samplesOf(SYNC_FIXTURES.speech);

@@ -1,22 +1,19 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readSubtitleFile } from 'mmalign';
-import { terminalSafe } from '../src/commands/terminal.js';
-import { runCaptured } from './helpers/cli.js';
+import { terminalSafe } from '../../src/commands/terminal.js';
+import { runCaptured } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const repo = (p: string): string => fileURLToPath(new URL(`../${p}`, import.meta.url));
+const repo = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
 const cli = (...argv: string[]) => runCaptured(argv);
 
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'mmalign-cli-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  dir = tempDir('cli');
 });
 
 describe('mmalign subtitles', () => {

@@ -1,19 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { makeImages, norm, type ImageFixtures } from './encoders-media.js';
-import { captureIo } from './helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { makeImages, norm, type ImageFixtures } from '../helpers/encoder-media.js';
+import { captureIo } from '../helpers/cli.js';
+import { sharedTempDir } from '../helpers/tmp.js';
 
-let dir: string;
+const dir = sharedTempDir('embed-cli');
 let img: ImageFixtures;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mmalign-embed-cli-'));
   img = await makeImages(dir);
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('mmalign embed', () => {

@@ -1,19 +1,18 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { env, pipeline } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, EmbedBatchError, EncodeInputError, HeadsMismatchError, ProjectionHeads, type Encoder } from 'mmalign';
-import { windowStarts } from '../encoders/text.js';
-import { maxDiff, norm } from './encoders-media.js';
+import { windowStarts } from '../../encoders/text.js';
+import { maxDiff, norm } from '../helpers/encoder-media.js';
+import { sharedTempDir } from '../helpers/tmp.js';
 
-const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
 const MODEL = 'mmalign/tiny-bert';
 const quiet = { warn: () => undefined };
 
 let enc: Encoder<'text'>;
-let dir: string;
 
 beforeAll(async () => {
   enc = await createEncoder('text', { model: MODEL, modelsDir: MODELS, device: 'cpu', logger: quiet });
@@ -129,12 +128,7 @@ describe('text windows', () => {
 });
 
 describe('text heads', () => {
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-text-heads-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = sharedTempDir('text-heads');
 
   it('projects identically with heads saved to a file and loaded back', async () => {
     const heads = ProjectionHeads.seeded([{ modality: 'text', modelId: MODEL, inputDim: enc.nativeDims() }], { seed: 99 });

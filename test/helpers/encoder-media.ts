@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { defaultBinary } from '../src/core/ffmpeg/index.js';
+import { defaultBinary } from '../../src/core/ffmpeg/index.js';
 
 const run = promisify(execFile);
 

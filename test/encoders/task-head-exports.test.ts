@@ -1,13 +1,13 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, HeadsMismatchError, ProjectionHeads } from 'mmalign';
-import { GraphBuilder, int } from '../encoders/onnx/graph.js';
-import { DataType } from '../encoders/onnx/proto.js';
+import { GraphBuilder, int } from '../../encoders/onnx/graph.js';
+import { DataType } from '../../encoders/onnx/proto.js';
+import { sharedTempDir } from '../helpers/tmp.js';
 
-const TINY_RESNET = new URL('../fixtures/models/mmalign/tiny-resnet', import.meta.url).pathname;
+const TINY_RESNET = new URL('../../fixtures/models/mmalign/tiny-resnet', import.meta.url).pathname;
 const LABELS = 5;
 
 /**
@@ -30,16 +30,14 @@ async function classifierFolder(dir: string): Promise<void> {
 }
 
 describe('encoders on task-head exports', () => {
-  let root: string;
+  const root = sharedTempDir('taskhead');
   let model: string;
   let image: Buffer;
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'mmalign-taskhead-'));
     model = join(root, 'resnet-classifier');
     await classifierFolder(model);
     image = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 200, b: 90 } } }).png().toBuffer();
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('pools the logits of a classification export into the shared space and says why once', async () => {
     const messages: string[] = [];

@@ -1,28 +1,26 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, EmbedBatchError, EncodeInputError, type AudioEncoderApi } from 'mmalign';
-import { audioWindows, decodeAudioInput, normalizeAudio, receptiveField } from '../encoders/audio.js';
-import { resolveFfmpegBinary } from '../src/core/ffmpeg/index.js';
-import { makeAudio, maxDiff, norm, tone, type AudioFixtures } from './encoders-media.js';
+import { audioWindows, decodeAudioInput, normalizeAudio, receptiveField } from '../../encoders/audio.js';
+import { resolveFfmpegBinary } from '../../src/core/ffmpeg/index.js';
+import { makeAudio, maxDiff, norm, tone, type AudioFixtures } from '../helpers/encoder-media.js';
+import { sharedTempDir } from '../helpers/tmp.js';
 
-const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
 const MODEL = 'mmalign/tiny-wav2vec2';
 const quiet = { warn: () => undefined };
 
 let enc: AudioEncoderApi;
-let dir: string;
+const dir = sharedTempDir('audio');
 let au: AudioFixtures;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mmalign-audio-'));
   [enc, au] = await Promise.all([createEncoder('audio', { model: MODEL, modelsDir: MODELS, device: 'cpu', logger: quiet }), makeAudio(dir)]);
 });
 afterAll(async () => {
   await enc?.dispose();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('audio decoding', () => {

@@ -1,7 +1,7 @@
 import { AutoModel, AutoProcessor, AutoTokenizer, RawImage, env } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveModel } from '../encoders/models.js';
-import { EMBEDDED_MODELS_DIR } from '../encoders/registry.js';
+import { resolveModel } from '../../../encoders/models.js';
+import { EMBEDDED_MODELS_DIR } from '../../../encoders/registry.js';
 
 // transformers.js reads only local folders here: nothing may reach the network.
 beforeAll(() => {

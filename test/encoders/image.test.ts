@@ -1,31 +1,29 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoProcessor, env, RawImage as HfRawImage } from '@huggingface/transformers';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, EmbedBatchError, EncodeInputError, type Encoder } from 'mmalign';
-import { decodeImage, normalizeInto, parseImagePreprocessing, resizedSize, type ImagePreprocessing } from '../encoders/image.js';
-import { makeImages, maxDiff, norm, type ImageFixtures } from './encoders-media.js';
+import { decodeImage, normalizeInto, parseImagePreprocessing, resizedSize, type ImagePreprocessing } from '../../encoders/image.js';
+import { makeImages, maxDiff, norm, type ImageFixtures } from '../helpers/encoder-media.js';
+import { sharedTempDir } from '../helpers/tmp.js';
 
-const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
 const MODEL = 'mmalign/tiny-resnet';
 const quiet = { warn: () => undefined };
 
 let enc: Encoder<'image'>;
-let dir: string;
+const dir = sharedTempDir('image');
 let img: ImageFixtures;
 let pre: ImagePreprocessing;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mmalign-image-'));
   [enc, img] = await Promise.all([createEncoder('image', { model: MODEL, modelsDir: MODELS, device: 'cpu', logger: quiet }), makeImages(dir)]);
   pre = parseImagePreprocessing(JSON.parse(await readFile(join(MODELS, MODEL, 'preprocessor_config.json'), 'utf8')));
 });
 afterAll(async () => {
   await enc?.dispose();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** The normalised NCHW tensor of one image, as the encoder would feed it. */

@@ -4,7 +4,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { InputFileError, parseSubtitles, readSubtitleFile, SubtitleParseError } from 'mmalign';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/subtitles/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../../../fixtures/subtitles/${name}`, import.meta.url));
 const texts = async (name: string): Promise<string[]> => (await readSubtitleFile(fixture(name))).cues.map((c) => c.text);
 
 async function parseError(name: string): Promise<SubtitleParseError> {
@@ -265,7 +265,7 @@ describe('subtitle files that cannot be used', () => {
   });
 
   it('reports a directory given as a subtitle file as an InputFileError', async () => {
-    const dir = fileURLToPath(new URL('../fixtures/subtitles', import.meta.url));
+    const dir = fileURLToPath(new URL('../../../fixtures/subtitles', import.meta.url));
     await expect(readSubtitleFile(dir)).rejects.toBeInstanceOf(InputFileError);
   });
 });

@@ -1,18 +1,15 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { formatSrt, formatVtt, InvalidOptionError, OutputError, parseSubtitles, readSubtitleFile, writeSubtitleFile, type Cue } from 'mmalign';
+import { tempDir } from '../../helpers/tmp.js';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/subtitles/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../../../fixtures/subtitles/${name}`, import.meta.url));
 
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'mmalign-subs-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  dir = tempDir('subs');
 });
 
 const tricky: Cue[] = [

@@ -1,11 +1,11 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkOnnxFile, pullModel, resolveModel } from '../encoders/models.js';
-import { startHubMimic } from './helpers/hub-mimic.js';
-import { EMBEDDED_MODELS_DIR, MODALITY_REGISTRY, getModalitySpec } from '../encoders/registry.js';
-import { InvalidOptionError, ModelDownloadError, ModelLoadError, ModelNotFoundError } from '../src/core/errors/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { checkOnnxFile, pullModel, resolveModel } from '../../encoders/models.js';
+import { startHubMimic } from '../helpers/hub-mimic.js';
+import { EMBEDDED_MODELS_DIR, MODALITY_REGISTRY, getModalitySpec } from '../../encoders/registry.js';
+import { InvalidOptionError, ModelDownloadError, ModelLoadError, ModelNotFoundError } from '../../src/core/errors/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const tiny = (name: string) => join(EMBEDDED_MODELS_DIR, 'mmalign', name);
 const noNetwork: typeof fetch = async () => {
@@ -14,10 +14,7 @@ const noNetwork: typeof fetch = async () => {
 
 let tmp: string;
 beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'mmalign-models-'));
-});
-afterEach(() => {
-  rmSync(tmp, { recursive: true, force: true });
+  tmp = tempDir('models');
 });
 
 /** Files of a model folder, relative, sorted. */
@@ -29,7 +26,6 @@ function listFiles(dir: string, prefix = ''): string[] {
 
 /** The shared loopback hub (test/helpers/hub-mimic.ts): hub URL layout, 401 for unknown repos, LFS redirects. */
 const startHub = startHubMimic;
-
 
 describe('the modality registry', () => {
   it('maps each modality to its family, real default model and embedded tiny model', () => {

@@ -1,21 +1,18 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildBertGraph } from '../encoders/onnx/bert.js';
-import { buildModel, buildModels, MODEL_FAMILIES, presetArchitectures } from '../encoders/onnx/build.js';
-import { buildResNetGraph } from '../encoders/onnx/resnet.js';
-import { buildWav2Vec2Graph } from '../encoders/onnx/wav2vec2.js';
-import { readOnnxWeights } from '../encoders/onnx/reference.js';
-import { EMBEDDED_MODELS_DIR } from '../encoders/registry.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { buildBertGraph } from '../../../encoders/onnx/bert.js';
+import { buildModel, buildModels, MODEL_FAMILIES, presetArchitectures } from '../../../encoders/onnx/build.js';
+import { buildResNetGraph } from '../../../encoders/onnx/resnet.js';
+import { buildWav2Vec2Graph } from '../../../encoders/onnx/wav2vec2.js';
+import { readOnnxWeights } from '../../../encoders/onnx/reference.js';
+import { EMBEDDED_MODELS_DIR } from '../../../encoders/registry.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 let tmp: string;
 beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'mmalign-build-'));
-});
-afterEach(() => {
-  rmSync(tmp, { recursive: true, force: true });
+  tmp = tempDir('build');
 });
 
 function listFiles(dir: string, prefix = ''): string[] {

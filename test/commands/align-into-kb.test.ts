@@ -1,28 +1,25 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KnowledgeBase } from '../index/kb.js';
-import { ProjectionHeads } from '../encoders/heads.js';
-import { resolveModel } from '../encoders/models.js';
-import { MODALITIES } from '../src/core/types.js';
-import { runCaptured as cli } from './helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KnowledgeBase } from '../../index/index.js';
+import { ProjectionHeads } from '../../encoders/heads.js';
+import { resolveModel } from '../../encoders/models.js';
+import { MODALITIES } from '../../src/core/types.js';
+import { runCaptured as cli } from '../helpers/cli.js';
+import { sharedTempDir, tempDir } from '../helpers/tmp.js';
 
-const VIDEO = new URL('../fixtures/video/sample.mp4', import.meta.url).pathname;
-const SRT = new URL('../fixtures/video/sample.srt', import.meta.url).pathname;
+const VIDEO = new URL('../../fixtures/video/sample.mp4', import.meta.url).pathname;
+const SRT = new URL('../../fixtures/video/sample.srt', import.meta.url).pathname;
 
 describe('mmalign align --kb', () => {
-  let root: string;
+  const root = sharedTempDir('alignkb');
   let summary: { pairs: number; kb: { dir: string; version: { version: number; added: number } | null } };
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'mmalign-alignkb-'));
     const r = await cli(['align', VIDEO, SRT, '--out', join(root, 'out'), '--kb', join(root, 'kb'), '--device', 'cpu', '--json']);
     expect(r.code, r.stderr).toBe(0);
     summary = JSON.parse(r.stdout);
   }, 180_000);
-
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('adds the aligned video as one knowledge-base version and reports it', () => {
     expect(summary.kb.version?.version).toBe(1);
@@ -77,11 +74,7 @@ describe('mmalign align --kb', () => {
 });
 
 describe('mmalign align --heads', () => {
-  let root: string;
-  beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), 'mmalign-alignheads-'));
-  });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const root = sharedTempDir('alignheads');
 
   it('embeds with the given heads and keys the knowledge-base vectors to their version', async () => {
     const specs = await Promise.all(MODALITIES.map(async (modality) => {
@@ -123,44 +116,40 @@ describe('mmalign align --heads', () => {
 
 describe('kb verify --repair', () => {
   it('rebuilds a stale index file even while it also deletes items whose files are gone', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mmalign-repair-'));
+    const root = tempDir('repair');
     const vectorOf = (s: string): Float32Array => {
       const v = new Float32Array(256);
       for (let i = 0; i < 256; i++) v[i] = Math.sin((i + 1) * (s.charCodeAt(0) + 1));
       return v;
     };
     const encoders = async () => ({ version: 'fake@1', embed: async (batch: readonly string[]) => batch.map((p) => vectorOf(p.slice(-5))) });
+    const src = join(root, 'src');
+    const kbDir = join(root, 'kb');
+    mkdirSync(src);
+    for (const n of ['a', 'b']) writeFileSync(join(src, `${n}.png`), n);
+    let kb = await KnowledgeBase.open(kbDir, { encoders });
+    await kb.sync(src);
+    const first = readdirSync(kbDir).find((f) => f.endsWith('.hnsw'))!;
+    copyFileSync(join(kbDir, first), join(root, 'stale.hnsw'));
+    for (const n of ['c', 'd']) writeFileSync(join(src, `${n}.png`), n);
+    await kb.sync(src);
+    await kb.close();
+    const current = readdirSync(kbDir).filter((f) => f.endsWith('.hnsw')).sort().pop()!;
+    copyFileSync(join(root, 'stale.hnsw'), join(kbDir, current)); // the current file now holds the old graph
+    rmSync(join(src, 'a.png'));
+
+    kb = await KnowledgeBase.open(kbDir, { encoders, repairOnOpen: false });
+    const report = await kb.verify({ repair: true });
+    await kb.close();
+    expect(report.problems.map((p) => p.kind).sort()).toEqual(['index-out-of-sync', 'source-file-missing']);
+
+    kb = await KnowledgeBase.open(kbDir, { encoders, readonly: true, repairOnOpen: false });
     try {
-      const src = join(root, 'src');
-      const kbDir = join(root, 'kb');
-      mkdirSync(src);
-      for (const n of ['a', 'b']) writeFileSync(join(src, `${n}.png`), n);
-      let kb = await KnowledgeBase.open(kbDir, { encoders });
-      await kb.sync(src);
-      const first = readdirSync(kbDir).find((f) => f.endsWith('.hnsw'))!;
-      copyFileSync(join(kbDir, first), join(root, 'stale.hnsw'));
-      for (const n of ['c', 'd']) writeFileSync(join(src, `${n}.png`), n);
-      await kb.sync(src);
-      await kb.close();
-      const current = readdirSync(kbDir).filter((f) => f.endsWith('.hnsw')).sort().pop()!;
-      copyFileSync(join(root, 'stale.hnsw'), join(kbDir, current)); // the current file now holds the old graph
-      rmSync(join(src, 'a.png'));
-
-      kb = await KnowledgeBase.open(kbDir, { encoders, repairOnOpen: false });
-      const report = await kb.verify({ repair: true });
-      await kb.close();
-      expect(report.problems.map((p) => p.kind).sort()).toEqual(['index-out-of-sync', 'source-file-missing']);
-
-      kb = await KnowledgeBase.open(kbDir, { encoders, readonly: true, repairOnOpen: false });
-      try {
-        expect((await kb.verify()).problems).toEqual([]);
-        const hits = await kb.search({ vector: vectorOf('c.png') }, { k: 3 });
-        expect(hits.map((h) => h.item.id).sort()).toEqual(['b.png', 'c.png', 'd.png']);
-      } finally {
-        await kb.close();
-      }
+      expect((await kb.verify()).problems).toEqual([]);
+      const hits = await kb.search({ vector: vectorOf('c.png') }, { k: 3 });
+      expect(hits.map((h) => h.item.id).sort()).toEqual(['b.png', 'c.png', 'd.png']);
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      await kb.close();
     }
   });
 });

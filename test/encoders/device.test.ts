@@ -1,17 +1,17 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createEncoder, DEVICE_PROVIDERS, InvalidOptionError, ModelLoadError, resolveDevice } from 'mmalign';
-import { createSession, resetProviderFailures } from '../encoders/device.js';
-import { runCli } from '../src/cli.js';
-import { captureIo, spawnCli } from './helpers/cli.js';
-import { SAMPLE_MP4, SAMPLE_SRT } from './helpers/media.js';
+import { createSession, resetProviderFailures } from '../../encoders/device.js';
+import { runCli } from '../../src/cli.js';
+import { captureIo, spawnCli } from '../helpers/cli.js';
+import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
+import { sharedTempDir } from '../helpers/tmp.js';
 
-const MODELS = fileURLToPath(new URL('../fixtures/models', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
 const ONNX = join(MODELS, 'mmalign', 'tiny-bert', 'onnx', 'model.onnx');
 
 function recorder() {
@@ -19,13 +19,7 @@ function recorder() {
   return { messages, logger: { warn: (m: string) => messages.push(m) } };
 }
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mmalign-device-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = sharedTempDir('device');
 
 describe('device names', () => {
   it('accepts auto, cpu, cuda and webgpu', () => {

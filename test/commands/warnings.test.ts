@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cliLogger, printWarnings } from '../src/commands/shared.js';
-import { captureIo } from './helpers/cli.js';
+import { cliLogger, printWarnings } from '../../src/commands/shared.js';
+import { captureIo } from '../helpers/cli.js';
 
 describe('CLI warnings', () => {
   it('prints a notice reached through the logger and the warning list only once per run', () => {

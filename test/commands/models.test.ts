@@ -1,20 +1,17 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { EMBEDDED_MODELS_DIR } from '../encoders/registry.js';
-import { captureIo } from './helpers/cli.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { EMBEDDED_MODELS_DIR } from '../../encoders/registry.js';
+import { captureIo } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let tmp: string;
 beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'mmalign-models-cli-'));
-});
-afterEach(() => {
-  rmSync(tmp, { recursive: true, force: true });
+  tmp = tempDir('models-cli');
 });
 
 describe('mmalign models', () => {

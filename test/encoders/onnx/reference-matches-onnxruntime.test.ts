@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMBEDDED_MODELS_DIR } from '../encoders/registry.js';
+import { EMBEDDED_MODELS_DIR } from '../../../encoders/registry.js';
 import {
   bertReference,
   readOnnxWeights,
@@ -12,8 +12,8 @@ import {
   type ResNetRefConfig,
   type Wav2Vec2RefConfig,
   type Weights,
-} from '../encoders/onnx/reference.js';
-import { mulberry32 } from '../encoders/onnx/rng.js';
+} from '../../../encoders/onnx/reference.js';
+import { mulberry32 } from '../../../encoders/onnx/rng.js';
 
 const TOLERANCE = 1e-4;
 

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProjectionHeads } from '../encoders/heads.js';
-import { HeadsMismatchError, InputFileError } from '../src/core/errors/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ProjectionHeads } from '../../encoders/heads.js';
+import { HeadsMismatchError, InputFileError } from '../../src/core/errors/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const specs = [
   { modality: 'text' as const, modelId: 'mmalign/tiny-bert', inputDim: 64 },
@@ -22,11 +22,8 @@ function randomVector(n: number, seed: number): Float32Array {
 
 describe('projection heads file', () => {
   let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mmalign-heads-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    dir = tempDir('heads');
   });
 
   it('projects into 256 dimensions with unit length', () => {

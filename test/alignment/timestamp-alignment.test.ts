@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alignByTimestamp, alignTimesTyped, framesForCues, InvalidOptionError, type CueFrames, type FrameMatch } from 'mmalign';
-import { mulberry32 } from '../src/core/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 type Span = { start: number; end: number };
 type Frame = { time: number };
