@@ -7,6 +7,7 @@ import { MODEL_REVISION } from '../src/core/defaults.js';
 import { env, readEnv, type EnvVars } from '../src/core/env.js';
 import { makeStagingDir, replaceWithStaged, withAtomicFile } from '../src/core/fs.js';
 import type { Modality } from '../src/core/types.js';
+import { onnxFileOf, resolveDtype } from './dtype.js';
 import type { Dtype } from './types.js';
 import type { ModelFamily } from './onnx/build.js';
 import { EMBEDDED_MODELS_DIR, FAMILY_MODEL_TYPE, getModalitySpec, type ModelConfigJson } from './registry.js';
@@ -128,7 +129,11 @@ export async function resolveModel(
   }
   const searched = places.map((p) => p.dir);
   if (!allowRemote) {
-    throw new ModelNotFoundError(id, searched, 'Remote downloads are off (pass allowRemote: true, or --allow-remote, to fetch it from the hub).');
+    throw new ModelNotFoundError(
+      id,
+      searched,
+      `Or add --allow-remote (library: allowRemote: true) to download it from ${remoteHost} ($HF_ENDPOINT) into ${cacheDir}; remote downloads are off by default`,
+    );
   }
   const pulled = await pullModel(id, { modelsDir: cacheDir, remoteHost, revision, fetch: fetchImpl, dtypes: dtype && dtype !== 'fp32' ? [dtype] : [] });
   return checkModelFolder(modality, id, pulled.dir, 'downloaded');
@@ -283,18 +288,6 @@ export function checkOnnxFile(path: string): string | null {
   }
 }
 
-/** ONNX file suffix per dtype, as transformers.js 4.3 names them (its DEFAULT_DTYPE_SUFFIX_MAPPING). */
-const DTYPE_SUFFIX: Readonly<Record<Dtype, string>> = Object.freeze({
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  bnb4: '_bnb4',
-  q4f16: '_q4f16',
-});
-
 /** Files a transformers.js model folder may hold; `required` ones must download. */
 const PULL_FILES: Readonly<Record<ModelFamily | 'common', readonly { file: string; required: boolean }[]>> = Object.freeze({
   common: [
@@ -357,7 +350,7 @@ export async function pullModel(
 ): Promise<PulledModel> {
   validateModelId(id);
   for (const d of dtypes) {
-    if (!Object.hasOwn(DTYPE_SUFFIX, d)) throw new InvalidOptionError('dtype', d, `one of ${Object.keys(DTYPE_SUFFIX).join(', ')}`);
+    resolveDtype(d);
   }
   let host: URL;
   try {
@@ -385,7 +378,7 @@ export async function pullModel(
     if (!family) {
       throw new ModelDownloadError(id, configUrl, 200, `model_type ${JSON.stringify(config.model_type)} is not one mmalign encodes (bert, resnet, wav2vec2)`);
     }
-    const variants = [...new Set(dtypes)].filter((d) => d !== 'fp32').map((d) => ({ file: `onnx/model${DTYPE_SUFFIX[d]}.onnx`, required: true }));
+    const variants = [...new Set(dtypes)].filter((d) => d !== 'fp32').map((d) => ({ file: onnxFileOf(d), required: true }));
     for (const { file, required } of [...PULL_FILES.common.slice(1), ...variants, ...PULL_FILES[family]]) {
       const url = urlOf(file);
       const bytes = await download(id, url, join(staging, ...file.split('/')), required, fetchImpl, (r, t) => onProgress?.(file, r, t));
