@@ -74,7 +74,14 @@ export interface ResolveModelOptions {
   dtype?: Dtype;
 }
 
-function looksLikePath(model: string): boolean {
+/**
+ * Whether a model name is a folder path (absolute, `./`, `../`, `~/`) rather than a hub id.
+ *
+ * @example
+ * isModelPath('./models/my-bert'); // true
+ * isModelPath('Xenova/resnet-50'); // false
+ */
+export function isModelPath(model: string): boolean {
   return isAbsolute(model) || model.startsWith('./') || model.startsWith('../') || model === '.' || model.startsWith('~/');
 }
 
@@ -114,7 +121,7 @@ export async function resolveModel(
 ): Promise<ResolvedModel> {
   const spec = getModalitySpec(modality);
   const id = model ?? spec.embeddedModel;
-  if (looksLikePath(id)) {
+  if (isModelPath(id)) {
     const dir = resolve(id.startsWith('~/') ? join(homedir(), id.slice(2)) : id);
     if (!isDir(dir)) throw new ModelNotFoundError(id, [dir], 'The path given is not a folder.');
     return checkModelFolder(modality, id, dir, 'folder');

@@ -7,7 +7,8 @@ import { MODEL_REVISION } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { createProgress, type StageProgress } from '../core/progress.js';
 import { registerModelsQuantize } from './models-quantize.js';
-import { parseNumberOption, printJson, type CliIo, type RegisterCommand } from './shared.js';
+import { integerOption } from './options.js';
+import { printJson, type CliIo, type RegisterCommand } from './shared.js';
 
 interface ListFlags { json?: boolean; models?: string }
 interface BuildFlags { preset: ModelPreset; only?: ModelFamily[]; seed: number; out: string; quantize: boolean; json?: boolean }
@@ -21,12 +22,6 @@ function parseFamilies(raw: string, previous: ModelFamily[] | undefined): ModelF
     if (!out.includes(part as ModelFamily)) out.push(part as ModelFamily);
   }
   return out;
-}
-
-function parseSeed(raw: string): number {
-  const n = parseNumberOption('--seed', 0)(raw);
-  if (!Number.isSafeInteger(n)) throw new InvalidOptionError('--seed', raw, 'a non-negative integer');
-  return n;
 }
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
@@ -60,7 +55,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .description('Generate BERT/ResNet/Wav2Vec2 ONNX models with seeded weights (architecture-faithful, not semantic) into DIR/mmalign/<preset>-<family>.')
     .addOption(new Option('--preset <preset>', 'tiny (tests, < 1 MB each) or base (real dimensions, ~100-400 MB each)').choices([...MODEL_PRESETS]).default('tiny'))
     .option('--only <families>', `build only these (comma-separated: ${MODEL_FAMILIES.join(', ')})`, parseFamilies)
-    .option('--seed <n>', 'weight seed; the same preset and seed give byte-identical files', parseSeed, DEFAULT_SEED)
+    .option('--seed <n>', 'weight seed; the same preset and seed give byte-identical files', integerOption('--seed', { min: 0 }), DEFAULT_SEED)
     .requiredOption('--out <dir>', 'models folder to write into (usable as MMALIGN_MODELS afterwards)')
     .option('--no-quantize', `skip the int8 onnx/model_quantized.onnx (dtype q8) written for ${QUANTIZED_FAMILIES.join(' and ')}`)
     .option('--json', 'print what was built as JSON on stdout')
