@@ -9,7 +9,7 @@ import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline/ind
 import { createProgress } from '../core/progress.js';
 import type { VideoAlignSettings } from '../corpus/types.js';
 import { addModelOptions, headsOption, integerOption, modelChoiceOf, numberOption, type ModelFlags } from './options.js';
-import { cliLogger, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { cliLogger, interruptSignal, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 /** The flags {@link addAlignOptions} declares, as commander parses them. */
 export interface AlignOptionFlags extends ModelFlags {
@@ -126,7 +126,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)');
   addAlignOptions(cmd)
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
-    .option('--verbose', 'say which ffmpeg is used and what is reused')
+    .option('--verbose', 'say which ffmpeg is used, which device runs the encoders and why, and what is reused')
     .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
     .addHelpText(
       'after',
@@ -165,6 +165,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           log: verbose,
           logger: cliLogger(io),
           sink,
+          signal: interruptSignal(io),
         });
       } finally {
         progress.stop();

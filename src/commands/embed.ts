@@ -12,6 +12,7 @@ interface EmbedFlags extends ModelFlags {
   model?: string;
   heads?: string;
   native?: boolean;
+  verbose?: boolean;
   json?: boolean;
 }
 
@@ -36,6 +37,7 @@ export const registerEmbed: RegisterCommand = (program: Command, io: CliIo) => {
   addModelOptions(cmd, { device: 'where to run' })
     .addOption(headsOption('projection heads file (default: seeded orthogonal heads for the model)'))
     .option('--native', 'print the model\'s own pooled vector, before the projection head')
+    .option('--verbose', 'say which device runs the model and why')
     .option('--json', 'print {modality, model, dtype, device, fingerprint, dims, vector} as JSON')
     .action(async (flags: EmbedFlags) => {
       const given = (['text', 'image', 'audio'] as const).filter((m) => flags[m] !== undefined);
@@ -45,7 +47,7 @@ export const registerEmbed: RegisterCommand = (program: Command, io: CliIo) => {
       const modality: Modality = given[0];
       const input = flags[modality] as string;
       // Provider fallback notices go to stderr so --json stdout stays parseable.
-      const logger = cliLogger(io);
+      const logger = cliLogger(io, { verbose: flags.verbose });
       const choice = modelChoiceOf(withModelAlias(flags, modality, flags.model));
       const encoder = await createEncoder(modality, { ...choice, heads: flags.heads, logger });
       try {

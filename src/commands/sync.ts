@@ -4,7 +4,7 @@ import { createProgress } from '../core/progress.js';
 import { defaultSyncedPath, syncSubtitles, type SyncSubtitlesResult } from '../sync/index.js';
 import { clockTime } from './subtitles.js';
 import { numberOption } from './options.js';
-import { printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { interruptSignal, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 interface SyncFlags {
   output?: string;
@@ -92,6 +92,7 @@ export const registerSync: RegisterCommand = (program: Command, io: CliIo) => {
           vad: flags.vad,
           strict: flags.strict,
           progress,
+          signal: interruptSignal(io),
         });
       } finally {
         progress.stop();

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { InputFileError } from '../core/errors/index.js';
-import { runFfmpeg, type FfmpegBinaries } from '../core/ffmpeg/index.js';
+import { readInputDump, runFfmpeg, type FfmpegBinaries } from '../core/ffmpeg/index.js';
 import { withAtomicFile } from '../core/fs.js';
 
 /** Text subtitle codecs ffmpeg can write as a file, and the extension each keeps its markup in. */
@@ -26,15 +26,10 @@ export interface SubtitleStream {
   language: string | null;
 }
 
-/** The subtitle streams of a video, from ffprobe. */
+/** The subtitle streams of a video, from ffmpeg's input dump. */
 export async function subtitleStreams(video: string, binaries: FfmpegBinaries): Promise<SubtitleStream[]> {
-  let json = '';
-  const run = await runFfmpeg(binaries.ffprobe.path, [
-    '-v', 'error', '-select_streams', 's', '-show_entries', 'stream=index,codec_name:stream_tags=language', '-of', 'json', video,
-  ], { onStdout: (c) => (json += c.toString('utf8')) });
-  if (run.code !== 0) throw new InputFileError(video, `ffprobe cannot list its streams (${run.errors.join('; ') || `exit ${run.code ?? run.signal}`})`);
-  const parsed = JSON.parse(json || '{}') as { streams?: { index?: number; codec_name?: string; tags?: { language?: string } }[] };
-  return (parsed.streams ?? []).map((s) => ({ index: Number(s.index), codec: String(s.codec_name ?? ''), language: s.tags?.language ?? null }));
+  const dump = await readInputDump(video, binaries);
+  return dump.streams.filter((s) => s.type === 'subtitle').map((s) => ({ index: s.index, codec: s.codec, language: s.language ?? null }));
 }
 
 /**

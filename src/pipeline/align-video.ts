@@ -51,8 +51,8 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
   const o = resolveAlignOptions(video, subtitles, options);
   const { seconds, timed, rounded } = stageClock(o.now);
   const ctx: StageContext = { binaries: o.binaries, progress: o.progress, log: o.log, warnings: [], now: o.now, signal: o.signal };
-  const { ffmpeg, ffprobe } = o.binaries;
-  o.log(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.source}); ffprobe: ${ffprobe.path} (from ${ffprobe.source})`);
+  const { ffmpeg } = o.binaries;
+  o.log(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.source})`);
 
   // Every input check happens before the output folder is touched.
   const { info } = await timed('probe', () => probeStage({ video: o.video }, ctx));
@@ -85,7 +85,7 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
       modelsDir: o.modelsDir,
       device: o.device,
       heads: o.heads,
-      logger: { warn: (m) => ctx.warnings.push({ message: m }), note: (m) => o.logger?.note?.(m) },
+      logger: { warn: (m) => ctx.warnings.push({ message: m }), note: (m) => o.logger?.note?.(m), info: ctx.log },
     };
     const cache = o.embed ? await loadEmbeddingCache(o.out) : null;
     const images = o.embed ? imageStream({ models: encoders, cache, wanted: nearCueWithText(cues, o.threshold) }, ctx) : null;
