@@ -4,7 +4,6 @@ import { TRAIN_HEADS_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { MODALITIES, type Modality } from '../core/types.js';
 import { addModelOptions, fractionOption, integerOption, numberOption, type ModelFlags } from './options.js';
-import {  } from './shared.js';
 
 // The options of `mmalign heads train|eval|watch`, declared once with their defaults from TRAIN_HEADS_DEFAULTS.
 
