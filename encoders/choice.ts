@@ -10,7 +10,10 @@ import { ENCODER_DEFAULTS } from '../src/core/defaults.js';
 import { MODALITIES, type Modality } from '../src/core/types.js';
 import { DTYPES, onnxFileOf, resolveDtype } from './dtype.js';
 import { fingerprintFile } from './fingerprint.js';
-import { checkOnnxFile, defaultCacheDir, pullModel, resolveModel, type ResolvedModel, type ResolveModelOptions } from './models.js';
+import { defaultCacheDir } from './model-places.js';
+import { resolveModel, type ResolvedModel, type ResolveModelOptions } from './models.js';
+import { checkOnnxFile } from './onnx-check.js';
+import { pullModel } from './pull.js';
 import type { Dtype } from './types.js';
 
 /** One value for every modality, or a value per modality (modalities left out take the default). */

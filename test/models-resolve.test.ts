@@ -2,7 +2,9 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, tru
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkOnnxFile, pullModel, resolveModel } from '../encoders/models.js';
+import { resolveModel } from '../encoders/models.js';
+import { checkOnnxFile } from '../encoders/onnx-check.js';
+import { pullModel } from '../encoders/pull.js';
 import { startHubMimic } from './helpers/hub-mimic.js';
 import { EMBEDDED_MODELS_DIR, MODALITY_REGISTRY, getModalitySpec } from '../encoders/registry.js';
 import { InvalidOptionError, ModelDownloadError, ModelLoadError, ModelNotFoundError } from '../src/core/errors/index.js';

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { defaultPullDir, listModels, pullModel } from '../../encoders/models.js';
+import { listModels } from '../../encoders/model-list.js';
+import { defaultPullDir } from '../../encoders/model-places.js';
+import { pullModel } from '../../encoders/pull.js';
 import { buildModels, DEFAULT_SEED, generatedModelId, MODEL_FAMILIES, MODEL_PRESETS, QUANTIZED_FAMILIES, type ModelFamily, type ModelPreset } from '../../encoders/onnx/build.js';
 import type { Dtype } from '../../encoders/types.js';
 import { MODEL_REVISION } from '../core/defaults.js';

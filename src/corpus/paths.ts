@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { InvalidOptionError } from '../core/errors/index.js';
-import { isModelPath } from '../../encoders/models.js';
+import { isModelPath } from '../../encoders/model-places.js';
 import type { CorpusPlan, VideoAlignSettings, VideoJobSpec } from './types.js';
 
 /** Prefix pairs, longest first when applied. */

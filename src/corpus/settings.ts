@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { ALIGN_DEFAULTS, CORPUS_DEFAULTS } from '../core/defaults.js';
 import { DEFAULT_PROMPT } from '../pipeline/dataset.js';
-import { isModelPath } from '../../encoders/models.js';
+import { isModelPath } from '../../encoders/model-places.js';
 import type { Modality } from '../core/types.js';
 import type { CorpusSettings, VideoAlignSettings } from './types.js';
 
