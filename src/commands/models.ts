@@ -9,7 +9,7 @@ import { MODEL_REVISION } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { createProgress, type StageProgress } from '../core/progress.js';
 import { registerModelsQuantize } from './models-quantize.js';
-import { integerOption } from './options.js';
+import { integerOption, modelsDirOption } from './options.js';
 import { printJson, type CliIo, type RegisterCommand } from './shared.js';
 
 interface ListFlags { json?: boolean; models?: string }
@@ -37,7 +37,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
   models
     .command('list')
     .description('Show each modality\'s model family, default and embedded model, and the models present locally.')
-    .option('--models <dir>', 'a folder of <org>/<name> model folders to include (default: $MMALIGN_MODELS)')
+    .addOption(modelsDirOption('a folder of <org>/<name> model folders to include (default: $MMALIGN_MODELS)'))
     .option('--json', 'print the listing as JSON on stdout')
     .action(async (flags: ListFlags) => {
       const rows = await listModels({ modelsDir: flags.models });
@@ -128,7 +128,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .description('Download a model (config, preprocessor files, onnx/model.onnx) from the Hugging Face hub or a mirror in its URL layout.')
     .argument('<id>', 'hub model id, e.g. Xenova/bert-base-uncased')
     .option('--mirror <url>', 'hub or mirror base URL (default: $HF_ENDPOINT or https://huggingface.co)')
-    .option('--models <dir>', 'models folder to pull into (default: $MMALIGN_MODELS, else ~/.cache/mmalign/models)')
+    .addOption(modelsDirOption('models folder to pull into (default: $MMALIGN_MODELS, else ~/.cache/mmalign/models)'))
     .option('--revision <rev>', 'branch, tag or commit', MODEL_REVISION)
     .option('--dtype <dtypes>', 'also fetch these ONNX variants (comma-separated, e.g. q8,fp16); fp32 model.onnx always comes', (raw: string, prev: Dtype[] | undefined) => [...(prev ?? []), ...(raw.split(',').map((s) => s.trim()).filter(Boolean) as Dtype[])])
     .option('--json', 'print what was downloaded as JSON on stdout')

@@ -115,7 +115,7 @@ export const MODEL_FLAG: Readonly<Record<Modality, 'textModel' | 'imageModel' | 
 /** Every shared model option, declared once; commands pick theirs with {@link addModelOptions}. */
 const MODEL_OPTIONS = Object.freeze({
   device: (help: string) => new Option('--device <device>', help).choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE),
-  models: () => new Option('--models <dir>', 'a folder of <org>/<name> model folders, searched first (default: $MMALIGN_MODELS; then the cache and the embedded models)'),
+  models: () => modelsDirOption(),
   textModel: () => modelOption('text'),
   imageModel: () => modelOption('image'),
   audioModel: () => modelOption('audio'),
@@ -126,6 +126,17 @@ const MODEL_OPTIONS = Object.freeze({
   allowRemote: () =>
     new Option('--allow-remote', 'download a model found nowhere locally from $HF_ENDPOINT (default https://huggingface.co) into the cache (~/.cache/mmalign/models, or $XDG_CACHE_HOME/mmalign/models); without it nothing is downloaded'),
 });
+
+/**
+ * `--models DIR`, the one name of a folder of `<org>/<name>` model folders in every command (the heads
+ * commands also take their old `--models-dir`, hidden); `help` words it for commands that write there.
+ *
+ * @example
+ * program.command('pull').addOption(modelsDirOption('models folder to pull into'));
+ */
+export function modelsDirOption(help = 'a folder of <org>/<name> model folders, searched first (default: $MMALIGN_MODELS; then the cache and the embedded models)'): Option {
+  return new Option('--models <dir>', help);
+}
 
 function modelOption(modality: Modality): Option {
   const spec = MODALITY_REGISTRY[modality];
