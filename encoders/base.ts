@@ -2,7 +2,7 @@ import type * as ort from 'onnxruntime-node';
 import { EmbedBatchError, EncodeInputError, UsageError } from '../src/core/errors/index.js';
 import { EMBED_DIM, type Modality } from '../src/core/types.js';
 import type { ProjectionHeads } from './heads.js';
-import type { Device, EmbedOutcome, Encoder, InputOf } from './types.js';
+import type { Device, Dtype, EmbedOutcome, Encoder, InputOf } from './types.js';
 
 /**
  * One model run's worth of an input: a text window, an image, an audio window. An input becomes one
@@ -23,6 +23,9 @@ export interface BaseEncoderParams<M extends Modality> {
   modality: M;
   modelId: string;
   device: Exclude<Device, 'auto'>;
+  dtype: Dtype;
+  /** sha256 (hex) of the ONNX file the session was loaded from. */
+  fingerprint: string;
   session: ort.InferenceSession;
   nativeDims: number;
   heads: ProjectionHeads;
@@ -49,6 +52,8 @@ export abstract class BaseEncoder<M extends Modality, P> implements Encoder<M> {
   readonly modality: M;
   readonly modelId: string;
   readonly device: Exclude<Device, 'auto'>;
+  readonly dtype: Dtype;
+  readonly fingerprint: string;
   readonly heads: ProjectionHeads;
   protected readonly session: ort.InferenceSession;
   protected readonly batchSize: number;
@@ -63,6 +68,8 @@ export abstract class BaseEncoder<M extends Modality, P> implements Encoder<M> {
     this.modality = p.modality;
     this.modelId = p.modelId;
     this.device = p.device;
+    this.dtype = p.dtype;
+    this.fingerprint = p.fingerprint;
     this.session = p.session;
     this.#nativeDims = p.nativeDims;
     this.heads = p.heads;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidOptionError, ModelLoadError } from '../src/core/errors/index.js';
 import { ENCODER_DEFAULTS } from '../src/core/defaults.js';
@@ -10,39 +10,33 @@ import type { Logger } from '../src/core/progress.js';
 import { consoleLogger, createSession, resolveDevice } from './device.js';
 import { ProjectionHeads } from './heads.js';
 import { ImageEncoder, parseImagePreprocessing } from './image.js';
-import { checkOnnxFile, resolveModel } from './models.js';
-import { getModalitySpec } from './registry.js';
+import { locateModelFile, type PerModality } from './choice.js';
+import { fingerprintFile } from './fingerprint.js';
+import { GENERATED_MODELS_NOTE, getModalitySpec } from './registry.js';
 import { TextEncoder, loadTextPreprocessor } from './text.js';
 import type { AudioInput, Device, Dtype, Encoder } from './types.js';
 
-/** ONNX file name per dtype, as transformers.js lays out `onnx/` (its DEFAULT_DTYPE_SUFFIX_MAPPING). */
-const DTYPE_FILES: Readonly<Record<Dtype, string>> = Object.freeze({
-  fp32: 'model.onnx',
-  fp16: 'model_fp16.onnx',
-  q8: 'model_quantized.onnx',
-  int8: 'model_int8.onnx',
-  uint8: 'model_uint8.onnx',
-  q4: 'model_q4.onnx',
-  bnb4: 'model_bnb4.onnx',
-  q4f16: 'model_q4f16.onnx',
-});
-
 export interface EncoderOptions {
-  /** A registry model id (e.g. `mmalign/bert-base`) or a folder in transformers.js layout. Default: the modality's default model. */
-  model?: string;
+  /**
+   * A hub id (e.g. `Xenova/bert-base-uncased`) or a folder in transformers.js layout, or one per modality
+   * (`{ text: 'Xenova/all-MiniLM-L6-v2', image: 'Xenova/resnet-50' }`, so one options object serves every
+   * modality). Default: the modality's embedded tiny model (generated, not semantic).
+   */
+  model?: PerModality<string>;
   /** A folder of `<org>/<name>/` model folders searched first (default `$MMALIGN_MODELS`; then the pull cache and the embedded tiny models). */
   modelsDir?: string;
   /** Download a model found nowhere locally (default false: nothing touches the network unasked). */
   allowRemote?: boolean;
   device?: Device;
-  dtype?: Dtype;
+  /** ONNX variant (`q8` loads onnx/model_quantized.onnx), for all modalities or per modality. Default fp32. */
+  dtype?: PerModality<Dtype>;
   /** Inputs (text windows, images, audio windows) per model run. */
   batchSize?: number;
   /** Heads file path or loaded heads; default: seeded orthogonal heads for this model (not trained: cross-modal scores mean nothing). */
   heads?: string | ProjectionHeads;
   /** Intra-op threads; default: the core count. */
   threads?: number;
-  /** Receives the one-time notice when a GPU provider is unavailable. */
+  /** Receives the one-time notice when a GPU provider is unavailable, and a `note` when the model is a generated one. */
   logger?: Logger;
   /** Text only: cap the token window below the model's maximum (long texts are windowed at this size). */
   maxTokens?: number;
@@ -101,15 +95,13 @@ export async function createEncoder<M extends Modality>(
 ): Promise<EncoderOf[M]> {
   if (!MODALITIES.includes(modality)) throw new InvalidOptionError('modality', modality, MODALITIES.join(' | '));
   resolveDevice(device);
-  if (!Object.hasOwn(DTYPE_FILES, dtype)) throw new InvalidOptionError('dtype', dtype, `one of ${Object.keys(DTYPE_FILES).join(' | ')}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', batchSize, 'a positive integer');
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 3)) throw new InvalidOptionError('maxTokens', maxTokens, 'an integer ≥ 3');
   if (!(windowSeconds > 0)) throw new InvalidOptionError('windowSeconds', windowSeconds, 'a number of seconds > 0');
 
-  const located = await resolveModel(modality, { model, modelsDir, allowRemote, dtype });
+  const { located, dtype: loaded, file: onnxFile } = await locateModelFile(modality, { model, modelsDir, allowRemote, dtype });
   const config = located.config as Record<string, unknown>;
-  const onnxFile = join(located.dir, 'onnx', DTYPE_FILES[dtype]);
-  await assertOnnxFile(onnxFile, located.dir, dtype, located.id);
+  if (located.generated) logger.note?.(GENERATED_MODELS_NOTE);
   let nativeDims = located.nativeDims;
   let projection = await loadHeads(heads, modality, located.id, nativeDims);
 
@@ -123,8 +115,13 @@ export async function createEncoder<M extends Modality>(
     if (rate !== AUDIO_SAMPLE_RATE) throw new ModelLoadError(located.id, join(located.dir, 'preprocessor_config.json'), `sampling_rate ${rate} Hz is not supported (${AUDIO_SAMPLE_RATE} only)`);
   }
 
+  // The file is hashed while onnxruntime loads it (a 400 MB model: about a second either way).
+  const hashing = fingerprintFile(onnxFile);
+  hashing.catch(() => {});
   const { session, provider } = await createSession(onnxFile, { device, threads, logger, modelName: located.id });
+  let fingerprint: string;
   try {
+    fingerprint = await hashing;
     const graphDims = pooledOutputDims(session, modality, located.id, config, logger);
     if (graphDims !== null && graphDims !== nativeDims) {
       nativeDims = graphDims;
@@ -135,7 +132,7 @@ export async function createEncoder<M extends Modality>(
     throw err;
   }
   const overlap = overlapDecode ?? (provider !== 'cpu' || threads < availableParallelism());
-  const common = { modelId: located.id, device: provider, session, nativeDims, heads: projection, batchSize, overlap };
+  const common = { modelId: located.id, device: provider, dtype: loaded, fingerprint, session, nativeDims, heads: projection, batchSize, overlap };
   try {
     switch (modality) {
       case 'text':
@@ -186,20 +183,6 @@ async function readJson(file: string, model: string): Promise<Record<string, unk
   }
 }
 
-async function assertOnnxFile(file: string, dir: string, dtype: Dtype, model: string): Promise<void> {
-  try {
-    if (!(await stat(file)).isFile()) throw new Error('not a file');
-  } catch {
-    const have = await readdir(join(dir, 'onnx')).catch(() => [] as string[]);
-    const dtypes = Object.entries(DTYPE_FILES).filter(([, f]) => have.includes(f)).map(([d]) => d);
-    const make = dtype === 'q8' ? `make it with \`mmalign models quantize ${dir}\`, or download it with \`mmalign models pull ${model} --dtype q8\`` : `download it with \`mmalign models pull ${model} --dtype ${dtype}\``;
-    throw new ModelLoadError(model, file, `missing (dtype ${dtype}); dtypes present in ${join(dir, 'onnx')}: ${dtypes.join(', ') || 'none'}. To use ${dtype}, ${make}`);
-  }
-  // resolveModel checked model.onnx; another variant gets the same check before onnxruntime sees it.
-  const problem = dtype === 'fp32' ? null : checkOnnxFile(file);
-  if (problem) throw new ModelLoadError(model, file, problem);
-}
-
 /**
  * The width of the output an encoder will pool, read from the ONNX graph itself. The registry
  * derives the width from config.json, which describes the backbone; but task-head exports such as
@@ -214,7 +197,8 @@ function pooledOutputDims(
   config: Record<string, unknown>,
   logger: Logger,
 ): number | null {
-  const expected = getModalitySpec(modality).output;
+  const spec = getModalitySpec(modality);
+  const expected = spec.output;
   const used = session.outputNames.includes(expected) ? expected : session.outputNames[0];
   const meta = session.outputMetadata?.find((m) => m.name === used);
   const shape = meta && meta.isTensor ? meta.shape : undefined;
@@ -225,7 +209,8 @@ function pooledOutputDims(
     const arch = Array.isArray(config.architectures) ? String(config.architectures[0]) : 'a task model';
     logger.warn(
       `${modelId} has no '${expected}' output (it is exported as ${arch}); pooling its '${used}' output` +
-        `${dims !== null ? ` (${dims}-d)` : ''} instead. For backbone features, export the model with the feature-extraction task.`,
+        `${dims !== null ? ` (${dims}-d)` : ''} instead. For backbone features use a feature-extraction export (output '${expected}')` +
+        `${spec.defaultModel !== modelId ? `, such as ${spec.defaultModel}` : ''}.`,
     );
   }
   return dims;

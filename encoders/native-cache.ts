@@ -171,11 +171,13 @@ export async function embedRawPairs(
     if (!items || items.length === 0) continue;
     const enc = await encoder(m);
     modelIds[m] = enc.modelId;
+    // Keyed on the model file too: a model replaced under the same id gives other native vectors.
+    const cacheModel = enc.fingerprint ? `${enc.modelId}#${enc.fingerprint}` : enc.modelId;
     const dim = enc.nativeDims();
     const vectors: Float32Array[] = new Array(items.length);
     const missing: number[] = [];
     items.forEach((it, i) => {
-      const hit = cache?.get(enc.modelId, it.key);
+      const hit = cache?.get(cacheModel, it.key);
       if (hit && hit.length === dim) vectors[i] = hit;
       else missing.push(i);
     });
@@ -186,7 +188,7 @@ export async function embedRawPairs(
       out.forEach((v, j) => {
         if (v.length !== dim) throw new EmbeddingDimensionError(m, idx[j], dim, v.length, enc.modelId);
         vectors[idx[j]] = v;
-        cache?.put(enc.modelId, items[idx[j]].key, v);
+        cache?.put(cacheModel, items[idx[j]].key, v);
       });
       bar.tick(idx.length);
       // Flush as we go so an interrupted run keeps what it computed.

@@ -55,6 +55,14 @@ export interface Encoder<M extends Modality = Modality> {
   readonly modelId: string;
   /** The execution provider actually in use after any fallback, e.g. `cpu`. */
   readonly device: Exclude<Device, 'auto'>;
+  /** The ONNX variant loaded (`fp32`, `q8`, ...); mmalign's encoders always say, a custom encoder may not. */
+  readonly dtype?: Dtype;
+  /**
+   * sha256 (hex) of the ONNX file loaded: vectors are recorded and reused under it, so a model file
+   * replaced under the same id is re-encoded. mmalign's encoders always give it; without it (a custom
+   * encoder) vectors are keyed by model id and heads alone.
+   */
+  readonly fingerprint?: string;
   /** Width of the shared space (256). */
   ndims(): number;
   /** Width of the model's own output before the projection head (e.g. 768 for BERT-base). */

@@ -75,19 +75,11 @@ export {
   type VerifyProblem,
   type Evaluation,
 } from '../index/index.js';
-export {
-  resolveModel,
-  pullModel,
-  listModels,
-  checkOnnxFile,
-  defaultCacheDir,
-  type ResolvedModel,
-  type ResolveModelOptions,
-  type ModelSource,
-  type PullModelOptions,
-  type PulledModel,
-  type ModelListing,
-} from '../encoders/models.js';
+export { resolveModel, type ResolvedModel, type ResolveModelOptions, type ModelSource } from '../encoders/models.js';
+export { pullModel, type PullModelOptions, type PulledModel } from '../encoders/pull.js';
+export { listModels, type ModelListing } from '../encoders/model-list.js';
+export { checkOnnxFile } from '../encoders/onnx-check.js';
+export { defaultCacheDir } from '../encoders/model-places.js';
 export { MODALITY_REGISTRY, getModalitySpec, EMBEDDED_MODELS_DIR, type ModalitySpec, type ModelConfigJson } from '../encoders/registry.js';
 export {
   buildModel,

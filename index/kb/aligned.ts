@@ -5,11 +5,13 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Modality, Warning } from '../../src/core/types.js';
+import { MODALITIES, type ModelRecord, type Modality, type Warning } from '../../src/core/types.js';
 import { InputFileError } from '../../src/core/errors/index.js';
+import { identifyModel, type ModelIdentity } from '../../encoders/choice.js';
 import { ProjectionHeads } from '../../encoders/heads.js';
 import type { KbContext } from './context.js';
 import type { KnowledgeBase } from './knowledge-base.js';
+import { readModels, recordKey, type UsedModel } from './models.js';
 import type { PlanItem } from './plan.js';
 import { contentHashOfFile, type ScannedVideo } from './sources.js';
 import type { AlignedBatch, AlignVideoFn, IngestItem, SyncResult } from './types.js';
@@ -35,13 +37,24 @@ export function alignedSink(
       const given = modelVersion?.[m];
       if (given) return given;
       const info = batch.models?.[m];
-      return info ? `${info.model}@${info.heads ?? 'default'}` : 'align';
+      return info ? recordKey({ model: info.model, heads: info.heads, fingerprint: info.fingerprint ?? null }) : 'align';
     };
     // The video's mtime, not "now": re-aligning an unchanged video then leaves its items unchanged.
     const mtime = await stat(batch.video).then((st) => Math.round(st.mtimeMs), () => undefined);
     const items = alignedToItems(batch, batch.video, versionOf).map((it) => ({ ...it, timestamp: mtime }));
-    return kb.ingest(items, { sourceName: batch.video, priority });
+    // Records only where the items carry their key: an explicit modelVersion names something else.
+    const models = modelVersion === undefined ? fullRecords(batch.models) : {};
+    return kb.ingest(items, { sourceName: batch.video, priority, models });
   };
+}
+
+/** The batch's model records with every field present (records from custom encoders lack some). */
+function fullRecords(models: AlignedBatch['models']): Partial<Record<Modality, ModelRecord>> {
+  const out: Partial<Record<Modality, ModelRecord>> = {};
+  for (const [m, r] of Object.entries(models ?? {}) as [Modality, NonNullable<AlignedBatch['models']>[Modality]][]) {
+    if (r) out[m] = { model: r.model, dtype: r.dtype ?? null, device: r.device ?? 'unknown', fingerprint: r.fingerprint ?? null, heads: r.heads ?? null };
+  }
+  return out;
 }
 
 /** Items of an aligned batch, ids `<prefix>#<pipeline id>`; content hash = hash of the vector. */
@@ -70,25 +83,27 @@ function alignedToItems({ video, pairs, vectors }: AlignedBatch, prefix: string,
 }
 
 /**
- * The `<model>@<heads>` version of each modality an align run embedded with, read from its
- * `embeddings.json` (the same form the default embedders record), for {@link alignedSink}'s `modelVersion`.
+ * The model version (`<model>@<heads>#<fingerprint>`) of each modality an align run embedded with, read
+ * from its `embeddings.json` (the same form the default embedders record), for {@link alignedSink}'s `modelVersion`.
  *
  * @example
  * let batch; const r = await alignVideo(v, s, { out, sink: async (b) => void (batch = b) });
  * await alignedSink(kb, { modelVersion: await alignedModelVersions(r.files.embeddingsIndex!) })(batch);
  */
 export async function alignedModelVersions(embeddingsIndex: string): Promise<Partial<Record<Modality, string>>> {
-  let parsed: { models?: Partial<Record<Modality, { model?: string; heads?: string }>> };
+  return Object.fromEntries(Object.entries(await alignedModels(embeddingsIndex)).map(([m, r]) => [m, recordKey(r)]));
+}
+
+/** The model record of each modality in an align run's `embeddings.json`. */
+async function alignedModels(embeddingsIndex: string): Promise<Partial<Record<Modality, ModelRecord>>> {
+  let parsed: { models?: AlignedBatch['models'] };
   try {
     parsed = JSON.parse(await readFile(embeddingsIndex, 'utf8')) as typeof parsed;
   } catch (err) {
     throw new InputFileError(embeddingsIndex, `cannot read the embeddings index (${(err as Error).message})`, err);
   }
-  const out: Partial<Record<Modality, string>> = {};
-  for (const [m, info] of Object.entries(parsed.models ?? {}) as [Modality, { model?: string; heads?: string }][]) {
-    if (info?.model) out[m] = `${info.model}@${info.heads ?? 'default'}`;
-  }
-  return out;
+  const models = Object.fromEntries(Object.entries(parsed.models ?? {}).filter(([, r]) => typeof r?.model === 'string')) as AlignedBatch['models'];
+  return fullRecords(models);
 }
 
 /**
@@ -101,18 +116,21 @@ export async function alignedVideoItems(
   v: ScannedVideo,
   sourceName: string,
   alignFn: AlignVideoFn,
-): Promise<{ items: { item: PlanItem; vector?: Float32Array }[]; warnings: Warning[]; fingerprint: { file: string; value: string } }> {
+): Promise<{ items: { item: PlanItem; vector?: Float32Array }[]; warnings: Warning[]; fingerprint: { file: string; value: string }; models: UsedModel[] }> {
   const out = join(ctx.dir, 'aligned', createHash('sha256').update(v.video).digest('hex').slice(0, 16));
   const [vs, ss] = await Promise.all([stat(v.video), stat(v.subtitles)]);
-  const { heads, modelsDir: models } = ctx.encoderOptions;
+  const { heads, modelsDir, model, dtype, allowRemote, device, logger } = ctx.encoderOptions;
+  // Other model files (another id, dtype, or a file replaced under the same id) give other vectors: re-align.
+  const files: Record<string, ModelIdentity> = {};
+  for (const m of MODALITIES) files[m] = await identifyModel(m, { model, dtype, modelsDir, allowRemote });
   const value = JSON.stringify({
     video: v.video,
     size: vs.size,
     mtime: vs.mtimeMs,
     subtitles: await contentHashOfFile('text', v.subtitles),
     mode: 'cue',
-    // Other models or heads give other vectors: re-align.
-    models: models ?? null,
+    models: modelsDir ?? null,
+    files: Object.fromEntries(Object.entries(files).map(([m, f]) => [m, `${f.model}:${f.dtype}:${f.fingerprint}`])),
     // The weights' version, not the path: heads retrained in place (heads watch) must re-align.
     heads: typeof heads === 'string' ? (await ProjectionHeads.load(heads)).metadata.version : (heads?.metadata.version ?? null),
   });
@@ -128,7 +146,13 @@ export async function alignedVideoItems(
     }[];
     const reused = rows.filter((r) => /#(text|frame|audio):/.test(r.id));
     if (reused.length > 0) {
+      const known = new Map(readModels(ctx.db).map((m) => [m.key, m]));
+      const models = [...new Set(reused.map((r) => r.model_version))].flatMap((key) => {
+        const m = known.get(key);
+        return m ? [{ key, modality: m.modality, record: { model: m.model, dtype: m.dtype, device: m.device, fingerprint: m.fingerprint, heads: m.heads } }] : [];
+      });
       return {
+        models,
         items: reused.map((r) => ({
           item: { id: r.id, modality: r.modality, path: r.path, text: r.text, start: r.start, end: r.end, tags: JSON.parse(r.tags) as string[],
             timestamp: r.timestamp ?? timestamp, priority: null, contentHash: r.content_hash, modelVersion: r.model_version },
@@ -139,15 +163,15 @@ export async function alignedVideoItems(
     }
   }
   let batch: AlignedBatch | null = null;
-  const { device, modelsDir } = ctx.encoderOptions;
-  const result = await alignFn(v.video, v.subtitles, { out, mode: 'cue', device, modelsDir, heads, sink: async (b) => void (batch = b) });
-  if (batch === null) return { items: [], warnings: [...result.warnings, { file: v.video, message: 'alignment produced no vectors; video skipped' }], fingerprint };
-  const versions = result.files.embeddingsIndex ? await alignedModelVersions(result.files.embeddingsIndex) : {};
-  const versionOf = (m: Modality): string => versions[m] ?? 'align';
+  const result = await alignFn(v.video, v.subtitles, { out, mode: 'cue', device, model, dtype, allowRemote, modelsDir, heads, logger, sink: async (b) => void (batch = b) });
+  if (batch === null) return { items: [], warnings: [...result.warnings, { file: v.video, message: 'alignment produced no vectors; video skipped' }], fingerprint, models: [] };
+  const records = result.files.embeddingsIndex ? await alignedModels(result.files.embeddingsIndex) : {};
+  const versionOf = (m: Modality): string => (records[m] ? recordKey(records[m]) : 'align');
+  const models = (Object.entries(records) as [Modality, ModelRecord][]).map(([modality, record]) => ({ key: recordKey(record), modality, record }));
   const items = alignedToItems(batch, v.id, versionOf).map((it) => ({
     item: { id: it.id, modality: it.modality, path: it.path ?? null, text: it.text ?? null, start: it.start ?? null, end: it.end ?? null,
       tags: [...(it.tags ?? [])], timestamp, priority: null, contentHash: it.contentHash, modelVersion: it.modelVersion },
     vector: Float32Array.from(it.vector),
   }));
-  return { items, warnings: result.warnings, fingerprint };
+  return { items, warnings: result.warnings, fingerprint, models };
 }

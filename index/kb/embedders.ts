@@ -1,27 +1,28 @@
 /** The encoders behind a knowledge base: the default ONNX-backed embedders, and batch embedding with per-item fallback. */
 import type { Warning } from '../../src/core/types.js';
 import type { EncoderOptions } from '../../encoders/encoder.js';
+import { encoderRecord } from '../../encoders/record.js';
 import { checkVector } from '../vector/check.js';
 import type { SourceItem } from './sources.js';
 import type { Embedder, EmbedderProvider } from './types.js';
 
 /**
  * Embedders backed by the ONNX encoders (`createEncoder`), loaded on first use so opening a knowledge
- * base for listing never loads a model. The recorded version is `<modelId>@<heads version>`.
+ * base for listing never loads a model. `options.model` and `options.dtype` may name one per modality.
+ * The recorded version is `<modelId>@<heads version>`, keyed with the model file's fingerprint.
  *
  * @example
- * const kb = await KnowledgeBase.open('./kb', { encoders: defaultEmbedders({ device: 'cpu' }) });
+ * const kb = await KnowledgeBase.open('./kb', { encoders: defaultEmbedders({ device: 'cpu', model: { text: 'Xenova/all-MiniLM-L6-v2' } }) });
  */
 export function defaultEmbedders(options: EncoderOptions = {}): EmbedderProvider {
   return async (modality) => {
     const { createEncoder } = await import('../../encoders/encoder.js');
     const enc = await createEncoder(modality, options);
-    const heads = (enc as unknown as { heads?: { metadata?: { version?: string } } }).heads;
-    // Encoders that fingerprint their model file expose it; the others are keyed by name and heads alone.
-    const fingerprint = (enc as unknown as { fingerprint?: unknown }).fingerprint;
+    const model = encoderRecord(enc);
     return {
-      version: `${enc.modelId}@${heads?.metadata?.version ?? 'default'}`,
-      ...(typeof fingerprint === 'string' && fingerprint !== '' ? { fingerprint } : {}),
+      version: `${model.model}@${model.heads ?? 'default'}`,
+      ...(model.fingerprint ? { fingerprint: model.fingerprint } : {}),
+      model,
       embed: (batch) => enc.embed(batch),
       dispose: () => enc.dispose(),
     };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Modality } from '../../src/core/types.js';
+import type { ModelRecord, Modality } from '../../src/core/types.js';
 import { KB_EMBED_BATCH, LOCK_TIMEOUT_MS, SEARCH_EF } from '../../src/core/defaults.js';
 import { environmentError, InputFileError, InvalidOptionError, KbLockedError, KbModelMismatchError, UsageError } from '../../src/core/errors/index.js';
 import type { EncoderOptions } from '../../encoders/encoder.js';
@@ -13,6 +13,7 @@ import type { IndexedItem, SearchOptions } from '../vector/types.js';
 import { VectorIndex } from '../vector/vector-index.js';
 import { currentVersion, LOCK_FILE, type KbContext } from './context.js';
 import { defaultEmbedders, vectorKey } from './embedders.js';
+import { describeRecord, readModels, recordKey, type KbModel } from './models.js';
 import { ingestItems, syncSource } from './sync.js';
 import type {
   AlignVideoFn,
@@ -230,9 +231,13 @@ export class KnowledgeBase {
    * @example
    * await kb.ingest([{ id: 'clip.mp4#text:1', modality: 'text', vector, modelVersion: 'bert@h1', contentHash: 'h', text: 'Hi', start: 1, end: 2 }],
    *   { sourceName: '/videos/clip.mp4' });
+   * // `models` records what made the vectors, keyed as recordKey(record) (alignedSink passes alignVideo's).
    */
-  async ingest(items: readonly IngestItem[], options: { sourceName: string; priority?: number; location?: string }): Promise<SyncResult> {
-    const { sourceName, priority } = options;
+  async ingest(
+    items: readonly IngestItem[],
+    options: { sourceName: string; priority?: number; location?: string; models?: Readonly<Partial<Record<Modality, ModelRecord>>> },
+  ): Promise<SyncResult> {
+    const { sourceName, priority, location, models = {} } = options;
     if (typeof sourceName !== 'string' || sourceName.trim() === '') throw new InvalidOptionError('sourceName', sourceName, 'a non-empty name');
     if (priority !== undefined && !Number.isInteger(priority)) throw new InvalidOptionError('priority', priority, 'an integer');
     const seen = new Set<string>();
@@ -241,7 +246,9 @@ export class KnowledgeBase {
       seen.add(it.id);
       checkVector(it.vector, this.index.dims, it.id);
     }
-    return this.#withLock(`ingest ${sourceName}`, () => ingestItems(this.#ctx, items, options));
+    // A record describes the items whose model version is its key (what alignedSink gives them).
+    const used = (Object.entries(models) as [Modality, ModelRecord][]).map(([modality, record]) => ({ key: recordKey(record), modality, record }));
+    return this.#withLock(`ingest ${sourceName}`, () => ingestItems(this.#ctx, items, { sourceName, priority, location, models: used }));
   }
 
   /**
@@ -257,14 +264,14 @@ export class KnowledgeBase {
       const text = typeof query === 'string' ? query : query.text;
       if (text.trim() === '') throw new InvalidOptionError('query', text, 'non-empty text');
       const embedder = await this.#embedder('text');
-      this.#assertSameSpace('text', vectorKey(embedder));
+      this.#assertSameSpace('text', embedder);
       [vector] = await embedder.embed([text]);
     } else if ('image' in query || 'audio' in query) {
       const modality: Modality = 'image' in query ? 'image' : 'audio';
       const file = resolve('image' in query ? query.image : query.audio);
       if (!existsSync(file)) throw new InputFileError(file, `no such ${modality} file`);
       const embedder = await this.#embedder(modality);
-      this.#assertSameSpace(modality, vectorKey(embedder));
+      this.#assertSameSpace(modality, embedder);
       [vector] = await embedder.embed([file]);
     } else {
       vector = query.vector;
@@ -279,9 +286,29 @@ export class KnowledgeBase {
    * A query embedded with other models or heads than every stored item of its modality would be
    * scored in another space: fail loudly instead of returning confident-looking noise.
    */
-  #assertSameSpace(modality: Modality, version: string): void {
+  #assertSameSpace(modality: Modality, embedder: Embedder): void {
+    const version = vectorKey(embedder);
     const stored = this.#read(() => this.#db.prepare('SELECT DISTINCT model_version FROM items WHERE modality = ? LIMIT 8').pluck().all(modality) as string[]);
-    if (stored.length > 0 && !stored.includes(version)) throw new KbModelMismatchError(this.dir, modality, version, stored);
+    if (stored.length > 0 && !stored.includes(version)) {
+      const known = new Map<string, ModelRecord>(this.models().map((m) => [m.key, m]));
+      if (embedder.model) known.set(version, embedder.model);
+      const describe = (key: string): string => {
+        const m = known.get(key);
+        return m ? describeRecord(m) : key;
+      };
+      throw new KbModelMismatchError(this.dir, modality, version, stored, describe);
+    }
+  }
+
+  /**
+   * The models behind the stored vectors: per model version, the model id, dtype, device, ONNX file
+   * fingerprint and heads, and the versions that stored vectors of it (recorded since mmalign kept them).
+   *
+   * @example
+   * for (const m of kb.models()) console.log(m.modality, m.model, m.dtype, m.fingerprint);
+   */
+  models(): KbModel[] {
+    return this.#read(() => readModels(this.#db));
   }
 
   /**

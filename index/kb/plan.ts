@@ -8,6 +8,7 @@ import type { VectorIndex } from '../vector/vector-index.js';
 import { currentVersion } from './context.js';
 import type { SourceItem } from './sources.js';
 import type { KbChange } from './types.js';
+import { recordModels, type UsedModel } from './models.js';
 
 export interface ExistingRow {
   id: string;
@@ -96,6 +97,7 @@ export function commitPlans(
   plans: readonly Plan[],
   vectorOf: (item: PlanItem) => Float32Array | undefined,
   fresh: readonly { hash: string; version: string; vector: Float32Array }[],
+  models: readonly UsedModel[] = [],
 ): { version: number; counts: { added: number; updated: number; deleted: number; unchanged: number; skipped: number } } {
   const db = index.db;
   const counts = { added: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 };
@@ -157,6 +159,7 @@ export function commitPlans(
     db.prepare('INSERT INTO sources (name, location, priority, last_version) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET location = excluded.location, priority = excluded.priority, last_version = excluded.last_version').run(
       name, location, sourcePriority, v,
     );
+    recordModels(db, v, models);
     return v;
   });
   return { version, counts };

@@ -2,12 +2,13 @@
  * Sync and ingest, run under the writer lock: a source (folder or manifest) or a list of precomputed
  * items brought in line with what the knowledge base holds, as one version.
  */
-import type { Modality, Warning } from '../../src/core/types.js';
+import type { ModelRecord, Modality, Warning } from '../../src/core/types.js';
 import { writeFileAtomic } from '../../src/core/fs.js';
 import { blobToVector } from '../store.js';
 import { alignedVideoItems } from './aligned.js';
 import type { KbContext } from './context.js';
 import { embedItems, vectorKey } from './embedders.js';
+import type { UsedModel } from './models.js';
 import { commitPlans, planSync, type PlanItem } from './plan.js';
 import { scanSource } from './sources.js';
 import type { IngestItem, SyncOptions, SyncResult } from './types.js';
@@ -33,6 +34,7 @@ export async function syncSource(
   const vectors = new Map<string, Float32Array>(); // key: hash \0 version
   let items = scan.items;
   const aligned: PlanItem[] = [];
+  const used: UsedModel[] = [];
   const fingerprints: { file: string; value: string }[] = [];
   if (videos === 'align' && alignVideo && scan.videos.length > 0) {
     let done = 0;
@@ -45,6 +47,7 @@ export async function syncSource(
         aligned.push(it.item);
         if (it.vector) vectors.set(`${it.item.contentHash}\0${it.item.modelVersion}`, it.vector);
       }
+      used.push(...r.models);
       fingerprints.push(r.fingerprint);
       onProgress?.('align', ++done, scan.videos.length);
     }
@@ -52,7 +55,12 @@ export async function syncSource(
 
   // Versions (+ model fingerprints) of the encoders this scan needs: they decide "unchanged" and key the cache.
   const versions = new Map<Modality, string>();
-  for (const m of new Set(items.map((i) => i.modality))) versions.set(m, vectorKey(await ctx.embedder(m)));
+  for (const m of new Set(items.map((i) => i.modality))) {
+    const embedder = await ctx.embedder(m);
+    const key = vectorKey(embedder);
+    versions.set(m, key);
+    if (embedder.model) used.push({ key, modality: m, record: embedder.model });
+  }
 
   const plans = planSync(db, name, [...items.map((it) => ({ ...it, modelVersion: versions.get(it.modality) as string })), ...aligned], sourcePriority);
 
@@ -103,18 +111,25 @@ export async function syncSource(
   }
 
   onProgress?.('commit', 0, 1);
-  const { version, counts } = commitPlans(ctx.index, name, scan.location, sourcePriority, plans, (it) => vectors.get(`${it.contentHash}\0${it.modelVersion}`), [...fresh.values()]);
+  const { version, counts } = commitPlans(
+    ctx.index, name, scan.location, sourcePriority, plans, (it) => vectors.get(`${it.contentHash}\0${it.modelVersion}`), [...fresh.values()], used,
+  );
   // Only after the commit: a crash before it must make the next sync align again.
   for (const f of fingerprints) await writeFileAtomic(f.file, f.value);
   onProgress?.('commit', 1, 1);
-  return { version, source: name, ...counts, encoded: fresh.size, warnings };
+  return { version, source: name, ...counts, encoded: fresh.size, models: modelsByModality(used), warnings };
+}
+
+/** The record of each modality's model, the last one given winning. */
+function modelsByModality(used: readonly UsedModel[]): Partial<Record<Modality, ModelRecord>> {
+  return Object.fromEntries(used.map((u) => [u.modality, u.record]));
 }
 
 /** The body of {@link KnowledgeBase.ingest} (items already checked, lock held). */
 export async function ingestItems(
   ctx: KbContext,
   items: readonly IngestItem[],
-  { sourceName, priority, location = sourceName }: { sourceName: string; priority?: number; location?: string },
+  { sourceName, priority, location = sourceName, models = [] }: { sourceName: string; priority?: number; location?: string; models?: readonly UsedModel[] },
 ): Promise<SyncResult> {
   const storedPriority = ctx.db.prepare('SELECT priority FROM sources WHERE name = ?').pluck().get(sourceName) as number | undefined;
   const sourcePriority = priority ?? storedPriority ?? 0;
@@ -137,6 +152,6 @@ export async function ingestItems(
     };
   });
   const plans = planSync(ctx.db, sourceName, planItems, sourcePriority);
-  const { version, counts } = commitPlans(ctx.index, sourceName, location, sourcePriority, plans, (it) => vectors.get(it.id), []);
-  return { version, source: sourceName, ...counts, encoded: 0, warnings: [] };
+  const { version, counts } = commitPlans(ctx.index, sourceName, location, sourcePriority, plans, (it) => vectors.get(it.id), [], models);
+  return { version, source: sourceName, ...counts, encoded: 0, models: modelsByModality(models), warnings: [] };
 }

@@ -1,5 +1,5 @@
 /** The knowledge base's public shapes: embedders, options, sync and verify results, versions and changes. */
-import type { Modality, Warning } from '../../src/core/types.js';
+import type { ModelRecord, Modality, Warning } from '../../src/core/types.js';
 import type { EncoderOptions } from '../../encoders/encoder.js';
 import type { IndexedItem, SearchHit } from '../vector/types.js';
 
@@ -16,6 +16,8 @@ export interface Embedder {
    * re-encoded instead of served from the cache.
    */
   readonly fingerprint?: string;
+  /** What the vectors come from (id, dtype, device, fingerprint, heads), recorded in the knowledge base when given. */
+  readonly model?: ModelRecord;
   embed(batch: readonly string[]): Promise<Float32Array[]>;
   dispose?(): Promise<void>;
 }
@@ -28,7 +30,7 @@ export interface KnowledgeBaseOptions {
   clock?: () => number;
   /** Encoders to use (tests pass fakes). Default: {@link defaultEmbedders} with `encoderOptions`. */
   encoders?: EmbedderProvider;
-  /** Options for the default encoders (model, device, modelsDir, heads...). */
+  /** Options for the default encoders (model and dtype, each per modality or for all; device, modelsDir, allowRemote, heads...). */
   encoderOptions?: EncoderOptions;
   /** How long a writer waits for another writer's lock before {@link KbLockedError} (default 10 s). */
   lockTimeoutMs?: number;
@@ -90,8 +92,13 @@ export type AlignVideoFn = (
     mode: 'cue';
     sink: (batch: AlignedBatch) => Promise<void>;
     device?: EncoderOptions['device'];
+    model?: EncoderOptions['model'];
+    dtype?: EncoderOptions['dtype'];
+    allowRemote?: boolean;
     modelsDir?: string;
     heads?: EncoderOptions['heads'];
+    /** Hears the encoders' notes (e.g. that a model is generated). */
+    logger?: EncoderOptions['logger'];
   },
 ) => Promise<{ warnings: Warning[]; files: { embeddingsIndex: string | null } }>;
 
@@ -108,6 +115,8 @@ export interface SyncResult {
   skipped: number;
   /** Items sent to an encoder; the rest came from the embedding cache or were unchanged. */
   encoded: number;
+  /** Per modality, the model behind this source's vectors (as {@link KnowledgeBase.models} records it), when known. */
+  models: Partial<Record<Modality, ModelRecord>>;
   warnings: Warning[];
 }
 
@@ -210,6 +219,9 @@ export interface AlignedBatch {
   video: string;
   pairs: readonly { frame: string; frame_time: number; cue_index: number; start: number; end: number; text: string }[];
   vectors: readonly { id: string; modality: Modality; vector: Float32Array }[];
-  /** The encoder model and heads behind each modality's vectors, as `alignVideo` reports them. */
-  models?: Readonly<Partial<Record<Modality, { model: string; heads: string | null }>>>;
+  /**
+   * What each modality's vectors came from, as `alignVideo` reports them (model, heads, and in records of
+   * mmalign's encoders dtype, device and file fingerprint).
+   */
+  models?: Readonly<Partial<Record<Modality, Pick<ModelRecord, 'model' | 'heads'> & Partial<ModelRecord>>>>;
 }

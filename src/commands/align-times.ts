@@ -6,7 +6,8 @@ import { readSubtitleFile } from '../../alignment/subtitles/index.js';
 import { CUE_OFFSET_SECONDS, PAIR_THRESHOLD_SECONDS } from '../core/defaults.js';
 import { InputFileError, UsageError } from '../core/errors/index.js';
 import type { Cue, FrameRef } from '../core/types.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { numberOption } from './options.js';
+import { printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 import { clockTime, oneLine } from './subtitles.js';
 
 interface AlignTimesFlags {
@@ -83,8 +84,8 @@ export const registerAlignTimes: RegisterCommand = (program: Command, io: CliIo)
     .description('Pair frame timestamps with the subtitle cue nearest in time (0 inside a cue, else the gap to its nearer end).')
     .requiredOption('--frames <file>', 'JSON array of frame times in seconds, or of {"time": seconds}')
     .requiredOption('--subs <file>', 'subtitle file (SRT or WebVTT)')
-    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold', 0), PAIR_THRESHOLD_SECONDS)
-    .option('--offset <seconds>', 'seconds added to every cue time first: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', parseNumberOption('--offset'), CUE_OFFSET_SECONDS)
+    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', numberOption('--threshold', { min: 0 }), PAIR_THRESHOLD_SECONDS)
+    .option('--offset <seconds>', 'seconds added to every cue time first: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', numberOption('--offset'), CUE_OFFSET_SECONDS)
     .option('--json', 'print a JSON array of {frame,time,cue,distance} on stdout (cue is {index,start,end,text} with --offset applied, or null)')
     .option('--by-cue', 'the other direction: for each cue, the frames inside it (or the nearest within --threshold)')
     .addOption(new Option('--mode <mode>', 'with --by-cue: which frames a cue gets (middle = one frame per cue)').choices([...CUE_FRAMES_MODES]))

@@ -1,8 +1,6 @@
 import { Option, type Command } from 'commander';
-import { DEVICE_PROVIDERS } from '../../encoders/device.js';
-import type { Device } from '../../encoders/types.js';
 import { ALIGN_DEFAULTS } from '../core/defaults.js';
-import { InvalidOptionError, UsageError } from '../core/errors/index.js';
+import { UsageError } from '../core/errors/index.js';
 import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/index.js';
 import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../pipeline/dataset.js';
 import { resolveFfmpegBinaries } from '../core/ffmpeg/index.js';
@@ -10,18 +8,17 @@ import { SAMPLING_MODES, type SamplingMode } from '../pipeline/frames/index.js';
 import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline/index.js';
 import { createProgress } from '../core/progress.js';
 import type { VideoAlignSettings } from '../corpus/types.js';
-import { interruptSignal, parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { addModelOptions, headsOption, integerOption, modelChoiceOf, numberOption, type ModelFlags } from './options.js';
+import { cliLogger, interruptSignal, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 /** The flags {@link addAlignOptions} declares, as commander parses them. */
-export interface AlignOptionFlags {
+export interface AlignOptionFlags extends ModelFlags {
   mode: SamplingMode;
   fps: number;
   perCue: number;
   sceneThreshold: number;
   threshold: number;
   offset: number;
-  device: Device;
-  models?: string;
   embed: boolean;
   format: ExportFormat;
   prompt: string;
@@ -46,22 +43,21 @@ interface AlignFlags extends AlignOptionFlags {
  * addAlignOptions(program.command('corpus').command('align')).option('--workers <n>', '...');
  */
 export function addAlignOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .addOption(new Option('--mode <mode>', 'frame sampling').choices(SAMPLING_MODES).default(ALIGN_DEFAULTS.mode))
-    .option('--fps <n>', 'frames per second in fps mode', parseNumberOption('--fps'), ALIGN_DEFAULTS.fps)
-    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', parseIntegerOption('--per-cue'), ALIGN_DEFAULTS.perCue)
-    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', parseNumberOption('--scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
-    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', parseNumberOption('--threshold'), ALIGN_DEFAULTS.threshold)
-    .option('--offset <seconds>', 'seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', parseNumberOption('--offset'), ALIGN_DEFAULTS.offset)
-    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(ALIGN_DEFAULTS.device))
-    .option('--models <dir>', 'folder of encoder models (default: the embedded tiny models)')
-    .option('--heads <file>', 'projection heads file, e.g. from `mmalign heads train` (default: seeded heads; cross-modal scores mean nothing until trained)')
+    .option('--fps <n>', 'frames per second in fps mode', numberOption('--fps'), ALIGN_DEFAULTS.fps)
+    .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', integerOption('--per-cue'), ALIGN_DEFAULTS.perCue)
+    .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', numberOption('--scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
+    .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', numberOption('--threshold'), ALIGN_DEFAULTS.threshold)
+    .option('--offset <seconds>', 'seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', numberOption('--offset'), ALIGN_DEFAULTS.offset);
+  return addModelOptions(cmd)
+    .addOption(headsOption())
     .option('--no-embed', 'skip embeddings (frames, pairs and dataset only)')
     .addOption(new Option('--format <format>', 'dataset format of train/dev.jsonl').choices(EXPORT_FORMATS).default(ALIGN_DEFAULTS.format))
     .option('--prompt <text>', 'user prompt in each dataset record', DEFAULT_PROMPT)
-    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', parseNumberOption('--split'), ALIGN_DEFAULTS.split)
-    .option('--seed <n>', 'seed of the train/dev split', parseIntegerOption('--seed'), ALIGN_DEFAULTS.seed)
-    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', parseIntegerOption('--jpeg-quality'), ALIGN_DEFAULTS.jpegQuality);
+    .option('--split <fraction>', 'fraction of cues in train.jsonl (rest in dev.jsonl)', numberOption('--split'), ALIGN_DEFAULTS.split)
+    .option('--seed <n>', 'seed of the train/dev split', integerOption('--seed'), ALIGN_DEFAULTS.seed)
+    .option('--jpeg-quality <q>', 'JPEG quality of saved frames', integerOption('--jpeg-quality'), ALIGN_DEFAULTS.jpegQuality);
 }
 
 /**
@@ -71,6 +67,7 @@ export function addAlignOptions(cmd: Command): Command {
  * const settings = alignSettingsFromFlags(cmd.opts());
  */
 export function alignSettingsFromFlags(flags: AlignOptionFlags): VideoAlignSettings {
+  const choice = modelChoiceOf(flags);
   return {
     mode: flags.mode,
     fps: flags.fps,
@@ -78,8 +75,11 @@ export function alignSettingsFromFlags(flags: AlignOptionFlags): VideoAlignSetti
     sceneThreshold: flags.sceneThreshold,
     threshold: flags.threshold,
     offset: flags.offset,
-    device: flags.device,
-    modelsDir: flags.models ?? null,
+    device: choice.device,
+    model: choice.model,
+    dtype: choice.dtype,
+    allowRemote: choice.allowRemote,
+    modelsDir: choice.modelsDir ?? null,
     heads: flags.heads ?? null,
     embed: flags.embed,
     format: flags.format,
@@ -87,18 +87,6 @@ export function alignSettingsFromFlags(flags: AlignOptionFlags): VideoAlignSetti
     split: flags.split,
     seed: flags.seed,
     jpegQuality: flags.jpegQuality,
-  };
-}
-
-/**
- * Numbers are only parsed here (a typo is usage, exit 2); their ranges are checked once, by
- * `alignVideo`'s option resolver, with the same exit status.
- */
-function parseIntegerOption(name: string): (raw: string) => number {
-  return (raw: string) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n)) throw new InvalidOptionError(name, raw, 'a whole number');
-    return n;
   };
 }
 
@@ -175,6 +163,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           binaries,
           progress,
           log: verbose,
+          logger: cliLogger(io),
           sink,
           signal: interruptSignal(io),
         });

@@ -13,7 +13,10 @@ import { planCorpus } from '../corpus/plan.js';
 import { createCorpusProgress } from '../corpus/progress.js';
 import { CORPUS_FILES } from '../corpus/state.js';
 import { SPLIT_BY, type CorpusSettings, type SplitBy } from '../corpus/types.js';
+import { GENERATED_MODELS_NOTE } from '../../encoders/registry.js';
+import { absoluteModelPaths } from '../corpus/settings.js';
 import { addAlignOptions, alignSettingsFromFlags, type AlignOptionFlags } from './align.js';
+import { integerOption } from './options.js';
 import { cliLogger, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 interface CorpusAlignFlags extends AlignOptionFlags {
@@ -41,14 +44,6 @@ interface CorpusWorkerFlags {
   map: string[];
   lockDuration: number;
   stalledInterval: number;
-}
-
-function intOption(name: string, min: number): (raw: string) => number {
-  return (raw: string) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidOptionError(name, raw, `a whole number >= ${min}`);
-    return n;
-  };
 }
 
 /** corpus.json without the per-video list, plus the failures: what `--json` prints. */
@@ -86,16 +81,16 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
     .argument('<input>', 'a folder (videos found recursively, with sidecar or embedded subtitles) or a manifest (.csv, .tsv, .jsonl: video, subtitles, prompt, key, any other columns)')
     .requiredOption('--out <dir>', 'corpus output folder (a rerun resumes: complete videos are skipped)');
   addAlignOptions(cmd)
-    .option('--workers <n>', 'local worker processes (default: the core count)', intOption('--workers', 1))
-    .option('--threads <n>', 'onnxruntime threads per worker (default: cores / workers)', intOption('--threads', 1))
+    .option('--workers <n>', 'local worker processes (default: the core count)', integerOption('--workers', { min: 1 }))
+    .option('--threads <n>', 'onnxruntime threads per worker (default: cores / workers)', integerOption('--threads', { min: 1 }))
     .option('--queue <url>', 'distributed mode: enqueue the videos on this Redis (redis://HOST:PORT/DB) for `mmalign corpus worker`s')
     .option('--queue-name <name>', 'BullMQ queue shared with the workers', CORPUS_DEFAULTS.queueName)
     .option('--corpus-id <id>', 'id of this corpus in job ids (default: derived from --out)')
-    .option('--shard-size <n>', 'samples per WebDataset shard', intOption('--shard-size', 1), CORPUS_DEFAULTS.shardSize)
+    .option('--shard-size <n>', 'samples per WebDataset shard', integerOption('--shard-size', { min: 1 }), CORPUS_DEFAULTS.shardSize)
     .option('--with-audio', "also put each cue's audio in the shards (KEY.wav, 16 kHz mono)")
     .addOption(new Option('--split-by <what>', 'train/dev split: whole videos, or each video\'s own per-cue split').choices(SPLIT_BY).default(CORPUS_DEFAULTS.splitBy))
-    .option('--retries <n>', 'retries of a video after a crash or transient error (bad input is not retried)', intOption('--retries', 0), CORPUS_DEFAULTS.retries)
-    .option('--max-failures <n>', 'stop once more than this many videos failed (default: never stop)', intOption('--max-failures', 0))
+    .option('--retries <n>', 'retries of a video after a crash or transient error (bad input is not retried)', integerOption('--retries', { min: 0 }), CORPUS_DEFAULTS.retries)
+    .option('--max-failures <n>', 'stop once more than this many videos failed (default: never stop)', integerOption('--max-failures', { min: 0 }))
     .option('--kb <dir>', 'ingest every aligned video into this knowledge base (once, by the finalize step)')
     .option('--sub-lang <lang>', 'preferred subtitle language: talk.<lang>.srt sidecars and tagged embedded streams')
     .option('--json', 'print a JSON summary on stdout')
@@ -104,7 +99,8 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
       '\nOutput in DIR: videos/<key>/ (one align output per video), train.jsonl + dev.jsonl, shards/000000.tar..., stats.json, errors.jsonl, corpus.json.\n' +
         'Exit status: 0 when every video is complete, else the number of failed videos (at most 100).\n' +
         '\nExamples:\n  mmalign corpus align videos/ --out corpus-out --workers 2\n' +
-        '  mmalign corpus align manifest.csv --out /shared/corpus --queue redis://10.0.0.5:6379/0',
+        '  mmalign corpus align manifest.csv --out /shared/corpus --queue redis://10.0.0.5:6379/0\n' +
+        '  mmalign corpus align videos/ --out corpus-out --text-model Xenova/all-MiniLM-L6-v2 --image-model Xenova/resnet-50 --audio-model Xenova/wav2vec2-base-960h --allow-remote',
     )
     .action(async (input: string, flags: CorpusAlignFlags) => {
       if (flags.kb !== undefined && !flags.embed) throw new UsageError('--kb needs embeddings to index; drop --no-embed or drop --kb.');
@@ -112,7 +108,7 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
       if (flags.corpusId !== undefined && !VIDEO_KEY_PATTERN.test(flags.corpusId)) throw new InvalidOptionError('corpus-id', flags.corpusId, 'letters, digits, "_" and "-" (at most 80)');
       const align = alignSettingsFromFlags(flags);
       const settings: CorpusSettings = {
-        align: { ...align, modelsDir: align.modelsDir && path.resolve(align.modelsDir), heads: align.heads && path.resolve(align.heads) },
+        align: { ...align, model: absoluteModelPaths(align.model ?? {}), modelsDir: align.modelsDir && path.resolve(align.modelsDir), heads: align.heads && path.resolve(align.heads) },
         splitBy: flags.splitBy,
         shardSize: flags.shardSize,
         withAudio: flags.withAudio ?? false,
@@ -127,6 +123,8 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
       else resolveFfmpegBinaries();
       const { plan, warnings } = await planCorpus(input, { out: flags.out, settings, corpusId: flags.corpusId });
       printWarnings(io, warnings);
+      // Workers' encoders report to their own processes; the coordinator says it once for the run.
+      if (Object.values(plan.models ?? {}).some((m) => m.generated)) cliLogger(io).note?.(GENERATED_MODELS_NOTE);
       const progress = createCorpusProgress({ stream: io.stderr, bar: io.stderr.isTTY === true && !flags.json });
       let result: CorpusRunResult;
       try {
@@ -154,11 +152,11 @@ function registerCorpusWorker(corpus: Command, io: CliIo): void {
     .description('Take video and finalize jobs from the queue that `corpus align --queue` fills, on this machine, until stopped (SIGTERM/Ctrl-C: finish running jobs; twice: leave them to be retried).')
     .requiredOption('--queue <url>', 'the Redis the coordinator uses (redis://HOST:PORT/DB)')
     .option('--queue-name <name>', 'BullMQ queue shared with the coordinator', CORPUS_DEFAULTS.queueName)
-    .option('--concurrency <n>', 'videos at once, each in its own process (default: the core count)', intOption('--concurrency', 1))
-    .option('--threads <n>', 'onnxruntime threads per video (default: cores / concurrency)', intOption('--threads', 1))
+    .option('--concurrency <n>', 'videos at once, each in its own process (default: the core count)', integerOption('--concurrency', { min: 1 }))
+    .option('--threads <n>', 'onnxruntime threads per video (default: cores / concurrency)', integerOption('--threads', { min: 1 }))
     .option('--map <from=to>', 'the shared folders are mounted elsewhere here: rewrite paths starting with FROM to TO (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--lock-duration <ms>', 'how long a job stays claimed without renewal before it counts as stalled', intOption('--lock-duration', 1000), CORPUS_DEFAULTS.lockDurationMs)
-    .option('--stalled-interval <ms>', 'how often to look for stalled jobs of dead workers', intOption('--stalled-interval', 1000), CORPUS_DEFAULTS.stalledIntervalMs)
+    .option('--lock-duration <ms>', 'how long a job stays claimed without renewal before it counts as stalled', integerOption('--lock-duration', { min: 1000 }), CORPUS_DEFAULTS.lockDurationMs)
+    .option('--stalled-interval <ms>', 'how often to look for stalled jobs of dead workers', integerOption('--stalled-interval', { min: 1000 }), CORPUS_DEFAULTS.stalledIntervalMs)
     .addHelpText('after', '\nExample:\n  mmalign corpus worker --queue redis://10.0.0.5:6379/0 --concurrency 2 --map /mnt/corpus=/data/corpus')
     .action(async (flags: CorpusWorkerFlags) => {
       checkQueueUrl(flags.queue);

@@ -1,22 +1,15 @@
 import { Option, type Command } from 'commander';
-import { DEVICE_PROVIDERS } from '../../encoders/device.js';
 import type { TrainHeadsOptions } from '../../encoders/train-heads.js';
-import { DEFAULT_DEVICE, TRAIN_HEADS_DEFAULTS } from '../core/defaults.js';
-import type { Device } from '../../encoders/types.js';
+import { TRAIN_HEADS_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { MODALITIES, type Modality } from '../core/types.js';
-import { parseNumberOption } from './shared.js';
+import { addModelOptions, fractionOption, integerOption, numberOption, type ModelFlags } from './options.js';
 
 // The options of `mmalign heads train|eval|watch`, declared once with their defaults from TRAIN_HEADS_DEFAULTS.
 
-export interface EncoderFlags {
-  models?: string;
+export interface EncoderFlags extends ModelFlags {
   /** Deprecated spelling of --models, still accepted. */
   modelsDir?: string;
-  device?: Device;
-  textModel?: string;
-  imageModel?: string;
-  audioModel?: string;
   modalities?: Modality[];
   cache?: string | false;
 }
@@ -39,22 +32,6 @@ export interface TrainingFlags {
   refit: boolean;
 }
 
-export function intOption(name: string, min: number): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidOptionError(name, raw, `an integer >= ${min}`);
-    return n;
-  };
-}
-
-export function fractionOption(name: string): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !(n >= 0 && n < 1)) throw new InvalidOptionError(name, raw, 'a number in [0, 1)');
-    return n;
-  };
-}
-
 function temperatureOption(raw: string): number | 'learned' {
   if (raw === 'learned') return raw;
   const n = Number(raw);
@@ -70,15 +47,10 @@ function modalitiesOption(raw: string): Modality[] {
   return list as Modality[];
 }
 
-/** Options that choose and run the encoders for PAIRS that still need embedding. */
+/** Options that choose and run the encoders for PAIRS that still need embedding: the shared model options. */
 export function addEncoderOptions(cmd: Command): Command {
-  return cmd
-    .option('--models <dir>', 'a folder of <org>/<name> model folders (default: the bundled tiny models)')
+  return addModelOptions(cmd)
     .addOption(new Option('--models-dir <dir>', 'deprecated spelling of --models').hideHelp())
-    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE))
-    .option('--text-model <id>', 'text model id or folder (default: the registry default)')
-    .option('--image-model <id>', 'image model id or folder')
-    .option('--audio-model <id>', 'audio model id or folder')
     .option('--modalities <list>', 'modalities to pair from pairs.jsonl (default text,image,audio)', modalitiesOption)
     .option('--cache <dir>', 'folder of the native-embedding cache (default: next to PAIRS)')
     .option('--no-cache', 'do not read or write the native-embedding cache');
@@ -88,22 +60,22 @@ export function addEncoderOptions(cmd: Command): Command {
 export function addTrainingOptions(cmd: Command, { hiddenDefault = true }: { hiddenDefault?: boolean } = {}): Command {
   const d = TRAIN_HEADS_DEFAULTS;
   cmd
-    .option('--epochs <n>', 'most epochs (early stopping may end sooner)', intOption('--epochs', 1), d.epochs)
-    .option('--batch <n>', 'pairs per contrastive batch', intOption('--batch', 2), d.batchSize)
-    .option('--lr <x>', 'Adam learning rate', parseNumberOption('--lr', 0), d.lr)
-    .option('--weight-decay <x>', 'AdamW weight decay', parseNumberOption('--weight-decay', 0), d.weightDecay);
-  if (hiddenDefault) cmd.option('--hidden <n>', 'width of a hidden ReLU layer (0: linear heads)', intOption('--hidden', 0), d.hidden);
-  else cmd.option('--hidden <n>', 'hidden width (default: as the current heads)', intOption('--hidden', 0));
+    .option('--epochs <n>', 'most epochs (early stopping may end sooner)', integerOption('--epochs', { min: 1 }), d.epochs)
+    .option('--batch <n>', 'pairs per contrastive batch', integerOption('--batch', { min: 2 }), d.batchSize)
+    .option('--lr <x>', 'Adam learning rate', numberOption('--lr', { min: 0 }), d.lr)
+    .option('--weight-decay <x>', 'AdamW weight decay', numberOption('--weight-decay', { min: 0 }), d.weightDecay);
+  if (hiddenDefault) cmd.option('--hidden <n>', 'width of a hidden ReLU layer (0: linear heads)', integerOption('--hidden', { min: 0 }), d.hidden);
+  else cmd.option('--hidden <n>', 'hidden width (default: as the current heads)', integerOption('--hidden', { min: 0 }));
   return cmd
     .option('--temperature <t>', "softmax temperature: a number keeps it fixed, 'learned' trains it (CLIP)", temperatureOption, d.temperature)
-    .option('--input-noise <s>', 'Gaussian noise (std) on the standardised inputs of training batches', parseNumberOption('--input-noise', 0), d.inputNoise)
-    .option('--dropout <p>', 'dropout on the hidden layer while training', fractionOption('--dropout'), d.dropout)
-    .option('--seed <n>', 'seed for initialisation, split, batch order, noise and dropout', intOption('--seed', 0), d.seed)
-    .option('--val <f>', 'share of groups (else of connected items) held out for early stopping and metrics', fractionOption('--val'), d.valFraction)
+    .option('--input-noise <s>', 'Gaussian noise (std) on the standardised inputs of training batches', numberOption('--input-noise', { min: 0 }), d.inputNoise)
+    .option('--dropout <p>', 'dropout on the hidden layer while training', fractionOption('--dropout', { below1: true }), d.dropout)
+    .option('--seed <n>', 'seed for initialisation, split, batch order, noise and dropout', integerOption('--seed', { min: 0 }), d.seed)
+    .option('--val <f>', 'share of groups (else of connected items) held out for early stopping and metrics', fractionOption('--val', { below1: true }), d.valFraction)
     .option('--val-by <field>', 'hold out by this label of the pairs (e.g. voice, video) instead of their "group"')
-    .option('--patience <n>', 'early stopping: stop after n epochs without held-out improvement and keep the best (default: off, every epoch runs)', intOption('--patience', 1))
+    .option('--patience <n>', 'early stopping: stop after n epochs without held-out improvement and keep the best (default: off, every epoch runs)', integerOption('--patience', { min: 1 }))
     .option('--no-refit', 'return the best held-out epoch instead of retraining on every pair for that many epochs')
-    .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', intOption('--threads', 1), d.threads)
+    .option('--threads <n>', 'threads for the matrix products (reruns with the same seed and thread count give identical heads)', integerOption('--threads', { min: 1 }), d.threads)
     .addOption(new Option('--backend <name>', 'matrix products on onnxruntime or in TypeScript').choices(['auto', 'onnx', 'js']).default(d.backend));
 }
 

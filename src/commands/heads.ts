@@ -8,12 +8,13 @@ import { trainHeads, type HeadsTrainingRecord, type TrainHeadsResult } from '../
 import { KnowledgeBase } from '../../index/index.js';
 import { nativePairsFromFile, readPairsFile } from '../heads/pairs-sources.js';
 import { RETRAIN_DEFAULTS, TRAIN_HEADS_DEFAULTS } from '../core/defaults.js';
-import { InvalidOptionError, UsageError } from '../core/errors/index.js';
+import { UsageError } from '../core/errors/index.js';
 import { createProgress, type Progress } from '../core/progress.js';
 import type { Modality, Warning } from '../core/types.js';
-import { addEncoderOptions, addTrainingOptions, intOption, trainOptionsOf, type EncoderFlags, type TrainingFlags } from './heads-options.js';
+import { addEncoderOptions, addTrainingOptions, trainOptionsOf, type EncoderFlags, type TrainingFlags } from './heads-options.js';
 import { printDecision, printEvaluation, printTraining } from './heads-report.js';
-import { parseNumberOption, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
+import { headsOption, integerOption, modelChoiceOf, numberOption } from './options.js';
+import { printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 /** The metric recorded in the knowledge base after every training and evaluation. */
 export const RETRAIN_METRIC = 'recall@1';
@@ -51,10 +52,13 @@ async function loadNativePairs(
   io: CliIo,
   models: Partial<Record<Modality, string>> = {},
 ): Promise<{ data: NativePairs; warnings: Warning[] }> {
+  const choice = modelChoiceOf({ ...flags, models: flags.models ?? flags.modelsDir });
   return nativePairsFromFile(file, {
-    models: { ...models, ...definedOnly({ text: flags.textModel, image: flags.imageModel, audio: flags.audioModel }) },
-    modelsDir: flags.models ?? flags.modelsDir,
-    device: flags.device,
+    models: { ...models, ...choice.model },
+    dtype: choice.dtype,
+    allowRemote: choice.allowRemote,
+    modelsDir: choice.modelsDir,
+    device: choice.device,
     modalities: flags.modalities,
     cacheDir: flags.cache === false ? null : flags.cache,
     progress,
@@ -62,8 +66,12 @@ async function loadNativePairs(
   });
 }
 
-function definedOnly<T>(r: Partial<Record<Modality, T | undefined>>): Partial<Record<Modality, T>> {
-  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as Partial<Record<Modality, T>>;
+/** The model each head was made for: the encoders to evaluate or retrain them with when no flag names one. */
+function headsModels(heads: ProjectionHeads): Partial<Record<Modality, string>> {
+  return Object.fromEntries(heads.modalities().flatMap((m) => {
+    const id = heads.get(m)?.modelId;
+    return id ? [[m, id]] : [];
+  }));
 }
 
 async function train(
@@ -72,8 +80,9 @@ async function train(
   progress: Progress,
   io: CliIo,
   log: (s: string) => void,
+  models: Partial<Record<Modality, string>> = {},
 ): Promise<{ result: TrainHeadsResult; warnings: Warning[] }> {
-  const { data, warnings } = await loadNativePairs(file, flags, progress, io);
+  const { data, warnings } = await loadNativePairs(file, flags, progress, io, models);
   // The split run, then the refit on every pair: up to twice the epochs.
   const bar = progress.stage('train', flags.epochs * (flags.refit && flags.val > 0 ? 2 : 1));
   const result = await trainHeads(data, {
@@ -161,9 +170,9 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .command('eval')
     .description('Recall@1/5/10 and mean rank in both directions, next to seeded random heads, on held-out pairs.')
     .argument('<pairs>', 'held-out pairs: pairs.jsonl of `mmalign align`, a knowledge-base folder, or a native-embeddings JSONL')
-    .requiredOption('--heads <file>', 'heads file to evaluate')
+    .addOption(headsOption('heads file to evaluate').makeOptionMandatory())
     .option('--by <field>', 'also score the pairs of each value of this label (e.g. voice, speaker, video, group) on their own')
-    .option('--seed <n>', 'seed of the random baseline heads', intOption('--seed', 0), TRAIN_HEADS_DEFAULTS.seed)
+    .option('--seed <n>', 'seed of the random baseline heads', integerOption('--seed', { min: 0 }), TRAIN_HEADS_DEFAULTS.seed)
     .option('--kb <dir>', 'record the recall@1 in this knowledge base (for heads watch)')
     .option('--json', 'print the evaluation as JSON on stdout');
   addEncoderOptions(evalCmd)
@@ -172,8 +181,7 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
       const progress = createProgress({ stream: io.stderr, enabled: !flags.json });
       try {
         const loaded = await ProjectionHeads.load(flags.heads);
-        const models = Object.fromEntries(loaded.modalities().map((m) => [m, loaded.get(m)?.modelId]));
-        const { data, warnings } = await loadNativePairs(file, flags, progress, io, models);
+        const { data, warnings } = await loadNativePairs(file, flags, progress, io, headsModels(loaded));
         printWarnings(io, warnings);
         const evaluation = evaluateHeads(loaded, data, { seed: flags.seed, source: file, by: flags.by ?? null });
         if (flags.kb) await record(flags.kb, evaluation.heads.mean.r1, data.pairs.length, loaded.metadata.version);
@@ -187,15 +195,11 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
     .command('watch')
     .description('Apply the retrain rule to the evaluations recorded in a knowledge base, and retrain when it fires.')
     .requiredOption('--kb <dir>', 'knowledge base with recorded evaluations')
-    .requiredOption('--heads <file>', 'current heads (replaced atomically when retrained)')
+    .addOption(headsOption('current heads (replaced atomically when retrained)').makeOptionMandatory())
     .option('--pairs <file>', 'pairs to retrain on (pairs.jsonl, knowledge-base folder or native JSONL); without it, only the decision is printed')
-    .option('--window <n>', 'evaluations the slope is fitted to', intOption('--window', 2), RETRAIN_DEFAULTS.window)
-    .option('--slope <x>', 'retrain when the recall@1 slope per evaluation falls below this', (raw: string) => {
-      const n = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(n)) throw new InvalidOptionError('--slope', raw, 'a number');
-      return n;
-    }, RETRAIN_DEFAULTS.slopeThreshold)
-    .option('--new-fraction <f>', 'retrain when new pairs exceed this share of the training set', parseNumberOption('--new-fraction', 0), RETRAIN_DEFAULTS.newFraction)
+    .option('--window <n>', 'evaluations the slope is fitted to', integerOption('--window', { min: 2 }), RETRAIN_DEFAULTS.window)
+    .option('--slope <x>', 'retrain when the recall@1 slope per evaluation falls below this', numberOption('--slope'), RETRAIN_DEFAULTS.slopeThreshold)
+    .option('--new-fraction <f>', 'retrain when new pairs exceed this share of the training set', numberOption('--new-fraction', { min: 0 }), RETRAIN_DEFAULTS.newFraction)
     .option('--dry-run', 'print the decision without retraining')
     .option('--json', 'print the decision (and training report) as JSON on stdout');
   addEncoderOptions(addTrainingOptions(watchCmd, { hiddenDefault: false }))
@@ -226,7 +230,8 @@ export const registerHeads: RegisterCommand = (program: Command, io: CliIo) => {
         if (decision.retrain && !flags.dryRun) {
           if (!flags.pairs) throw new UsageError(`retrain rule fired (${decision.reason}) but no --pairs to train on; add --pairs FILE or --dry-run`);
           const hidden = flags.hidden ?? training?.hidden;
-          const { result, warnings } = await train(flags.pairs, { ...flags, hidden }, progress, io, () => {});
+          // Retrained for the models the current heads serve, unless the flags name others.
+          const { result, warnings } = await train(flags.pairs, { ...flags, hidden }, progress, io, () => {}, current ? headsModels(current) : {});
           printWarnings(io, warnings);
           const out = withKbVersion(result.heads, await currentKbVersion(flags.kb));
           await out.save(flags.heads);

@@ -1,36 +1,25 @@
-import { Option, type Command } from 'commander';
-import { DEVICE_PROVIDERS } from '../../encoders/device.js';
-import { DEFAULT_DEVICE, LOCK_TIMEOUT_MS } from '../core/defaults.js';
-import type { Device } from '../../encoders/types.js';
+import type { Command } from 'commander';
+import { LOCK_TIMEOUT_MS } from '../core/defaults.js';
 import { KnowledgeBase, type KbChange, type VerifyReport } from '../../index/index.js';
 import { corruptReport } from '../../index/kb/verify.js';
 import { isDamagedDatabase } from '../../index/store.js';
 import { alignVideo } from '../pipeline/index.js';
-import { InvalidOptionError, KbCorruptError, KbVerifyError } from '../core/errors/index.js';
+import { KbCorruptError, KbVerifyError } from '../core/errors/index.js';
 import { createProgress, type StageProgress } from '../core/progress.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
+import { addModelOptions, headsOption, integerOption, modelChoiceOf, numberOption, type ModelFlags } from './options.js';
+import { printJson, printWarnings, type CliIo, type RegisterCommand, cliLogger } from './shared.js';
 
 interface KbFlags {
   kb: string;
   json?: boolean;
 }
 
-interface SyncFlags extends KbFlags {
+interface SyncFlags extends KbFlags, ModelFlags {
   priority?: number;
   sourceName?: string;
-  device: Device;
-  models?: string;
   heads?: string;
   lockTimeout: number;
   alignVideos?: boolean;
-}
-
-function parseInteger(name: string): (raw: string) => number {
-  return (raw: string) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n)) throw new InvalidOptionError(name, raw, 'an integer');
-    return n;
-  };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -46,7 +35,7 @@ function verifyAdvice(kinds: readonly string[], repaired: boolean): string {
 }
 
 /**
- * `mmalign kb sync|versions|changes|verify`: feed and inspect a knowledge base.
+ * `mmalign kb sync|models|versions|changes|verify`: feed and inspect a knowledge base.
  *
  * @example
  * mmalign kb sync ./photos --kb ./kb --priority 2
@@ -55,28 +44,29 @@ function verifyAdvice(kinds: readonly string[], repaired: boolean): string {
 export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
   const kb = program.command('kb').description('Feed and inspect a knowledge base (HNSW vector index + SQLite metadata, versioned).');
 
-  kb.command('sync')
+  const sync = kb
+    .command('sync')
     .description('Add new, replace changed and delete removed items of a folder or JSONL manifest; one version per sync.')
     .argument('<source>', 'a folder (images, audio, .txt/.md, videos with sidecar .srt/.vtt) or a .jsonl manifest')
     .requiredOption('--kb <dir>', 'knowledge base folder (created if missing)')
-    .option('--priority <n>', 'conflict tie-breaker for this source: on equal timestamps the higher priority wins', parseInteger('--priority'))
-    .option('--source-name <name>', 'name the items are recorded under (default: the absolute source path)')
-    .addOption(new Option('--device <device>', 'where the encoders run').choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE))
-    .option('--models <dir>', 'a folder of <org>/<name> model folders (default: the embedded tiny models)')
-    .option('--heads <file>', 'projection heads file (default: seeded heads; cross-modal scores mean nothing until trained)')
-    .option('--lock-timeout <ms>', 'how long to wait for another writer', parseNumberOption('--lock-timeout', 0), LOCK_TIMEOUT_MS)
+    .option('--priority <n>', 'conflict tie-breaker for this source: on equal timestamps the higher priority wins', integerOption('--priority'))
+    .option('--source-name <name>', 'name the items are recorded under (default: the absolute source path)');
+  addModelOptions(sync)
+    .addOption(headsOption())
+    .option('--lock-timeout <ms>', 'how long to wait for another writer', numberOption('--lock-timeout', { min: 0 }), LOCK_TIMEOUT_MS)
     .option('--align-videos', 'run the align pipeline on videos with sidecar subtitles: per cue its text, frame and audio (default: cue texts only)')
     .option('--json', 'print the sync result as JSON')
     .addHelpText(
       'after',
       '\nConflict rule: when two sources give the same id, the newer timestamp wins; on equal timestamps the higher\n' +
         'priority wins; on a full tie the copy already there stays.\n' +
-        '\nExample:\n  mmalign kb sync ./lectures --kb ./kb --priority 1',
+        '\nExamples:\n  mmalign kb sync ./lectures --kb ./kb --priority 1\n' +
+        '  mmalign kb sync ./photos --kb ./kb --text-model Xenova/all-MiniLM-L6-v2 --image-model Xenova/resnet-50 --allow-remote',
     )
     .action(async (source: string, flags: SyncFlags) => {
       const logger = cliLogger(io);
       const base = await KnowledgeBase.open(flags.kb, {
-        encoderOptions: { device: flags.device, modelsDir: flags.models, heads: flags.heads, logger },
+        encoderOptions: { ...modelChoiceOf(flags), heads: flags.heads, logger },
         lockTimeoutMs: flags.lockTimeout,
         // The app layer gives the knowledge base its video aligner; index/ never imports the pipeline.
         alignVideo: flags.alignVideos ? alignVideo : undefined,
@@ -111,6 +101,27 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
       }
     });
 
+  kb.command('models')
+    .description('List the models behind the stored vectors: per modality the model id, dtype, device, ONNX file sha256 and heads.')
+    .requiredOption('--kb <dir>', 'knowledge base folder')
+    .option('--json', 'print the models as JSON')
+    .action(async (flags: KbFlags) => {
+      const base = await KnowledgeBase.open(flags.kb, { readonly: true });
+      try {
+        const models = base.models();
+        if (flags.json) return printJson(io, models);
+        if (models.length === 0) io.stdout.write('no models recorded yet (synced before mmalign kept them, or not synced)\n');
+        for (const m of models) {
+          io.stdout.write(
+            `${m.modality.padEnd(5)}  ${m.model}  ${m.dtype ?? '?'}  ${m.device}  sha256 ${m.fingerprint ?? 'unknown'}  heads ${m.heads ?? 'default'}  ` +
+              `(versions ${m.firstVersion}${m.lastVersion !== m.firstVersion ? `–${m.lastVersion}` : ''})\n`,
+          );
+        }
+      } finally {
+        await base.close();
+      }
+    });
+
   kb.command('versions')
     .description('List the versions (one per sync or repair) with their counts.')
     .requiredOption('--kb <dir>', 'knowledge base folder')
@@ -134,7 +145,7 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
 
   kb.command('changes')
     .description('List what one version added, updated, deleted or skipped.')
-    .argument('<version>', 'version number', parseInteger('version'))
+    .argument('<version>', 'version number', integerOption('version'))
     .requiredOption('--kb <dir>', 'knowledge base folder')
     .option('--json', 'print the changes as JSON')
     .action(async (version: number, flags: KbFlags) => {
@@ -152,7 +163,7 @@ export const registerKb: RegisterCommand = (program: Command, io: CliIo) => {
     .description('Check index file ↔ SQLite ↔ source files; --repair rebuilds the index and drops items whose files are gone.')
     .requiredOption('--kb <dir>', 'knowledge base folder')
     .option('--repair', 'repair what can be repaired')
-    .option('--lock-timeout <ms>', 'how long --repair waits for another writer', parseNumberOption('--lock-timeout', 0), LOCK_TIMEOUT_MS)
+    .option('--lock-timeout <ms>', 'how long --repair waits for another writer', numberOption('--lock-timeout', { min: 0 }), LOCK_TIMEOUT_MS)
     .option('--json', 'print the report as JSON')
     .action(async (flags: KbFlags & { repair?: boolean; lockTimeout: number }) => {
       let report: VerifyReport;

@@ -1,13 +1,16 @@
 import { Option, type Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { defaultPullDir, listModels, pullModel } from '../../encoders/models.js';
+import { listModels } from '../../encoders/model-list.js';
+import { defaultPullDir } from '../../encoders/model-places.js';
+import { pullModel } from '../../encoders/pull.js';
 import { buildModels, DEFAULT_SEED, generatedModelId, MODEL_FAMILIES, MODEL_PRESETS, QUANTIZED_FAMILIES, type ModelFamily, type ModelPreset } from '../../encoders/onnx/build.js';
 import type { Dtype } from '../../encoders/types.js';
 import { MODEL_REVISION } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { createProgress, type StageProgress } from '../core/progress.js';
 import { registerModelsQuantize } from './models-quantize.js';
-import { parseNumberOption, printJson, type CliIo, type RegisterCommand } from './shared.js';
+import { integerOption, modelsDirOption } from './options.js';
+import { printJson, type CliIo, type RegisterCommand } from './shared.js';
 
 interface ListFlags { json?: boolean; models?: string }
 interface BuildFlags { preset: ModelPreset; only?: ModelFamily[]; seed: number; out: string; quantize: boolean; json?: boolean }
@@ -23,12 +26,6 @@ function parseFamilies(raw: string, previous: ModelFamily[] | undefined): ModelF
   return out;
 }
 
-function parseSeed(raw: string): number {
-  const n = parseNumberOption('--seed', 0)(raw);
-  if (!Number.isSafeInteger(n)) throw new InvalidOptionError('--seed', raw, 'a non-negative integer');
-  return n;
-}
-
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
 
 /** `mmalign models list|build|pull|quantize`: see, generate, download and quantize the encoders' ONNX models. */
@@ -40,7 +37,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
   models
     .command('list')
     .description('Show each modality\'s model family, default and embedded model, and the models present locally.')
-    .option('--models <dir>', 'a folder of <org>/<name> model folders to include (default: $MMALIGN_MODELS)')
+    .addOption(modelsDirOption('a folder of <org>/<name> model folders to include (default: $MMALIGN_MODELS)'))
     .option('--json', 'print the listing as JSON on stdout')
     .action(async (flags: ListFlags) => {
       const rows = await listModels({ modelsDir: flags.models });
@@ -60,7 +57,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .description('Generate BERT/ResNet/Wav2Vec2 ONNX models with seeded weights (architecture-faithful, not semantic) into DIR/mmalign/<preset>-<family>.')
     .addOption(new Option('--preset <preset>', 'tiny (tests, < 1 MB each) or base (real dimensions, ~100-400 MB each)').choices([...MODEL_PRESETS]).default('tiny'))
     .option('--only <families>', `build only these (comma-separated: ${MODEL_FAMILIES.join(', ')})`, parseFamilies)
-    .option('--seed <n>', 'weight seed; the same preset and seed give byte-identical files', parseSeed, DEFAULT_SEED)
+    .option('--seed <n>', 'weight seed; the same preset and seed give byte-identical files', integerOption('--seed', { min: 0 }), DEFAULT_SEED)
     .requiredOption('--out <dir>', 'models folder to write into (usable as MMALIGN_MODELS afterwards)')
     .option('--no-quantize', `skip the int8 onnx/model_quantized.onnx (dtype q8) written for ${QUANTIZED_FAMILIES.join(' and ')}`)
     .option('--json', 'print what was built as JSON on stdout')
@@ -131,7 +128,7 @@ export const registerModels: RegisterCommand = (program: Command, io: CliIo) => 
     .description('Download a model (config, preprocessor files, onnx/model.onnx) from the Hugging Face hub or a mirror in its URL layout.')
     .argument('<id>', 'hub model id, e.g. Xenova/bert-base-uncased')
     .option('--mirror <url>', 'hub or mirror base URL (default: $HF_ENDPOINT or https://huggingface.co)')
-    .option('--models <dir>', 'models folder to pull into (default: $MMALIGN_MODELS, else ~/.cache/mmalign/models)')
+    .addOption(modelsDirOption('models folder to pull into (default: $MMALIGN_MODELS, else ~/.cache/mmalign/models)'))
     .option('--revision <rev>', 'branch, tag or commit', MODEL_REVISION)
     .option('--dtype <dtypes>', 'also fetch these ONNX variants (comma-separated, e.g. q8,fp16); fp32 model.onnx always comes', (raw: string, prev: Dtype[] | undefined) => [...(prev ?? []), ...(raw.split(',').map((s) => s.trim()).filter(Boolean) as Dtype[])])
     .option('--json', 'print what was downloaded as JSON on stdout')

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { MmalignError } from '../core/errors/index.js';
 import type { Logger } from '../core/progress.js';
 import type { Warning } from '../core/types.js';
 
@@ -65,9 +64,9 @@ export function printWarnings(io: CliIo, warnings: readonly Warning[]): void {
 }
 
 /**
- * The logger commands hand to encoders and the pipeline: notices become `warning:` lines on stderr,
- * each printed once per run; with `verbose`, details (which device `auto` picked and why) become
- * `mmalign:` lines.
+ * The logger commands hand to encoders and the pipeline: warnings become `warning:` lines and notes
+ * `note:` lines on stderr, each printed once per run; with `verbose`, details (which device `auto`
+ * picked and why) become `mmalign:` lines.
  *
  * @example
  * const enc = await createEncoder('text', { logger: cliLogger(io, { verbose: flags.verbose }) });
@@ -75,21 +74,7 @@ export function printWarnings(io: CliIo, warnings: readonly Warning[]): void {
 export function cliLogger(io: CliIo, { verbose = false }: { verbose?: boolean } = {}): Logger {
   return {
     warn: (message: string) => warnOnce(io, `warning: ${message}\n`),
+    note: (message: string) => warnOnce(io, `note: ${message}\n`),
     ...(verbose ? { info: (message: string) => warnOnce(io, `mmalign: ${message}\n`) } : {}),
-  };
-}
-
-/** Parses a number option eagerly so a typo fails as usage (exit 2), not deep inside the work. */
-export function parseNumberOption(name: string, min?: number): (raw: string) => number {
-  return (raw: string) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || (min !== undefined && n < min)) {
-      const err = new MmalignError(
-        `Invalid value for ${name}: ${JSON.stringify(raw)}. Expected a number${min !== undefined ? ` >= ${min}` : ''}.`,
-        { code: 'INVALID_OPTION', exitCode: 2 },
-      );
-      throw err;
-    }
-    return n;
   };
 }

@@ -11,7 +11,8 @@ import {
 } from '../../alignment/index.js';
 import { UsageError } from '../core/errors/index.js';
 import type { Cue } from '../core/types.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { numberOption } from './options.js';
+import { printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 import { terminalSafe } from './terminal.js';
 
 interface SubtitlesFlags {
@@ -63,12 +64,12 @@ export const registerSubtitles: RegisterCommand = (program: Command, io: CliIo) 
     .option('--json', 'print a JSON array of {index,start,end,text[,speaker]} on stdout (warnings go to stderr)')
     .addOption(new Option('--to <format>', 'convert: print the cues as this subtitle format').choices([...WRITABLE_SUBTITLE_FORMATS]))
     .option('-o, --output <path>', 'convert: write the cues to this file (format from --to or the extension), atomically')
-    .option('--fps <rate>', 'frame rate for MicroDVD (.sub) files without a {1}{1}FPS line, e.g. 23.976', parseNumberOption('--fps', 0))
+    .option('--fps <rate>', 'frame rate for MicroDVD (.sub) files without a {1}{1}FPS line, e.g. 23.976', numberOption('--fps', { min: 0 }))
     .option('--encoding <name>', 'text encoding of the file when the guess is wrong (e.g. big5, gb18030, windows-1251)')
     .option(
       '--max-subtitle-size <MiB>',
       `refuse subtitle files larger than this (default ${SUBTITLE_DEFAULTS.maxBytes / (1024 * 1024)})`,
-      parseNumberOption('--max-subtitle-size', 0),
+      numberOption('--max-subtitle-size', { min: 0 }),
     )
     .addHelpText(
       'after',

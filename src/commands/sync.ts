@@ -3,7 +3,8 @@ import { VAD_NAMES, type VadName } from '../../alignment/sync/index.js';
 import { createProgress } from '../core/progress.js';
 import { defaultSyncedPath, syncSubtitles, type SyncSubtitlesResult } from '../sync/index.js';
 import { clockTime } from './subtitles.js';
-import { interruptSignal, parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { numberOption } from './options.js';
+import { interruptSignal, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 interface SyncFlags {
   output?: string;
@@ -64,7 +65,7 @@ export const registerSync: RegisterCommand = (program: Command, io: CliIo) => {
     .argument('<subtitles>', 'subtitle file to correct (SRT or WebVTT)')
     .option('-o, --output <file>', 'corrected file (format from the extension, else the input\'s; default NAME.synced.EXT next to the input), written atomically')
     .option('--reference <file>', 'time against this instead of the video\'s audio: another video, an audio file, or a correctly timed subtitle file')
-    .option('--max-offset <seconds>', 'largest offset searched either way', parseNumberOption('--max-offset', 0.5), 60)
+    .option('--max-offset <seconds>', 'largest offset searched either way', numberOption('--max-offset', { min: 0.5 }), 60)
     .option('--no-framerate', 'do not look for a framerate ratio (25/24, 25/23.976, 24/23.976 and inverses)')
     .option('--no-splits', 'one offset for the whole file: no inserted or removed stretches')
     .addOption(new Option('--vad <name>', 'speech detector: silero (accurate, default) or webrtc (faster, easily fooled by music and noise)').choices(VAD_NAMES).default('silero'))

@@ -11,6 +11,12 @@ import cliProgress from 'cli-progress';
  */
 export interface Logger {
   warn(message: string): void;
+  /**
+   * A fact the user should know that is not a problem of this run's input (e.g. that the models in use
+   * are generated and not semantic). Optional: loggers without it drop notes. The CLI prints each
+   * distinct note once per run.
+   */
+  note?(message: string): void;
   /** Details for `--verbose`; dropped when absent. */
   info?(message: string): void;
 }

@@ -28,3 +28,20 @@ export interface Warning {
   line?: number;
   message: string;
 }
+
+/**
+ * What made one modality's vectors: recorded in run.json, embeddings.json and the knowledge base, and
+ * compared before a vector is reused. Two runs with equal records give interchangeable vectors.
+ */
+export interface ModelRecord {
+  /** The hub id or folder the model was named by, e.g. `Xenova/bert-base-uncased`. */
+  model: string;
+  /** The ONNX variant loaded (`fp32`, `fp16`, `q8`, ...); null when the encoder cannot tell. */
+  dtype: string | null;
+  /** The execution provider that ran it, after any fallback (`cpu`, `cuda`, ...). */
+  device: string;
+  /** sha256 (hex) of the ONNX file loaded; null when the encoder cannot tell (a custom encoder). */
+  fingerprint: string | null;
+  /** Version of the projection heads into the shared space; null when unknown. */
+  heads: string | null;
+}

@@ -37,7 +37,16 @@ export interface JobRuntime {
 export function threadedEncoderFactory(threads: number): EncoderFactory {
   return async (modality, o): Promise<Encoder> => {
     const { createEncoder } = await import('../../encoders/encoder.js');
-    return createEncoder(modality, { modelsDir: o.modelsDir, device: o.device as Device | undefined, heads: o.heads, logger: o.logger, threads });
+    return createEncoder(modality, {
+      model: o.model,
+      dtype: o.dtype,
+      allowRemote: o.allowRemote,
+      modelsDir: o.modelsDir,
+      device: o.device as Device | undefined,
+      heads: o.heads,
+      logger: o.logger,
+      threads,
+    });
   };
 }
 
@@ -76,6 +85,9 @@ export async function runVideoJob(spec: VideoJobSpec, runtime: JobRuntime = {}):
     offset: a.offset,
     embed: a.embed,
     device: a.device,
+    model: a.model,
+    dtype: a.dtype,
+    allowRemote: a.allowRemote,
     modelsDir: a.modelsDir ?? undefined,
     heads: a.heads ?? undefined,
     format: a.format,

@@ -68,7 +68,7 @@ export async function alignedBatchFromFolder(dir: string, video: string): Promis
   const index = JSON.parse(indexText) as {
     dim: number;
     count: number;
-    models?: Partial<Record<Modality, { model: string; heads: string | null }>>;
+    models?: AlignedBatch['models'];
     rows: { id: string; modality: Modality; row: number }[];
   };
   const raw = await readFile(path.join(dir, 'embeddings.f32'));

@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { CORPUS_DEFAULTS } from '../core/defaults.js';
+import type { ModelIdentity } from '../../encoders/choice.js';
+import type { Modality } from '../core/types.js';
 import type { VideoAlignSettings } from './types.js';
 
 /** A sample key may hold these only: WebDataset splits a file name at its first dot. */
@@ -98,14 +100,20 @@ export function jobHash(parts: {
   prompt: string;
   headsHash: string | null;
   subLang: string | null;
+  /** The model files embedding uses (see CorpusPlan.models); null or absent when not embedding. */
+  models?: Partial<Record<Modality, Pick<ModelIdentity, 'model' | 'dtype' | 'fingerprint'>>> | null;
 }): string {
-  const { modelsDir, ...align } = parts.align;
+  // Downloading is how a model arrives, not what it is: allowRemote does not shape the output.
+  const { modelsDir, allowRemote: _allowRemote, model = {}, dtype = {}, ...align } = parts.align;
+  const files = parts.models
+    ? Object.fromEntries(Object.entries(parts.models).map(([m, f]) => [m, { model: f.model, dtype: f.dtype, fingerprint: f.fingerprint }]))
+    : undefined;
   return sha256(
     canonicalJson({
       v: 1,
       video: parts.video,
       subtitles: parts.subtitles ?? { embedded: parts.subLang },
-      align: { ...align, prompt: parts.prompt, heads: parts.headsHash, modelsDir },
+      align: { ...align, model, dtype, prompt: parts.prompt, heads: parts.headsHash, modelsDir, files },
     }),
   );
 }

@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { InvalidOptionError } from '../core/errors/index.js';
-import type { CorpusPlan, VideoJobSpec } from './types.js';
+import { isModelPath } from '../../encoders/model-places.js';
+import type { CorpusPlan, VideoAlignSettings, VideoJobSpec } from './types.js';
 
 /** Prefix pairs, longest first when applied. */
 export type PathMap = readonly (readonly [from: string, to: string])[];
@@ -37,6 +38,12 @@ export function mapPath(p: string, map: PathMap): string {
 
 const mapNullable = (p: string | null, map: PathMap): string | null => (p === null ? null : mapPath(p, map));
 
+/** The align settings' paths (models folder, model folders, heads) as this machine sees them. */
+function mapAlign(align: VideoAlignSettings, map: PathMap): VideoAlignSettings {
+  const model = Object.fromEntries(Object.entries(align.model ?? {}).map(([m, id]) => [m, isModelPath(id) ? mapPath(id, map) : id]));
+  return { ...align, model, modelsDir: mapNullable(align.modelsDir, map), heads: mapNullable(align.heads, map) };
+}
+
 /** A video job's paths as this machine sees them. */
 export function mapSpec(spec: VideoJobSpec, map: PathMap): VideoJobSpec {
   if (map.length === 0) return spec;
@@ -44,7 +51,7 @@ export function mapSpec(spec: VideoJobSpec, map: PathMap): VideoJobSpec {
     ...spec,
     out: mapPath(spec.out, map),
     entry: { ...spec.entry, video: mapPath(spec.entry.video, map), subtitles: mapNullable(spec.entry.subtitles, map) },
-    align: { ...spec.align, modelsDir: mapNullable(spec.align.modelsDir, map), heads: mapNullable(spec.align.heads, map) },
+    align: mapAlign(spec.align, map),
   };
 }
 
@@ -58,7 +65,7 @@ export function mapPlan(plan: CorpusPlan, map: PathMap): CorpusPlan {
     settings: {
       ...plan.settings,
       kb: mapNullable(plan.settings.kb, map),
-      align: { ...plan.settings.align, modelsDir: mapNullable(plan.settings.align.modelsDir, map), heads: mapNullable(plan.settings.align.heads, map) },
+      align: mapAlign(plan.settings.align, map),
     },
     entries: plan.entries.map((e) => ({ ...e, video: mapPath(e.video, map), subtitles: mapNullable(e.subtitles, map) })),
   };

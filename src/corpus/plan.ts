@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { InputFileError, MmalignError } from '../core/errors/index.js';
-import type { Warning } from '../core/types.js';
+import { identifyModel, type ModelIdentity } from '../../encoders/choice.js';
+import { MODALITIES, type Modality, type Warning } from '../core/types.js';
 import { discoverInputs } from './input.js';
 import { isComplete } from './job.js';
 import { corpusId as deriveCorpusId, fileHash, hashOf, jobHash, videoContentHash, videoJobId } from './keys.js';
@@ -23,6 +24,15 @@ export interface PlanOptions {
 async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
+}
+
+/** The model file of each modality the videos will be embedded with, or null when not embedding. */
+async function modelFiles(align: CorpusSettings['align']): Promise<Partial<Record<Modality, ModelIdentity>> | null> {
+  if (!align.embed) return null;
+  const choice = { model: align.model, dtype: align.dtype, modelsDir: align.modelsDir ?? undefined, allowRemote: align.allowRemote };
+  const out: Partial<Record<Modality, ModelIdentity>> = {};
+  for (const m of MODALITIES) out[m] = await identifyModel(m, choice);
   return out;
 }
 
@@ -44,6 +54,8 @@ export async function planCorpus(input: string, { out, settings, corpusId }: Pla
         throw new InputFileError(settings.align.heads!, 'projection heads file cannot be read; check --heads', err);
       })
     : null;
+  // Models are found (and with allowRemote downloaded, once, here) before any video is hashed or job started.
+  const models = await modelFiles(settings.align);
   const records = await readAllRecords(outAbs);
   const planned = await inBatches(discovery.entries, 8, async (entry): Promise<PlannedVideo> => {
     let hashes: { video: string; subtitles: string | null };
@@ -65,7 +77,7 @@ export async function planCorpus(input: string, { out, settings, corpusId }: Pla
       const hash = hashOf({ missing: entry.video, subtitles: entry.subtitles });
       return { ...entry, jobHash: hash, jobId: videoJobId(id, hash), state: 'failed', planError: { message: e.message, code: e.code ?? 'INPUT_FILE' } };
     }
-    const hash = jobHash({ ...hashes, align: settings.align, prompt: entry.prompt ?? settings.align.prompt, headsHash, subLang: settings.subLang });
+    const hash = jobHash({ ...hashes, align: settings.align, prompt: entry.prompt ?? settings.align.prompt, headsHash, subLang: settings.subLang, models });
     const record = records.get(entry.key);
     let state: PlannedVideo['state'] = 'pending';
     if (record?.jobHash === hash) {
@@ -91,7 +103,7 @@ export async function planCorpus(input: string, { out, settings, corpusId }: Pla
     entries: planned.map((p) => [p.key, p.jobHash, p.video, p.subtitles, p.prompt, p.metadata, p.duplicateOf ?? null, p.planError?.code ?? null]),
   });
   return {
-    plan: { version: 1, corpusId: id, input: discovery.location, out: outAbs, settings, entries: planned, planHash },
+    plan: { version: 1, corpusId: id, input: discovery.location, out: outAbs, settings, models, entries: planned, planHash },
     warnings,
   };
 }

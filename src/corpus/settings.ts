@@ -2,7 +2,19 @@
 import path from 'node:path';
 import { ALIGN_DEFAULTS, CORPUS_DEFAULTS } from '../core/defaults.js';
 import { DEFAULT_PROMPT } from '../pipeline/dataset.js';
+import { isModelPath } from '../../encoders/model-places.js';
+import type { Modality } from '../core/types.js';
 import type { CorpusSettings, VideoAlignSettings } from './types.js';
+
+/**
+ * Model folders as absolute paths (workers run elsewhere); hub ids as given.
+ *
+ * @example
+ * absoluteModelPaths({ text: './my-bert', image: 'Xenova/resnet-50' }); // { text: '/work/my-bert', image: 'Xenova/resnet-50' }
+ */
+export function absoluteModelPaths(model: Partial<Record<Modality, string>>): Partial<Record<Modality, string>> {
+  return Object.fromEntries(Object.entries(model).map(([m, id]) => [m, isModelPath(id) ? path.resolve(id) : id]));
+}
 
 /** What a caller may leave out of {@link CorpusSettings}. */
 export type CorpusSettingsInput = Partial<Omit<CorpusSettings, 'align'>> & { align?: Partial<VideoAlignSettings> };
@@ -23,6 +35,9 @@ export function corpusSettings(input: CorpusSettingsInput = {}): CorpusSettings 
     offset: ALIGN_DEFAULTS.offset,
     embed: ALIGN_DEFAULTS.embed,
     device: ALIGN_DEFAULTS.device,
+    model: {},
+    dtype: {},
+    allowRemote: false,
     modelsDir: null,
     heads: null,
     format: ALIGN_DEFAULTS.format,
@@ -34,7 +49,7 @@ export function corpusSettings(input: CorpusSettingsInput = {}): CorpusSettings 
   };
   const abs = (p: string | null | undefined): string | null => (p ? path.resolve(p) : null);
   return {
-    align: { ...align, modelsDir: abs(align.modelsDir), heads: abs(align.heads) },
+    align: { ...align, model: absoluteModelPaths(align.model ?? {}), modelsDir: abs(align.modelsDir), heads: abs(align.heads) },
     splitBy: input.splitBy ?? CORPUS_DEFAULTS.splitBy,
     shardSize: input.shardSize ?? CORPUS_DEFAULTS.shardSize,
     withAudio: input.withAudio ?? false,

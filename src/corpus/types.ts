@@ -3,7 +3,9 @@
  * the plan a coordinator writes for its workers, and the per-video job record in the output folder.
  * Everything here crosses a process boundary (a pool child, a BullMQ job), so it is plain JSON.
  */
-import type { Device } from '../../encoders/types.js';
+import type { ModelIdentity } from '../../encoders/choice.js';
+import type { Device, Dtype } from '../../encoders/types.js';
+import type { Modality } from '../core/types.js';
 import type { ExportFormat } from '../pipeline/dataset.js';
 import type { SamplingMode } from '../pipeline/frames/index.js';
 
@@ -40,6 +42,12 @@ export interface VideoAlignSettings {
   offset: number;
   embed: boolean;
   device: Device;
+  /** Hub id or folder (absolute) of each modality's model; a modality left out uses its embedded tiny model. */
+  model?: Partial<Record<Modality, string>>;
+  /** ONNX variant per modality; a modality left out loads fp32. */
+  dtype?: Partial<Record<Modality, Dtype>>;
+  /** Workers may download a model found nowhere locally (the coordinator fetches it first). Default false. */
+  allowRemote?: boolean;
   modelsDir: string | null;
   heads: string | null;
   format: ExportFormat;
@@ -85,6 +93,11 @@ export interface CorpusPlan {
   /** The corpus output folder (absolute, as the coordinator sees it). */
   out: string;
   settings: CorpusSettings;
+  /**
+   * Per modality, the model file the videos are embedded with, as the coordinator found it (null with
+   * embedding off): part of every job hash, so another model, dtype or file realigns.
+   */
+  models: Partial<Record<Modality, ModelIdentity>> | null;
   entries: PlannedVideo[];
   /** Hash of the settings and every entry's identity (not of what is done yet). */
   planHash: string;

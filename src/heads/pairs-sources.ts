@@ -5,7 +5,8 @@ import { createEncoder } from '../../encoders/encoder.js';
 import type { Logger } from '../core/progress.js';
 import { embedRawPairs, NativeCache, type RawPairs } from '../../encoders/native-cache.js';
 import type { NativePairs } from '../../encoders/native-pairs.js';
-import type { Device, Encoder } from '../../encoders/types.js';
+import type { PerModality } from '../../encoders/choice.js';
+import type { Device, Dtype, Encoder } from '../../encoders/types.js';
 import { DB_FILE } from '../../index/vector/files.js';
 import { DEFAULT_DEVICE } from '../core/defaults.js';
 import { InputFileError } from '../core/errors/index.js';
@@ -52,8 +53,12 @@ export async function readPairsFile(file: string, options: ReadPairsOptions = {}
 }
 
 export interface NativePairsFromFileOptions extends ReadPairsOptions {
-  /** Model id or folder per modality (default: each modality's default model). */
+  /** Model id or folder per modality (default: each modality's embedded tiny model). */
   models?: Partial<Record<Modality, string>>;
+  /** ONNX variant, for all modalities or per modality (default fp32). */
+  dtype?: PerModality<Dtype>;
+  /** Download a model found nowhere locally (default false). */
+  allowRemote?: boolean;
   /** Folder of models in `<org>/<name>` layout (the CLI's `--models`). */
   modelsDir?: string;
   device?: Device;
@@ -74,7 +79,7 @@ export interface NativePairsFromFileOptions extends ReadPairsOptions {
  */
 export async function nativePairsFromFile(
   file: string,
-  { models = {}, modelsDir, device = DEFAULT_DEVICE, cacheDir, progress = silentProgress, logger, ...read }: NativePairsFromFileOptions = {},
+  { models = {}, dtype, allowRemote, modelsDir, device = DEFAULT_DEVICE, cacheDir, progress = silentProgress, logger, ...read }: NativePairsFromFileOptions = {},
 ): Promise<{ data: NativePairs; warnings: Warning[] }> {
   const src = await readPairsFile(file, read);
   if (src.kind === 'native') return { data: src.data, warnings: src.warnings };
@@ -82,7 +87,7 @@ export async function nativePairsFromFile(
   const encoder = (m: Modality): Promise<Encoder> => {
     let e = encoders.get(m);
     if (!e) {
-      e = createEncoder(m, { model: models[m], modelsDir, device, ...(logger ? { logger } : {}) }) as Promise<Encoder>;
+      e = createEncoder(m, { model: models[m], dtype, allowRemote, modelsDir, device, ...(logger ? { logger } : {}) }) as Promise<Encoder>;
       encoders.set(m, e);
     }
     return e;

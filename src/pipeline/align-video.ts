@@ -77,7 +77,16 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
     const framesDir = folder.framesDir;
     const sampling = samplingKey(plan, o.jpegQuality, info.duration);
     // The embed stage's models; with embedding on, new frames are embedded while they are sampled.
-    const encoders: EmbedModels = { create: o.createEncoder, modelsDir: o.modelsDir, device: o.device, heads: o.heads };
+    const encoders: EmbedModels = {
+      create: o.createEncoder,
+      model: o.model,
+      dtype: o.dtype,
+      allowRemote: o.allowRemote,
+      modelsDir: o.modelsDir,
+      device: o.device,
+      heads: o.heads,
+      logger: { warn: (m) => ctx.warnings.push({ message: m }), note: (m) => o.logger?.note?.(m), info: ctx.log },
+    };
     const cache = o.embed ? await loadEmbeddingCache(o.out) : null;
     const images = o.embed ? imageStream({ models: encoders, cache, wanted: nearCueWithText(cues, o.threshold) }, ctx) : null;
     let streamed: StreamedImages | null = null;

@@ -1,14 +1,15 @@
 /**
  * Vectors of an earlier run in DIR (embeddings.f32 + embeddings.json), reused per row when the
- * content key, the model and the heads version all match.
+ * content key, the model file (id, dtype, fingerprint) and the heads version all match.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Encoder } from '../../encoders/types.js';
-import type { Modality } from '../core/types.js';
+import { sameModel } from '../../encoders/record.js';
+import type { ModelRecord, Modality } from '../core/types.js';
 
 export interface EmbeddingCache {
-  models: Partial<Record<Modality, { model: string; heads: string | null }>>;
+  /** Per modality, what the earlier run's vectors came from (records written before fingerprints lack some fields). */
+  models: Partial<Record<Modality, Partial<ModelRecord>>>;
   /** `modality\0key` → vector. */
   byKey: Map<string, Float32Array>;
 }
@@ -41,24 +42,12 @@ export async function loadEmbeddingCache(out: string): Promise<EmbeddingCache | 
 }
 
 /**
- * The cached vectors usable with this encoder: only those made by the same model and heads.
+ * The cached vectors usable with this encoder: only those made by the same model file (id, dtype,
+ * fingerprint) and heads.
  *
  * @example
- * const usable = cachedFor(cache, 'text', { model: enc.modelId, heads: headsVersion(enc) });
+ * const usable = cachedFor(cache, 'text', encoderRecord(enc));
  */
-export function cachedFor(cache: EmbeddingCache | null, modality: Modality, model: { model: string; heads: string | null }): Map<string, Float32Array> | null {
-  const m = cache?.models[modality];
-  return m?.model === model.model && m.heads === model.heads ? cache!.byKey : null;
-}
-
-/**
- * The projection-heads version an encoder carries, or null.
- *
- * @example
- * headsVersion(await createEncoder('text')); // 'seeded-…'
- */
-export function headsVersion(enc: Encoder): string | null {
-  // Encoders built on BaseEncoder carry their projection heads; others simply record no version.
-  const heads = (enc as unknown as { heads?: { metadata?: { version?: unknown } } }).heads;
-  return typeof heads?.metadata?.version === 'string' ? heads.metadata.version : null;
+export function cachedFor(cache: EmbeddingCache | null, modality: Modality, model: ModelRecord): Map<string, Float32Array> | null {
+  return cache && sameModel(cache.models[modality], model) ? cache.byKey : null;
 }

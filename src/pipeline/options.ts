@@ -3,12 +3,15 @@
  * the one place they are checked. Everything behind the boundary trusts a {@link ResolvedAlignOptions}.
  */
 import path from 'node:path';
+import { forModality, type PerModality } from '../../encoders/choice.js';
+import { resolveDtype } from '../../encoders/dtype.js';
 import type { ProjectionHeads } from '../../encoders/heads.js';
-import type { Device, Encoder } from '../../encoders/types.js';
+import type { Device, Dtype, Encoder } from '../../encoders/types.js';
 import { ALIGN_DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors/index.js';
 import { defaultBinaries, type FfmpegBinaries } from '../core/ffmpeg/index.js';
-import { silentProgress, type Progress } from '../core/progress.js';
+import { silentProgress, type Logger, type Progress } from '../core/progress.js';
+import { MODALITIES } from '../core/types.js';
 import { DEFAULT_PROMPT, EXPORT_FORMATS, toDatasetRecord, type ExportFormat } from './dataset.js';
 import { checkJpegQuality, SAMPLING_MODES, validatePlan, type SamplingMode } from './frames/plan.js';
 import type { AlignedSink, EncoderFactory } from './types.js';
@@ -34,7 +37,16 @@ export interface AlignVideoOptions {
   /** Embed frames, cue texts and cue audio (default true). */
   embed?: boolean;
   device?: Device;
-  /** Folder of models (default: the embedded tiny models). */
+  /**
+   * The model of each modality: a hub id or folder, e.g. `{ text: 'Xenova/all-MiniLM-L6-v2', image:
+   * 'Xenova/resnet-50' }` (a string names one model for all). Default: the embedded tiny models (not semantic).
+   */
+  model?: PerModality<string>;
+  /** ONNX variant, for all modalities (`'q8'`) or per modality (`{ text: 'q8' }`). Default fp32. */
+  dtype?: PerModality<Dtype>;
+  /** Download a model found nowhere locally from `$HF_ENDPOINT` (default the hub) into the cache. Default false. */
+  allowRemote?: boolean;
+  /** Folder of `<org>/<name>` model folders searched first (default `$MMALIGN_MODELS`). */
   modelsDir?: string;
   /** Projection heads (a heads file or loaded heads); default: the seeded heads of each model. */
   heads?: string | ProjectionHeads;
@@ -50,6 +62,8 @@ export interface AlignVideoOptions {
   progress?: Progress;
   /** Verbose notes (which ffmpeg, what was resumed). */
   log?: (message: string) => void;
+  /** Hears the encoders' notes (e.g. that the models in use are generated); their warnings go to the result's `warnings`. */
+  logger?: Logger;
   createEncoder?: EncoderFactory;
   sink?: AlignedSink;
   /** Clock for stage timings (ms); injectable for tests. */
@@ -70,6 +84,9 @@ export interface ResolvedAlignOptions {
   offset: number;
   embed: boolean;
   device: Device;
+  model: PerModality<string> | undefined;
+  dtype: PerModality<Dtype> | undefined;
+  allowRemote: boolean;
   modelsDir: string | undefined;
   heads: string | ProjectionHeads | undefined;
   format: ExportFormat;
@@ -80,6 +97,7 @@ export interface ResolvedAlignOptions {
   binaries: FfmpegBinaries;
   progress: Progress;
   log: (message: string) => void;
+  logger: Logger | undefined;
   createEncoder: EncoderFactory;
   sink: AlignedSink | undefined;
   now: () => number;
@@ -89,8 +107,8 @@ export interface ResolvedAlignOptions {
 // Loaded lazily so `--no-embed` runs never load onnxruntime (seconds of start-up on a small machine).
 async function defaultEncoderFactory(...args: Parameters<EncoderFactory>): Promise<Encoder> {
   const { createEncoder } = await import('../../encoders/encoder.js');
-  const [modality, options] = args;
-  return createEncoder(modality, { modelsDir: options.modelsDir, device: options.device as 'auto', heads: options.heads, logger: options.logger });
+  const [modality, o] = args;
+  return createEncoder(modality, { model: o.model, dtype: o.dtype, allowRemote: o.allowRemote, modelsDir: o.modelsDir, device: o.device as Device | undefined, heads: o.heads, logger: o.logger });
 }
 
 /**
@@ -112,6 +130,9 @@ export function resolveAlignOptions(
     offset = ALIGN_DEFAULTS.offset,
     embed = ALIGN_DEFAULTS.embed,
     device = ALIGN_DEFAULTS.device,
+    model,
+    dtype,
+    allowRemote = false,
     modelsDir,
     heads,
     format = ALIGN_DEFAULTS.format,
@@ -122,6 +143,7 @@ export function resolveAlignOptions(
     binaries = defaultBinaries(),
     progress = silentProgress,
     log = () => {},
+    logger,
     createEncoder = defaultEncoderFactory,
     sink,
     now = () => performance.now(),
@@ -136,6 +158,12 @@ export function resolveAlignOptions(
   if (!(split >= 0 && split <= 1)) throw new InvalidOptionError('split', split, 'a train fraction from 0 to 1');
   if (!Number.isInteger(seed)) throw new InvalidOptionError('seed', seed, 'an integer');
   checkJpegQuality(jpegQuality);
+  for (const m of MODALITIES) {
+    const id = forModality(model, m, 'model');
+    if (id !== undefined && (typeof id !== 'string' || id === '')) throw new InvalidOptionError(`model (${m})`, id, 'a hub id or a folder path');
+    const d = forModality(dtype, m, 'dtype');
+    if (d !== undefined) resolveDtype(d, `dtype (${m})`);
+  }
   // Formatting a dummy record validates the prompt for the format.
   toDatasetRecord({ video: '', frame: '', frame_time: 0, cue_index: 0, start: 0, end: 0, text: '', distance: 0 }, format, prompt);
   // Every plan's numbers, whichever mode is chosen: a wrong value is wrong even where it is unused.
@@ -155,6 +183,9 @@ export function resolveAlignOptions(
     offset,
     embed,
     device,
+    model,
+    dtype,
+    allowRemote,
     modelsDir,
     heads,
     format,
@@ -165,6 +196,7 @@ export function resolveAlignOptions(
     binaries,
     progress,
     log,
+    logger,
     createEncoder,
     sink,
     now,
@@ -183,6 +215,9 @@ export function recordedOptions(o: ResolvedAlignOptions): Record<string, unknown
     offset: o.offset,
     embed: o.embed,
     device: o.device,
+    model: o.model ?? null,
+    dtype: o.dtype ?? null,
+    allowRemote: o.allowRemote,
     modelsDir: o.modelsDir ?? null,
     heads: typeof o.heads === 'string' ? o.heads : (o.heads?.metadata.version ?? null),
     format: o.format,

@@ -1,9 +1,9 @@
 /** The shapes the pipeline's stages hand each other, and what `alignVideo` returns. */
 import type { ProjectionHeads } from '../../encoders/heads.js';
-import type { Encoder } from '../../encoders/types.js';
+import type { Dtype, Encoder } from '../../encoders/types.js';
 import type { FfmpegBinaries } from '../core/ffmpeg/index.js';
 import type { Logger, Progress } from '../core/progress.js';
-import type { Modality, Warning } from '../core/types.js';
+import type { ModelRecord, Modality, Warning } from '../core/types.js';
 import type { AlignedPair, ExportFormat } from './dataset.js';
 import type { SamplingMode } from './frames/plan.js';
 
@@ -12,10 +12,13 @@ export type AlignStage = 'probe' | 'subtitles' | 'frames' | 'audio' | 'align' | 
 // A `sync` stage (issue 13) goes between 'subtitles' and 'frames', here and in align-video.ts.
 export const ALIGN_STAGES: readonly AlignStage[] = Object.freeze(['probe', 'subtitles', 'frames', 'audio', 'align', 'embed', 'export'] as const);
 
-/** Creates an encoder; injectable so tests and callers can bring their own models. */
+/**
+ * Creates an encoder; injectable so tests and callers can bring their own models. `model` and `dtype`
+ * are this modality's (already picked out of the per-modality options).
+ */
 export type EncoderFactory = (
   modality: Modality,
-  options: { modelsDir?: string; device?: string; heads?: string | ProjectionHeads; logger?: Logger },
+  options: { model?: string; dtype?: Dtype; allowRemote?: boolean; modelsDir?: string; device?: string; heads?: string | ProjectionHeads; logger?: Logger },
 ) => Promise<Encoder>;
 
 /** A vector the pipeline computed, keyed like the rows of embeddings.json. */
@@ -31,8 +34,8 @@ export interface KeyedVector extends PipelineVector {
   key: string;
 }
 
-/** Per modality, the model id, projection-heads version and device the vectors came from. */
-export type ModelsUsed = Partial<Record<Modality, { model: string; heads: string | null; device: string }>>;
+/** Per modality, what the vectors came from: model id, dtype, device, ONNX file fingerprint and heads version. */
+export type ModelsUsed = Partial<Record<Modality, ModelRecord>>;
 
 /**
  * Where aligned output can go besides DIR, e.g. a knowledge base (`--kb`). Called once per run,
@@ -43,7 +46,7 @@ export type AlignedSink = (batch: {
   video: string;
   pairs: readonly AlignedPair[];
   vectors: readonly PipelineVector[];
-  /** Per modality, the model id and projection-heads version the vectors came from. */
+  /** Per modality, the model (id, dtype, device, file fingerprint) and projection-heads version the vectors came from. */
   models: Readonly<ModelsUsed>;
 }) => Promise<void>;
 
@@ -85,7 +88,7 @@ export interface AlignVideoResult {
   dev: number;
   /** True when the frames from an earlier run in DIR matched and were reused. */
   framesReused: boolean;
-  /** Vectors taken from an earlier run in DIR (same content, model and heads) instead of recomputed. */
+  /** Vectors taken from an earlier run in DIR (same content, model file, dtype and heads) instead of recomputed. */
   embeddingsReused: number;
   hasAudio: boolean;
   embedded: boolean;

@@ -88,7 +88,8 @@ describe('mmalign align --heads', () => {
     expect(r.code, r.stderr).toBe(0);
     const kb = await KnowledgeBase.open(join(root, 'kb'), { readonly: true });
     try {
-      const versions = new Set([...kb.items()].map((i) => i.modelVersion.split('@')[1]));
+      // <model>@<heads>#<model file sha256>
+      const versions = new Set([...kb.items()].map((i) => i.modelVersion.split('@')[1].split('#')[0]));
       expect(versions).toEqual(new Set([heads.metadata.version]));
     } finally {
       await kb.close();
@@ -99,7 +100,7 @@ describe('mmalign align --heads', () => {
     const kbDir = join(root, 'kb');
     const without = await cli(['search', 'welcome to the test video', '--kb', kbDir, '--modality', 'text', '--device', 'cpu']);
     expect(without.code).toBe(1);
-    expect(without.stderr).toMatch(/embedded with .*but the query with .*same --models and --heads/s);
+    expect(without.stderr).toMatch(/embedded with .*but the query with .*same --text-model, --dtype, --models and --heads/s);
     const withHeads = await cli(['search', 'welcome to the test video', '--kb', kbDir, '--modality', 'text', '--heads', join(root, 'heads.safetensors'), '--device', 'cpu', '--json']);
     expect(withHeads.code, withHeads.stderr).toBe(0);
     expect(JSON.parse(withHeads.stdout).length).toBeGreaterThan(0);

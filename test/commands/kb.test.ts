@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { runCaptured as cli } from '../helpers/cli.js';
@@ -101,6 +103,28 @@ describe('mmalign kb / search (real encoders)', () => {
     const hits = JSON.parse(r.stdout) as { source: string }[];
     expect(hits.length).toBeGreaterThan(0);
     expect(hits.every((h) => h.source === src)).toBe(true);
+  });
+
+  it('lists the model behind each modality with its dtype, device and the sha256 of its ONNX file', async () => {
+    const r = await cli(['kb', 'models', '--kb', kb, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const models = JSON.parse(r.stdout) as { modality: string; model: string; dtype: string; device: string; fingerprint: string }[];
+    const onnx = fileURLToPath(new URL('../../fixtures/models/mmalign/tiny-bert/onnx/model.onnx', import.meta.url));
+    expect(models.find((m) => m.modality === 'text')).toMatchObject({
+      model: 'mmalign/tiny-bert',
+      dtype: 'fp32',
+      device: 'cpu',
+      fingerprint: createHash('sha256').update(readFileSync(onnx)).digest('hex'),
+    });
+  });
+
+  it('refuses a search whose text model differs from the one the knowledge base was synced with, naming both', async () => {
+    const other = join(root, 'other-bert');
+    cpSync(fileURLToPath(new URL('../../fixtures/models/mmalign/tiny-bert', import.meta.url)), other, { recursive: true });
+    const r = await cli(['search', 'a red car', '--kb', kb, '--device', 'cpu', '--text-model', other]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(other);
+    expect(r.stderr).toContain('mmalign/tiny-bert');
   });
 
   it('exits 2 when a search gives no query or two', async () => {

@@ -49,6 +49,18 @@ describe('content hashes', () => {
     expect(jobHash({ ...base, subtitles: 't' })).not.toBe(jobHash(base));
     expect(jobHash({ ...base, subtitles: null })).not.toBe(jobHash({ ...base, subtitles: null, subLang: 'en' }));
   });
+
+  it('give another job hash when the model file under the same id changes, so the video is embedded again', () => {
+    const text = { model: 'Xenova/bert-base-uncased', dtype: 'fp32' as const, fingerprint: 'aa' };
+    const base = { video: 'v', subtitles: 's', align: ALIGN, prompt: 'P', headsHash: null, subLang: null, models: { text } };
+    expect(jobHash({ ...base, models: { text: { ...text, fingerprint: 'bb' } } })).not.toBe(jobHash(base));
+    expect(jobHash({ ...base, models: { text: { ...text, dtype: 'q8' } } })).not.toBe(jobHash(base));
+  });
+
+  it('give the same job hash whether or not downloads are allowed: how a model arrives is not what it is', () => {
+    const base = { video: 'v', subtitles: 's', align: ALIGN, prompt: 'P', headsHash: null, subLang: null };
+    expect(jobHash({ ...base, align: { ...ALIGN, allowRemote: true } })).toBe(jobHash({ ...base, align: { ...ALIGN, allowRemote: false } }));
+  });
 });
 
 describe('video split', () => {

@@ -1,7 +1,9 @@
 import { cpSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { checkOnnxFile, pullModel, resolveModel } from '../../encoders/models.js';
+import { resolveModel } from '../../encoders/models.js';
+import { checkOnnxFile } from '../../encoders/onnx-check.js';
+import { pullModel } from '../../encoders/pull.js';
 import { startHubMimic } from '../helpers/hub-mimic.js';
 import { EMBEDDED_MODELS_DIR, MODALITY_REGISTRY, getModalitySpec } from '../../encoders/registry.js';
 import { InvalidOptionError, ModelDownloadError, ModelLoadError, ModelNotFoundError } from '../../src/core/errors/index.js';

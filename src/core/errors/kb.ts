@@ -103,11 +103,11 @@ export class KbModelMismatchError extends MmalignError {
   readonly modality: string;
   readonly queryVersion: string;
   readonly storedVersions: readonly string[];
-  constructor(kbDir: string, modality: string, queryVersion: string, storedVersions: readonly string[]) {
+  constructor(kbDir: string, modality: string, queryVersion: string, storedVersions: readonly string[], describe: (version: string) => string = (v) => v) {
     super(
-      `${kbDir}: the ${modality} items of this knowledge base were embedded with ${storedVersions.join(', ')}, ` +
-        `but the query with ${queryVersion}; their scores would not be comparable. ` +
-        `Search with the same --models and --heads the knowledge base was synced with.`,
+      `${kbDir}: the ${modality} items of this knowledge base were embedded with ${storedVersions.map(describe).join(', ')}, ` +
+        `but the query with ${describe(queryVersion)}; their scores would not be comparable. ` +
+        `Search with the same --${modality}-model, --dtype, --models and --heads the knowledge base was synced with (\`mmalign kb models --kb ${kbDir}\` lists them).`,
       { code: 'KB_MODEL_MISMATCH' },
     );
     this.modality = modality;

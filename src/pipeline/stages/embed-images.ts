@@ -7,14 +7,15 @@
  *
  * Only frames that can be paired are embedded: those within the pairing threshold of a cue with
  * text (a superset of the frames the align stage pairs), each distinct image once (by sha1), and
- * none whose vector the previous run in DIR already has for the same model and heads.
+ * none whose vector the previous run in DIR already has for the same model file, dtype and heads.
  */
 import { ENCODER_DEFAULTS } from '../../core/defaults.js';
 import type { Cue } from '../../core/types.js';
 import type { Encoder } from '../../../encoders/types.js';
-import { cachedFor, headsVersion, type EmbeddingCache } from '../embedding-cache.js';
-import type { StageContext } from '../types.js';
-import type { EmbedModels } from './embed.js';
+import { encoderRecord } from '../../../encoders/record.js';
+import { cachedFor, type EmbeddingCache } from '../embedding-cache.js';
+import type { ModelsUsed, StageContext } from '../types.js';
+import { openEncoder, type EmbedModels } from './embed.js';
 
 /** The outcome for one distinct image. */
 export interface StreamedImage {
@@ -29,8 +30,8 @@ export interface StreamedImage {
 export interface StreamedImages {
   /** By frame sha1. */
   bySha1: ReadonlyMap<string, StreamedImage>;
-  /** The model, heads and device of the vectors; null when no frame needed the encoder. */
-  model: { model: string; heads: string | null; device: string } | null;
+  /** The model record of the vectors; null when no frame needed the encoder. */
+  model: NonNullable<ModelsUsed['image']> | null;
 }
 
 export interface ImageStream {
@@ -103,12 +104,11 @@ export function imageStream({ models, cache, wanted, batch = ENCODER_DEFAULTS.ba
   let encoder: Promise<Encoder> | null = null;
   let model: StreamedImages['model'] = null;
   let cached: Map<string, Float32Array> | null = null;
-  const logger = { warn: (m: string) => ctx.warnings.push({ message: m }), info: ctx.log };
 
   const getEncoder = () =>
-    (encoder ??= models.create('image', { modelsDir: models.modelsDir, device: models.device, heads: models.heads, logger }).then((enc) => {
-      model = { model: enc.modelId, heads: headsVersion(enc), device: enc.device };
-      // Vectors of an earlier run are reused only for the same content, model and heads.
+    (encoder ??= openEncoder(models, 'image').then((enc) => {
+      model = encoderRecord(enc);
+      // Vectors of an earlier run are reused only for the same content, model file, dtype and heads.
       cached = cachedFor(cache, 'image', model);
       return enc;
     }));

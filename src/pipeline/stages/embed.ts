@@ -8,22 +8,41 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProjectionHeads } from '../../../encoders/heads.js';
 import { similarity } from '../../../encoders/similarity.js';
-import type { Device } from '../../../encoders/types.js';
+import { forModality, type PerModality } from '../../../encoders/choice.js';
+import { encoderRecord } from '../../../encoders/record.js';
+import type { Device, Dtype, Encoder } from '../../../encoders/types.js';
+import type { Logger } from '../../core/progress.js';
 import { AUDIO_SAMPLE_RATE } from '../../core/ffmpeg/index.js';
 import type { Cue, Modality } from '../../core/types.js';
 import type { AlignedPair } from '../dataset.js';
-import { cachedFor, headsVersion, type EmbeddingCache } from '../embedding-cache.js';
+import { cachedFor, type EmbeddingCache } from '../embedding-cache.js';
 import type { VideoFingerprint } from '../frames/manifest.js';
 import type { EncoderFactory, FrameRecord, KeyedVector, ModelsUsed, StageContext } from '../types.js';
 import type { AudioClips } from './audio.js';
 import type { StreamedImages } from './embed-images.js';
 
-/** Which models embed, and where they run. */
+/** Which models embed, and where they run: built once per run, used by the image stream and this stage. */
 export interface EmbedModels {
   create: EncoderFactory;
+  model: PerModality<string> | undefined;
+  dtype: PerModality<Dtype> | undefined;
+  allowRemote: boolean;
   modelsDir: string | undefined;
   device: Device;
   heads: string | ProjectionHeads | undefined;
+  /** Hears the encoders: warnings become the run's warnings, notes go to the caller's logger. */
+  logger: Logger;
+}
+
+/**
+ * The encoder of one modality with the run's choice of model, dtype, device and heads.
+ *
+ * @example
+ * const enc = await openEncoder(models, 'text');
+ */
+export function openEncoder(models: EmbedModels, modality: Modality): Promise<Encoder> {
+  const { create, model, dtype, allowRemote, modelsDir, device, heads, logger } = models;
+  return create(modality, { model: forModality(model, modality), dtype: forModality(dtype, modality), allowRemote, modelsDir, device, heads, logger });
 }
 
 export interface EmbedInput {
@@ -79,7 +98,6 @@ export async function embedStage(input: EmbedInput, ctx: StageContext): Promise<
         .sort((a, b) => cueByIndex.get(a)!.start - cueByIndex.get(b)!.start)
     : [];
   const bar = ctx.progress.stage('embed', cueIds.length + frameList.length + audioCues.length);
-  const logger = { warn: (m: string) => ctx.warnings.push({ message: m }), info: ctx.log };
   const vectors: KeyedVector[] = [];
   const models: ModelsUsed = {};
   let reused = 0;
@@ -106,11 +124,11 @@ export async function embedStage(input: EmbedInput, ctx: StageContext): Promise<
     });
     bar.tick(items.length - todo.length);
     if (todo.length > 0) {
-      const enc = await use.create(modality, { modelsDir: use.modelsDir, device: use.device, heads: use.heads, logger });
+      const enc = await openEncoder(use, modality);
       try {
-        const model = { model: enc.modelId, heads: headsVersion(enc), device: enc.device };
+        const model = encoderRecord(enc);
         models[modality] = model;
-        // Vectors of an earlier run are reused only for the same content, model and heads.
+        // Vectors of an earlier run are reused only for the same content, model file, dtype and heads.
         const cached = cachedFor(cache, modality, model);
         const compute = todo.filter((i) => {
           const hit = cached?.get(`${modality}\u0000${keys[i]}`);
