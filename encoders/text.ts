@@ -4,6 +4,7 @@ import * as transformers from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { EncodeInputError, ModelLoadError } from '../src/core/errors/index.js';
 import { BaseEncoder, type BaseEncoderParams, type Unit } from './base.js';
+import { maxOf } from '../src/core/arrays.js';
 
 type Tokenizer = transformers.PreTrainedTokenizer;
 
@@ -132,7 +133,7 @@ export class TextEncoder extends BaseEncoder<'text', Window> {
 
   protected async run(windows: readonly Window[]): Promise<Float32Array[]> {
     const b = windows.length;
-    const len = Math.max(...windows.map((w) => w.length));
+    const len = maxOf(windows.map((w) => w.length));
     const ids = new BigInt64Array(b * len).fill(BigInt(this.#pre.padId));
     const mask = new BigInt64Array(b * len);
     windows.forEach((w, i) => {

@@ -55,6 +55,10 @@ describe('the source tree', () => {
   it('reads environment variables only in src/core/env.ts', () => {
     expect(of('env-outside-core-env')).toBe('');
   });
+
+  it('spreads no array into push, Math.max or other one-argument-per-element calls', () => {
+    expect(of('spread-into-call')).toBe('');
+  });
 });
 
 describe('the layout checker', () => {
@@ -112,6 +116,18 @@ describe('the layout checker', () => {
       'rename-outside-core-fs index/kb/x.ts:5',
     ]);
     expect(check({ path: 'src/core/fs.ts', text })).toEqual([]);
+  });
+
+  it('flags a spread into push, unshift and Math.max/min, and lets other spreads be', () => {
+    const text = [
+      'out.push(...cues);',
+      'const m = Math.max(...xs.map((x) => x.length));',
+      'list.unshift(...more);',
+      'f(...args);',
+      'const copy = [...cues];',
+      'out.push(one, two);',
+    ].join('\n');
+    expect(check({ path: 'alignment/x.ts', text })).toEqual(['spread-into-call alignment/x.ts:1', 'spread-into-call alignment/x.ts:2', 'spread-into-call alignment/x.ts:3']);
   });
 
   it('flags process.env read outside src/core/env.ts, and lets a child process inherit the environment', () => {

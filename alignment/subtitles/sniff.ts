@@ -34,7 +34,7 @@ const MAGIC: readonly (readonly [(b: Uint8Array) => boolean, string | ((b: Uint8
   [
     (b) => ascii(b, 4, 'ftyp'),
     (b) => {
-      const brand = String.fromCharCode(...b.subarray(8, 12));
+      const brand = Buffer.from(b.subarray(8, 12)).toString('latin1');
       if (brand === 'qt  ') return 'a QuickTime (MOV) video';
       if (brand.startsWith('M4A') || brand.startsWith('M4B')) return 'an M4A audio file';
       if (['heic', 'heix', 'mif1', 'msf1'].includes(brand)) return 'a HEIC image';

@@ -5,6 +5,7 @@
 import { Correlator } from './correlate.js';
 import { cueKernel, decimate, spanSeconds, SpeechScorer, type CueKernel, type ScoreParams } from './signal.js';
 import type { Span, SpeechCurve } from './types.js';
+import { maxOf } from '../../src/core/arrays.js';
 
 /** Offsets within this many seconds of the peak belong to it, not to chance. */
 const PEAK_EXCLUDE = 2;
@@ -149,7 +150,7 @@ export function fitGlobal(spans: readonly Span[], curve: SpeechCurve, opts: Glob
   const total = spanSeconds(spans);
   const ratios = opts.framerate ? [1, ...opts.ratios] : [1];
   const kernels = ratios.map((ratio) => cueKernel(spans, ratio, coarse.step, opts));
-  const correlator = new Correlator(coarse.probabilities, Math.max(...kernels.map((k) => k.weights.length)));
+  const correlator = new Correlator(coarse.probabilities, maxOf(kernels.map((k) => k.weights.length)));
 
   const candidates: GlobalFit['candidates'] = [];
   const fits = ratios.map((ratio, i) => {

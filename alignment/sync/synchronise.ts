@@ -13,6 +13,7 @@ import { applyMapping, identityMapping, largestShift, splitsFromSegments, type T
 import { spanSeconds, SpeechScorer, withGaps } from './signal.js';
 import { fitSplits } from './splits.js';
 import type { Span, SpeechCurve, SyncedCue, SyncMapping, SyncMethod } from './types.js';
+import { maxOf } from '../../src/core/arrays.js';
 
 
 export interface SynchroniseOptions {
@@ -167,7 +168,7 @@ function splitGainByChance(spans: readonly Span[], speech: SpeechCurve, ratio: n
 export function referenceSpeech(cues: readonly Cue[], { step = SYNC_DEFAULTS.step, duration, file }: { step?: number; duration?: number; file?: string } = {}): SpeechCurve {
   const spoken = spokenCues(cues);
   if (spoken.length === 0) throw new NoSpokenCuesError(file ?? '<reference>', cues.length);
-  const end = Math.max(duration ?? 0, ...spoken.map((c) => c.end)) + 1;
+  const end = Math.max(duration ?? 0, maxOf(spoken.map((c) => c.end))) + 1;
   const p = new Float32Array(Math.ceil(end / step));
   for (const c of spoken) {
     const a = Math.max(0, c.start / step);

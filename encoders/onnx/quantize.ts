@@ -10,6 +10,7 @@ import {
   type Planner, type QuantizedMatMulForm,
 } from './quantize-plan.js';
 import { writeRewritten, type NewNode, type RewritePlan } from './rewrite.js';
+import { appendAll } from '../../src/core/arrays.js';
 
 export { QUANTIZED_MATMUL_FORMS, type QuantizedMatMulForm } from './quantize-plan.js';
 
@@ -182,7 +183,7 @@ export async function quantizeModel(input: string, output: string, options: Quan
       }
       if (replaced) {
         counts[node.opType] = (counts[node.opType] ?? 0) + 1;
-        nodes.push(...replaced);
+        appendAll(nodes, replaced);
       } else {
         nodes.push(node);
       }

@@ -5,6 +5,7 @@ import { encoderRecord } from '../../encoders/record.js';
 import { checkVector } from '../vector/check.js';
 import type { SourceItem } from './sources.js';
 import type { Embedder, EmbedderProvider } from './types.js';
+import { appendAll } from '../../src/core/arrays.js';
 
 /**
  * Embedders backed by the ONNX encoders (`createEncoder`), loaded on first use so opening a knowledge
@@ -63,7 +64,7 @@ export async function embedItems(embedder: Embedder, items: readonly SourceItem[
       return [null];
     }
     const out: (Float32Array | null)[] = [];
-    for (const it of items) out.push(...(await embedItems(embedder, [it], dims, warnings)));
+    for (const it of items) appendAll(out, await embedItems(embedder, [it], dims, warnings));
     return out;
   }
 }

@@ -5,6 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } 
 import { InputFileError } from '../../src/core/errors/index.js';
 import { MODALITIES, type Modality, type Warning } from '../../src/core/types.js';
 import { decodeSubtitleBytes, readSubtitleFile } from '../../alignment/subtitles/index.js';
+import { appendAll } from '../../src/core/arrays.js';
 
 /** File extensions a folder sync picks up, by what they become. */
 export const SOURCE_EXTENSIONS = Object.freeze({
@@ -135,10 +136,10 @@ async function scanFolder(root: string, exclude: readonly string[]): Promise<Sca
     for (const s of sidecars) usedSubtitles.add(s);
     if (sidecars.length > 1) warnings.push({ file: video, message: `several subtitle files; using ${basename(chosen)}` });
     videos.push({ id: relId(root, video), video, subtitles: chosen });
-    items.push(...(await cueItems(relId(root, video), video, chosen, warnings)));
+    appendAll(items, await cueItems(relId(root, video), video, chosen, warnings));
   }
   for (const s of subtitleFiles) {
-    if (!usedSubtitles.has(s)) items.push(...(await cueItems(relId(root, s), s, s, warnings)));
+    if (!usedSubtitles.has(s)) appendAll(items, await cueItems(relId(root, s), s, s, warnings));
   }
   for (const f of files) {
     const e = ext(f);
@@ -173,7 +174,7 @@ async function scanFolder(root: string, exclude: readonly string[]): Promise<Sca
 /** Cues of a subtitle file as text items `<id>#cueN` (N = position in the file, 1-based) with their times. */
 async function cueItems(baseId: string, mediaPath: string, subtitles: string, warnings: Warning[]): Promise<SourceItem[]> {
   const doc = await readSubtitleFile(subtitles);
-  warnings.push(...doc.warnings);
+  appendAll(warnings, doc.warnings);
   const s = await stat(subtitles);
   return doc.cues
     .filter((c) => c.text.trim() !== '')

@@ -12,6 +12,7 @@ import type { UsedModel } from './models.js';
 import { commitPlans, planSync, type PlanItem } from './plan.js';
 import { scanSource } from './sources.js';
 import type { IngestItem, SyncOptions, SyncResult } from './types.js';
+import { appendAll } from '../../src/core/arrays.js';
 
 /**
  * The body of {@link KnowledgeBase.sync} (options already checked, lock held). `alignVideo` is the
@@ -42,12 +43,12 @@ export async function syncSource(
     for (const v of scan.videos) {
       const r = await alignedVideoItems(ctx, v, name, alignVideo);
       items = items.filter((it) => !it.id.startsWith(`${v.id}#cue`));
-      warnings.push(...r.warnings);
+      appendAll(warnings, r.warnings);
       for (const it of r.items) {
         aligned.push(it.item);
         if (it.vector) vectors.set(`${it.item.contentHash}\0${it.item.modelVersion}`, it.vector);
       }
-      used.push(...r.models);
+      appendAll(used, r.models);
       fingerprints.push(r.fingerprint);
       onProgress?.('align', ++done, scan.videos.length);
     }

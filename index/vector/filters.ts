@@ -7,6 +7,7 @@ import { MODALITIES } from '../../src/core/types.js';
 import { blobToVector, type Db } from '../store.js';
 import type { Graph } from './graph.js';
 import type { SearchFilter, SearchHit } from './types.js';
+import { appendAll } from '../../src/core/arrays.js';
 
 /** Labels a filter allows; for small sets also their unit vectors, for an exact scan. */
 export interface FilterEntry {
@@ -35,12 +36,12 @@ function filterSql(filter: SearchFilter): { sql: string; params: unknown[] } {
   if (modalities) {
     for (const m of modalities) if (!MODALITIES.includes(m)) throw new InvalidOptionError('filter.modality', m, MODALITIES.join(' | '));
     where.push(`modality IN (${modalities.map(() => '?').join(', ') || 'NULL'})`);
-    params.push(...modalities);
+    appendAll(params, modalities);
   }
   const sources = asList(filter.source);
   if (sources) {
     where.push(`source IN (${sources.map(() => '?').join(', ') || 'NULL'})`);
-    params.push(...sources);
+    appendAll(params, sources);
   }
   for (const [name, v] of [['filter.from', filter.from], ['filter.to', filter.to]] as const) {
     if (v !== undefined && !Number.isFinite(v)) throw new InvalidOptionError(name, v, 'a finite number of seconds');
@@ -56,7 +57,7 @@ function filterSql(filter: SearchFilter): { sql: string; params: unknown[] } {
   const tags = filter.tags ? [...new Set(filter.tags)] : undefined;
   if (tags && tags.length > 0) {
     where.push(`id IN (SELECT id FROM item_tags WHERE tag IN (${tags.map(() => '?').join(', ')}) GROUP BY id HAVING count(*) = ?)`);
-    params.push(...tags, tags.length);
+    appendAll(params, tags).push(tags.length);
   }
   return { sql: `SELECT label FROM items${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params };
 }

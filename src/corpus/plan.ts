@@ -12,6 +12,7 @@ import { isComplete } from './job.js';
 import { corpusId as deriveCorpusId, fileHash, hashOf, jobHash, videoContentHash, videoJobId } from './keys.js';
 import { readAllRecords } from './state.js';
 import type { CorpusPlan, CorpusSettings, PlannedVideo } from './types.js';
+import { appendAll } from '../core/arrays.js';
 
 export interface PlanOptions {
   /** The corpus output folder. */
@@ -23,7 +24,7 @@ export interface PlanOptions {
 
 async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  for (let i = 0; i < items.length; i += size) appendAll(out, await Promise.all(items.slice(i, i + size).map(fn)));
   return out;
 }
 

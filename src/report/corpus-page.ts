@@ -7,6 +7,7 @@ import { escapeHtml as e, formatCount, formatDuration } from './html.js';
 import { reportCsp } from './page.js';
 import { REPORT_CSS } from './styles.js';
 import type { CorpusReport, Histogram } from './types.js';
+import { maxOf } from '../core/arrays.js';
 
 const W = 320;
 const H = 120;
@@ -19,7 +20,7 @@ const PAD = { left: 34, bottom: 20, top: 8 };
  * histogramSvg('sync confidence', corpus.syncConfidence);
  */
 export function histogramSvg(title: string, h: Histogram, id: string): string {
-  const peak = Math.max(1, ...h.counts);
+  const peak = maxOf(h.counts, 1);
   const plotW = W - PAD.left - 6;
   const plotH = H - PAD.bottom - PAD.top;
   const bw = plotW / h.counts.length;

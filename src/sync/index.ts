@@ -28,6 +28,7 @@ import { UsageError } from '../core/errors/index.js';
 import { decodeAudio, defaultBinaries, probeMedia, type FfmpegBinaries } from '../core/ffmpeg/index.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { Warning } from '../core/types.js';
+import { appendAll } from '../core/arrays.js';
 
 export interface SyncSubtitlesOptions {
   /** Write the result here (format from its extension, else the input's). Omit to write nothing. */
@@ -129,7 +130,7 @@ export async function syncSubtitles(video: string, subtitles: string, opts: Sync
   const warnings: Warning[] = [...doc.warnings];
   if (reference !== null && isSubtitlePath(reference)) {
     const ref = await readSubtitleFile(reference);
-    warnings.push(...ref.warnings);
+    appendAll(warnings, ref.warnings);
     speech = referenceSpeech(ref.cues, { file: reference });
     method = 'reference-subtitles';
   } else {
@@ -147,7 +148,7 @@ export async function syncSubtitles(video: string, subtitles: string, opts: Sync
   });
   align.done();
   seconds.align = elapsed(t0);
-  warnings.push(...result.warnings);
+  appendAll(warnings, result.warnings);
 
   const lowConfidence = result.status === 'uncertain';
   if (opts.strict && lowConfidence) throw new SyncNotConfidentError(subtitles, result.mapping.confidence, result.mapping.reason);

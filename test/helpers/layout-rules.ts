@@ -19,7 +19,8 @@ export type LayoutRule =
   | 'core-imports-project'
   | 'file-too-long'
   | 'rename-outside-core-fs'
-  | 'env-outside-core-env';
+  | 'env-outside-core-env'
+  | 'spread-into-call';
 
 export interface Violation {
   rule: LayoutRule;
@@ -38,6 +39,9 @@ export const MAX_LINES = 500;
  * are exempt by the issue itself.
  */
 export const LONG_FILE_ALLOWANCES: Readonly<Record<string, string>> = {};
+
+/** Calls whose spread arguments land one per stack slot (push, Math.max...), checked by 'spread-into-call'. */
+export const SPREAD_SENSITIVE_CALLS: readonly string[] = ['push', 'unshift', 'max', 'min', 'fromCharCode', 'fromCodePoint', 'splice'];
 
 /** Where a `rename(` of a temp file may appear: the one atomic-write helper. */
 export const RENAME_HOME = 'src/core/fs.ts';
@@ -105,6 +109,15 @@ function runtimeViolations(file: SourceFile): Violation[] {
       const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
       if (name === 'rename' || name === 'renameSync') {
         out.push({ rule: 'rename-outside-core-fs', file: file.path, line: at(node), message: `${name}() outside ${RENAME_HOME}: write the file through its atomic helpers (temp name, fsync, rename) instead` });
+      }
+    }
+    // `xs.push(...ys)`, `Math.max(...ys)`: every element becomes an argument on the stack, which
+    // overflows ("Maximum call stack size exceeded") near 120k elements (issue 11: a 206k-cue file).
+    if (ts.isCallExpression(node) && node.arguments.some((a) => ts.isSpreadElement(a))) {
+      const callee = node.expression;
+      const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+      if (SPREAD_SENSITIVE_CALLS.includes(name)) {
+        out.push({ rule: 'spread-into-call', file: file.path, line: at(node), message: `spread into ${name}(): an array of unbounded length overflows the call stack; use appendAll() from src/core/arrays.ts or a loop` });
       }
     }
     if (file.path !== ENV_HOME) {
