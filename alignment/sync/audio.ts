@@ -1,4 +1,5 @@
 /** Synchronisation against decoded audio: the VAD, then {@link synchroniseCues}. */
+import { DEFAULT_VAD } from '../../src/core/defaults.js';
 import type { Cue } from '../../src/core/types.js';
 import { synchroniseCues, type SynchroniseOptions, type SubtitleSyncResult } from './synchronise.js';
 import { createVad, type VadName } from './vad/index.js';
@@ -27,7 +28,7 @@ export interface SynchroniseAudioOptions extends Omit<SynchroniseOptions, 'metho
  * const { mapping, cues, speech } = await synchroniseAudio(doc.cues, audio, { vad: 'silero' });
  */
 export async function synchroniseAudio(cues: readonly Cue[], audio: AudioSamples, options: SynchroniseAudioOptions = {}): Promise<SubtitleSyncResult> {
-  const { vad = 'silero', silero, onProgress, signal, ...rest } = options;
+  const { vad = DEFAULT_VAD, silero, onProgress, signal, ...rest } = options;
   const owned = typeof vad === 'string';
   const detector = owned ? await createVad(vad, silero) : vad;
   try {

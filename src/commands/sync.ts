@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { VAD_NAMES, type VadName } from '../../alignment/sync/index.js';
+import { DEFAULT_VAD, SYNC_DEFAULTS } from '../core/defaults.js';
 import { createProgress } from '../core/progress.js';
 import { defaultSyncedPath, syncSubtitles, type SyncSubtitlesResult } from '../sync/index.js';
 import { clockTime } from './subtitles.js';
@@ -64,10 +65,10 @@ export const registerSync: RegisterCommand = (program: Command, io: CliIo) => {
     .argument('<subtitles>', 'subtitle file to correct (SRT or WebVTT)')
     .option('-o, --output <file>', 'corrected file (format from the extension, else the input\'s; default NAME.synced.EXT next to the input), written atomically')
     .option('--reference <file>', 'time against this instead of the video\'s audio: another video, an audio file, or a correctly timed subtitle file')
-    .option('--max-offset <seconds>', 'largest offset searched either way', parseNumberOption('--max-offset', 0.5), 60)
+    .option('--max-offset <seconds>', 'largest offset searched either way', parseNumberOption('--max-offset', 0.5), SYNC_DEFAULTS.maxOffset)
     .option('--no-framerate', 'do not look for a framerate ratio (25/24, 25/23.976, 24/23.976 and inverses)')
     .option('--no-splits', 'one offset for the whole file: no inserted or removed stretches')
-    .addOption(new Option('--vad <name>', 'speech detector: silero (accurate, default) or webrtc (faster, easily fooled by music and noise)').choices(VAD_NAMES).default('silero'))
+    .addOption(new Option('--vad <name>', 'speech detector: silero (accurate, default) or webrtc (faster, easily fooled by music and noise)').choices(VAD_NAMES).default(DEFAULT_VAD))
     .option('--strict', 'exit 1 (writing nothing) when the mapping is not trustworthy, instead of leaving the file as it is')
     .option('--json', 'print the report as JSON on stdout: {offset, ratio, splits:[{at, offset}], confidence, method, ...}')
     .addHelpText(

@@ -24,6 +24,7 @@ import {
   type SubtitleSyncResult,
   type VadName,
 } from '../../alignment/sync/index.js';
+import { DEFAULT_VAD } from '../core/defaults.js';
 import { UsageError } from '../core/errors/index.js';
 import { decodeAudio, defaultBinaries, probeMedia, type FfmpegBinaries } from '../core/ffmpeg/index.js';
 import { silentProgress, type Progress } from '../core/progress.js';
@@ -76,7 +77,7 @@ async function mediaSpeech(
   const progress = opts.progress ?? silentProgress;
   const info = await probeMedia(file, binaries);
   if (!info.audio) throw new NoAudioTrackError(file, info.streams);
-  const vad = await createVad(opts.vad ?? 'silero');
+  const vad = await createVad(opts.vad ?? DEFAULT_VAD);
   try {
     const decode = progress.stage('decode', 1);
     let t0 = performance.now();
