@@ -1,4 +1,4 @@
-/** THE ffmpeg driver: finding the binaries, running them, probing, decoding and slicing audio. */
+/** THE ffmpeg driver: finding the binaries, running them, probing, decoding and slicing audio, subtitle streams. */
 export {
   resolveFfmpegBinary,
   resolveFfmpegBinaries,
@@ -23,3 +23,15 @@ export {
   type DecodedAudio,
   type DecodeAudioOptions,
 } from './audio.js';
+export {
+  listSubtitleStreams,
+  selectSubtitleStream,
+  extractSubtitleStream,
+  subtitleStreamExtension,
+  subtitleStreamsFromProbe,
+  TEXT_SUBTITLE_CODECS,
+  BITMAP_SUBTITLE_CODECS,
+  type SubtitleStreamInfo,
+  type SubtitleStreamKind,
+  type ProbedSubtitleStream,
+} from './subtitles.js';
