@@ -12,6 +12,12 @@ export const PAIR_THRESHOLD_SECONDS = 0.5;
 /** Seconds added to every cue time before pairing (positive = subtitles are late). */
 export const CUE_OFFSET_SECONDS = 0;
 
+/**
+ * Long audio is decoded this many seconds at a time (16 kHz f32: about 38 MB), by the audio stage
+ * and by sync, so memory does not grow with the length of the video.
+ */
+export const AUDIO_WINDOW_SECONDS = 600;
+
 /** JPEG quality (1–100) of sampled frames. */
 export const JPEG_QUALITY = 90;
 
@@ -252,6 +258,11 @@ export const VAD_DEFAULTS = Object.freeze({
    */
   sileroLatency: 0.015,
   webrtcLatency: 0.0,
+  /**
+   * Audio decoded in windows (AUDIO_WINDOW_SECONDS) is read this many seconds early and that lead
+   * dropped from the curve: the detector's state has settled when the window proper begins.
+   */
+  windowLead: 2,
   /** libfvad aggressiveness modes averaged into a soft probability (0 = least, 3 = most). */
   webrtcModes: Object.freeze([0, 1, 2, 3]),
   /** Window (seconds) and quantile of the running "no speech" level removed from the WebRTC curve. */
