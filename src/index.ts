@@ -110,6 +110,10 @@ export {
   type AlignedSink,
   type EncoderFactory,
   type PipelineVector,
+  SYNC_MODES,
+  type SyncMode,
+  type SyncRecord,
+  type AlignSyncOptions,
 } from './pipeline/index.js';
 export {
   toGlm4vRecord,
@@ -130,6 +134,11 @@ export {
   decodeAudio,
   sliceAudio,
   resolveFfmpegBinaries,
+  listSubtitleStreams,
+  selectSubtitleStream,
+  extractSubtitleStream,
+  subtitleStreamExtension,
+  type SubtitleStreamInfo,
   type MediaInfo,
   type DecodedAudio,
   type FfmpegBinaries,

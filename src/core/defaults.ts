@@ -156,6 +156,12 @@ export const CORPUS_DEFAULTS = Object.freeze({
 
 // Subtitle synchronisation (alignment/sync/; alignment/sync/defaults.ts re-exports these).
 
+/**
+ * Fewest spoken cues `align` synchronises: one or two cues fit almost any stretch of speech (the
+ * search slides them onto the nearest onsets, seconds away), so fewer is no evidence of a timing error.
+ */
+export const SYNC_MIN_SPOKEN_CUES = 3;
+
 /** The voice activity detector sync listens with unless told otherwise (`--vad`). */
 export const DEFAULT_VAD = 'silero';
 

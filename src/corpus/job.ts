@@ -74,6 +74,7 @@ export async function runVideoJob(spec: VideoJobSpec, runtime: JobRuntime = {}):
     sceneThreshold: a.sceneThreshold,
     threshold: a.threshold,
     offset: a.offset,
+    sync: a.sync,
     embed: a.embed,
     device: a.device,
     modelsDir: a.modelsDir ?? undefined,
