@@ -27,7 +27,7 @@ export interface CueFrames {
 export interface AlignOptions {
   /** Largest frame-to-cue distance, in seconds, that still pairs them. Default 0.5. */
   threshold?: number;
-  /** Seconds added to every cue time before aligning (positive = subtitles are late). Default 0. */
+  /** Seconds added to every cue time before aligning: positive delays the cues, negative makes them earlier (use a negative value for subtitles that appear late). Default 0. */
   offset?: number;
 }
 

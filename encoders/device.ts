@@ -4,6 +4,8 @@ import * as ort from 'onnxruntime-node';
 import { InvalidOptionError, ModelLoadError } from '../src/core/errors/index.js';
 import { DEFAULT_DEVICE } from '../src/core/defaults.js';
 import type { Logger } from '../src/core/progress.js';
+import { ORT_LOG_SEVERITY, quietOnnxRuntime } from '../src/core/ort-log.js';
+import { probeProvider, type GpuProvider, type ProbeResult } from './provider-probe.js';
 import type { Device } from './types.js';
 
 /** An execution provider this project knows how to ask onnxruntime-node for. */
@@ -36,10 +38,11 @@ export const consoleLogger: Logger = { warn: (m) => console.warn(`mmalign: ${m}`
 
 /**
  * Providers that failed to initialise in this process, with why. A missing CUDA library or WebGPU
- * adapter will not appear later in the same process, so later sessions skip straight past them
- * (trying webgpu costs a Vulkan probe and noise on stderr each time).
+ * adapter will not appear later in the same process, so later sessions skip straight past them.
  */
 const providerFailures = new Map<ExecutionProvider, string>();
+/** GPU providers a child process has opened a session on, so they are not probed again. */
+const providerWorks = new Set<ExecutionProvider>();
 /** Which (logger, provider) pairs have been told already: each logger hears of a failure once. */
 const warned = new WeakMap<Logger, Set<string>>();
 
@@ -50,6 +53,10 @@ export interface SessionOptions {
   logger?: Logger;
   /** Names the model in errors. */
   modelName?: string;
+  /** Where the kernel's device nodes are looked for (tests point it at a made-up /dev). Default `/dev`. */
+  devRoot?: string;
+  /** Asks whether a GPU provider works; default: {@link probeProvider} in a child process. */
+  probe?: (provider: GpuProvider) => Promise<ProbeResult>;
 }
 
 export interface CreatedSession {
@@ -59,9 +66,14 @@ export interface CreatedSession {
 }
 
 /**
- * Opens an ONNX session on the first provider of `device` that works. onnxruntime-node throws (rather
- * than falling back) when a provider is not installed, so each failure is caught, reported once through
- * `logger` with its reason, and the next provider tried; cpu is always last.
+ * Opens an ONNX session on the first provider of `device` that works; cpu is always last.
+ * onnxruntime-node throws (rather than falling back) when a provider is not installed, so a GPU
+ * provider is first tried in a child process ({@link probeProvider}), whose native noise never
+ * reaches the terminal, once per process.
+ *
+ * What the user hears: `auto` on a machine without GPU device nodes skips the GPU providers
+ * silently (`logger.info`, shown by `--verbose`, says why); a provider that was asked for by name,
+ * or that fails although its hardware is there, is one warning through `logger.warn` with the reason.
  *
  * @example
  * const { session, provider } = await createSession('model.onnx', { device: 'cuda' });
@@ -69,30 +81,58 @@ export interface CreatedSession {
  */
 export async function createSession(
   model: string | Uint8Array,
-  { device = DEFAULT_DEVICE, threads = availableParallelism(), logger = consoleLogger, modelName = typeof model === 'string' ? model : '<model bytes>' }: SessionOptions = {},
+  {
+    device = DEFAULT_DEVICE,
+    threads = availableParallelism(),
+    logger = consoleLogger,
+    modelName = typeof model === 'string' ? model : '<model bytes>',
+    devRoot = '/dev',
+    probe = probeProvider,
+  }: SessionOptions = {},
 ): Promise<CreatedSession> {
   const providers = DEVICE_PROVIDERS[resolveDevice(device)];
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', threads, 'a positive integer');
   const failed: string[] = [];
+  const absent: string[] = [];
   const modelFile = typeof model === 'string' ? model : '<model bytes>';
   for (const provider of providers) {
-    const known = providerFailures.get(provider) ?? (device === 'auto' ? missingHardware(provider) : undefined);
-    if (known !== undefined) {
-      failed.push(`${provider} (${known})`);
-      continue;
+    if (provider !== 'cpu') {
+      const noHardware = device === 'auto' ? missingHardware(provider, devRoot) : undefined;
+      if (noHardware !== undefined) {
+        absent.push(`${provider} (${noHardware})`);
+        continue;
+      }
+      if (!providerFailures.has(provider) && !providerWorks.has(provider)) {
+        const r = await probe(provider);
+        if (r.ok) providerWorks.add(provider);
+        else {
+          // Asked for by name on a machine without its hardware: say so, which is the likelier cause.
+          const hardware = missingHardware(provider, devRoot);
+          providerFailures.set(provider, firstLine(r.reason) + (hardware ? `; ${hardware}` : ''));
+        }
+      }
+      const known = providerFailures.get(provider);
+      if (known !== undefined) {
+        failed.push(`${provider} (${known})`);
+        continue;
+      }
     }
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
-      // A failed GPU probe logs at error level from native code; the reason reaches the user through `logger`.
-      logSeverityLevel: provider === 'cpu' ? 2 : 4,
+      logSeverityLevel: ORT_LOG_SEVERITY,
     };
     try {
+      quietOnnxRuntime();
       const session =
         typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       if (failed.length > 0) warnOnce(logger, failed, provider);
+      if (device !== provider) {
+        const why = [...absent, ...failed];
+        logger.info?.(`device ${device}: running on ${provider}${why.length ? `; not ${why.join(', ')}` : ''}`);
+      }
       return { session, provider };
     } catch (err) {
       const reason = firstLine(err);
@@ -124,11 +164,12 @@ function warnOnce(logger: Logger, failed: readonly string[], used: ExecutionProv
 const NO_NVIDIA = 'no NVIDIA device in /dev';
 
 /**
- * For `auto` on Linux: a GPU provider cannot work without the kernel's device nodes, so it is not
- * probed at all (probing WebGPU costs a Vulkan scan and native noise on stderr on every start).
- * An explicit `cuda`/`webgpu` request is always tried, so its real error is what the user sees.
+ * For `auto` on Linux: a GPU provider cannot work without the kernel's device nodes (NVIDIA's
+ * /dev/nvidiaN; a DRI render node for WebGPU), so it is not probed at all. An explicit
+ * `cuda`/`webgpu` request is always tried, so its real error is what the user sees.
  */
-function missingHardware(provider: ExecutionProvider, dev = '/dev'): string | undefined {
+function missingHardware(provider: ExecutionProvider, dev: string): string | undefined {
+  if (provider === 'cuda' && process.platform === 'darwin') return 'no CUDA on macOS';
   if (process.platform !== 'linux' || provider === 'cpu') return undefined;
   const names = (() => {
     try {
@@ -166,4 +207,5 @@ function firstLine(err: unknown): string {
 /** Forgets remembered provider failures (tests; or after installing a provider in a long-lived process). */
 export function resetProviderFailures(): void {
   providerFailures.clear();
+  providerWorks.clear();
 }

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder, int, type Attr } from './onnx/graph.js';
 import { DataType } from './onnx/proto.js';
 import type { Kernels } from './linalg.js';
+import { ORT_LOG_SEVERITY, quietOnnxRuntime } from '../src/core/ort-log.js';
 
 type Variant = 'ab' | 'abt' | 'atb';
 
@@ -38,8 +39,11 @@ export async function onnxKernels({ threads = 1 }: { threads?: number } = {}): P
   const sessions = {} as Record<Variant, ort.InferenceSession>;
   try {
     for (const v of ['ab', 'abt', 'atb'] as const) {
-      sessions[v] = await ort.InferenceSession.create(await gemmModel(v, dir), {
+      const bytes = await gemmModel(v, dir);
+      quietOnnxRuntime();
+      sessions[v] = await ort.InferenceSession.create(bytes, {
         executionProviders: ['cpu'],
+        logSeverityLevel: ORT_LOG_SEVERITY,
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',

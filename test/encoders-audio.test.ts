@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,10 +26,13 @@ afterAll(async () => {
 });
 
 describe('audio decoding', () => {
-  it('finds ffmpeg from FFMPEG_PATH first, then PATH', () => {
+  it('finds ffmpeg from FFMPEG_PATH first, then PATH', async () => {
     // FFMPEG_PATH must name an executable file (the driver's rule): any will do to see it win over the PATH.
-    expect(resolveFfmpegBinary('ffmpeg', { env: { FFMPEG_PATH: process.execPath, PATH: '/usr/bin' } }).path).toBe(process.execPath);
-    expect(resolveFfmpegBinary('ffmpeg', { env: { PATH: '/nonexistent:/usr/bin' } }).path).toBe('/usr/bin/ffmpeg');
+    const bin = join(dir, 'bin');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'ffmpeg'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(resolveFfmpegBinary('ffmpeg', { env: { FFMPEG_PATH: process.execPath, PATH: bin } }).path).toBe(process.execPath);
+    expect(resolveFfmpegBinary('ffmpeg', { env: { PATH: `/nonexistent:${bin}` } }).path).toBe(join(bin, 'ffmpeg'));
   });
 
   it('decodes a float WAV at 16 kHz to exactly its samples', async () => {

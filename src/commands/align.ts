@@ -11,7 +11,7 @@ import { alignVideo, ALIGN_STAGES, SYNC_MODES, type AlignVideoResult, type SyncM
 import { writeReport } from '../report/index.js';
 import { createProgress } from '../core/progress.js';
 import type { VideoAlignSettings } from '../corpus/types.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { interruptSignal, parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 /** The flags {@link addAlignOptions} declares, as commander parses them. */
 export interface AlignOptionFlags {
@@ -168,7 +168,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
     .option('--subtitle-stream <n|lang>', 'without a subtitle file: the video\'s subtitle stream to use, by number (0 = first, see `mmalign subtitles VIDEO --list`) or language (eng, en, fre...); default: the first text stream')
     .option('--report', 'also write DIR/report.html (as `mmalign report DIR`) after the run')
-    .option('--verbose', 'say which ffmpeg is used and what is reused')
+    .option('--verbose', 'say which ffmpeg is used, which device runs the encoders and why, and what is reused')
     .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
     .addHelpText(
       'after',
@@ -213,6 +213,7 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           progress,
           log: verbose,
           sink,
+          signal: interruptSignal(io),
         });
       } finally {
         progress.stop();

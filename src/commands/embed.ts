@@ -16,6 +16,7 @@ interface EmbedFlags {
   device: Device;
   heads?: string;
   native?: boolean;
+  verbose?: boolean;
   json?: boolean;
 }
 
@@ -41,6 +42,7 @@ export const registerEmbed: RegisterCommand = (program: Command, io: CliIo) => {
     .addOption(new Option('--device <device>', 'where to run').choices(Object.keys(DEVICE_PROVIDERS)).default(DEFAULT_DEVICE))
     .option('--heads <file>', 'projection heads file (default: seeded orthogonal heads for the model)')
     .option('--native', 'print the model\'s own pooled vector, before the projection head')
+    .option('--verbose', 'say which device runs the model and why')
     .option('--json', 'print {modality, model, device, dims, vector} as JSON')
     .action(async (flags: EmbedFlags) => {
       const given = (['text', 'image', 'audio'] as const).filter((m) => flags[m] !== undefined);
@@ -50,7 +52,7 @@ export const registerEmbed: RegisterCommand = (program: Command, io: CliIo) => {
       const modality: Modality = given[0];
       const input = flags[modality] as string;
       // Provider fallback notices go to stderr so --json stdout stays parseable.
-      const logger = cliLogger(io);
+      const logger = cliLogger(io, { verbose: flags.verbose });
       const encoder = await createEncoder(modality, { model: flags.model, modelsDir: flags.models, device: flags.device, heads: flags.heads, logger });
       try {
         const [vector] = await (flags.native ? encoder.embedNative([input]) : encoder.embed([input])).catch((err: unknown) => {

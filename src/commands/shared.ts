@@ -9,9 +9,32 @@ import type { Warning } from '../core/types.js';
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Aborted when the process is told to stop (SIGINT, SIGTERM); its reason is an InterruptedError. */
+  signal?: AbortSignal;
 }
 
 export const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
+
+// The runs whose command hands `io.signal` to its work, and so stops cleanly when it is aborted.
+const unwinding = new WeakSet<CliIo>();
+
+/**
+ * The signal a command hands its long work (alignVideo, syncSubtitles). Asking for it tells the CLI
+ * that this command stops cleanly when interrupted, so the CLI waits for it to unwind (staging
+ * removed, locks released) before exiting; a command that never asks is ended at once.
+ *
+ * @example
+ * await alignVideo(video, subs, { out, signal: interruptSignal(io) });
+ */
+export function interruptSignal(io: CliIo): AbortSignal | undefined {
+  unwinding.add(io);
+  return io.signal;
+}
+
+/** Whether the command running with `io` asked for {@link interruptSignal}. */
+export function unwindsOnInterrupt(io: CliIo): boolean {
+  return unwinding.has(io);
+}
 
 /** A subcommand module adds itself to the program; one file per command keeps cli.ts a table of contents. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
@@ -43,13 +66,17 @@ export function printWarnings(io: CliIo, warnings: readonly Warning[]): void {
 
 /**
  * The logger commands hand to encoders and the pipeline: notices become `warning:` lines on stderr,
- * each printed once per run.
+ * each printed once per run; with `verbose`, details (which device `auto` picked and why) become
+ * `mmalign:` lines.
  *
  * @example
- * const enc = await createEncoder('text', { logger: cliLogger(io) });
+ * const enc = await createEncoder('text', { logger: cliLogger(io, { verbose: flags.verbose }) });
  */
-export function cliLogger(io: CliIo): Logger {
-  return { warn: (message: string) => warnOnce(io, `warning: ${message}\n`) };
+export function cliLogger(io: CliIo, { verbose = false }: { verbose?: boolean } = {}): Logger {
+  return {
+    warn: (message: string) => warnOnce(io, `warning: ${message}\n`),
+    ...(verbose ? { info: (message: string) => warnOnce(io, `mmalign: ${message}\n`) } : {}),
+  };
 }
 
 /** Parses a number option eagerly so a typo fails as usage (exit 2), not deep inside the work. */

@@ -4,7 +4,7 @@ import { DEFAULT_VAD, SYNC_DEFAULTS } from '../core/defaults.js';
 import { createProgress } from '../core/progress.js';
 import { defaultSyncedPath, syncSubtitles, type SyncSubtitlesResult } from '../sync/index.js';
 import { clockTime } from './subtitles.js';
-import { parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { interruptSignal, parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 interface SyncFlags {
   output?: string;
@@ -92,6 +92,7 @@ export const registerSync: RegisterCommand = (program: Command, io: CliIo) => {
           vad: flags.vad,
           strict: flags.strict,
           progress,
+          signal: interruptSignal(io),
         });
       } finally {
         progress.stop();

@@ -9,7 +9,7 @@ export const DEFAULT_DEVICE = 'auto';
 /** Largest frame-to-cue gap, in seconds, that still pairs a frame with a cue. */
 export const PAIR_THRESHOLD_SECONDS = 0.5;
 
-/** Seconds added to every cue time before pairing (positive = subtitles are late). */
+/** Seconds added to every cue time before pairing: positive delays the cues, negative makes them earlier (subtitles that appear late need a negative value). */
 export const CUE_OFFSET_SECONDS = 0;
 
 /**

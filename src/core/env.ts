@@ -10,8 +10,7 @@
  * | `HF_ENDPOINT` | the hub (or a mirror in its URL layout) models are downloaded from | `https://huggingface.co` |
  * | `XDG_CACHE_HOME` | where the pull cache lives (`$XDG_CACHE_HOME/mmalign/models`) | `~/.cache` |
  * | `FFMPEG_PATH` | the ffmpeg binary; must be an executable file when set | `ffmpeg` on the `PATH`, then `@ffmpeg-installer/ffmpeg` |
- * | `FFPROBE_PATH` | the ffprobe binary; must be an executable file when set | `ffprobe` on the `PATH`, then `@ffprobe-installer/ffprobe` |
- * | `PATH` | where ffmpeg and ffprobe are looked for | no folders |
+ * | `PATH` | where ffmpeg is looked for | no folders |
  *
  * An empty variable counts as unset.
  */
@@ -27,8 +26,7 @@ export const ENV_VARS = Object.freeze({
   HF_ENDPOINT: 'the hub or mirror models are downloaded from (unset: https://huggingface.co)',
   XDG_CACHE_HOME: 'the cache root; pulled models go to $XDG_CACHE_HOME/mmalign/models (unset: ~/.cache)',
   FFMPEG_PATH: 'the ffmpeg binary, an executable file (unset: ffmpeg on the PATH, then @ffmpeg-installer/ffmpeg)',
-  FFPROBE_PATH: 'the ffprobe binary, an executable file (unset: ffprobe on the PATH, then @ffprobe-installer/ffprobe)',
-  PATH: 'folders searched for ffmpeg and ffprobe',
+  PATH: 'folders searched for ffmpeg',
 } as const);
 
 export type EnvVarName = keyof typeof ENV_VARS;
@@ -43,8 +41,6 @@ export interface MmalignEnv {
   readonly cacheHome: string;
   /** `FFMPEG_PATH`. */
   readonly ffmpegPath: string | undefined;
-  /** `FFPROBE_PATH`. */
-  readonly ffprobePath: string | undefined;
   /** `PATH`, split into its folders. */
   readonly searchPath: readonly string[];
   /** One variable by name (empty counts as unset), for messages that name it. */
@@ -74,9 +70,6 @@ export function readEnv(vars: EnvVars): MmalignEnv {
     },
     get ffmpegPath() {
       return get('FFMPEG_PATH');
-    },
-    get ffprobePath() {
-      return get('FFPROBE_PATH');
     },
     get searchPath() {
       return (get('PATH') ?? '').split(path.delimiter).filter(Boolean);

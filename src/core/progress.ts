@@ -2,14 +2,17 @@
 import cliProgress from 'cli-progress';
 
 /**
- * Where non-fatal notices go (a GPU provider that fell back to cpu, an input that was skipped).
- * Injectable so tests, quiet embedders and the CLI can capture them.
+ * Where notices go: `warn` for what the user should act on (a GPU provider that was asked for and
+ * fell back to cpu, an input that was skipped), `info` for what `--verbose` explains (which device
+ * `auto` picked and why). Injectable so tests, quiet embedders and the CLI can capture them.
  *
  * @example
- * const logger: Logger = { warn: (m) => warnings.push(m) };
+ * const logger: Logger = { warn: (m) => warnings.push(m), info: (m) => console.error(m) };
  */
 export interface Logger {
   warn(message: string): void;
+  /** Details for `--verbose`; dropped when absent. */
+  info?(message: string): void;
 }
 
 /** One stage's progress; a no-op when progress is not shown. */

@@ -45,8 +45,12 @@ export async function openAtomicStream(target: string): Promise<AtomicStream> {
     const ok = await gate;
     if (!ws.writableEnded) ws.end();
     if (!ws.writableFinished && !ws.destroyed) await once(ws, 'finish').catch(() => undefined);
-    if (failure) throw failure;
+    // A piped tar pack that is destroyed destroys this stream too, possibly while its lazy open()
+    // is still in flight: wait for the descriptor to close, or the file appears after we remove it.
+    if (!ws.closed) await once(ws, 'close').catch(() => undefined);
+    // An abandoned file's stream errors are expected (its source was destroyed): nothing is kept.
     if (!ok) throw new Aborted();
+    if (failure) throw failure;
   });
   // Surface a failure to open the temp file now rather than at the first write.
   const early = done.then(() => null, (err: unknown) => err);

@@ -56,8 +56,8 @@ export async function alignVideo(video: string, subtitles: string | null, option
   const o = resolveAlignOptions(video, subtitles, options);
   const { seconds, timed, rounded } = stageClock(o.now);
   const ctx: StageContext = { binaries: o.binaries, progress: o.progress, log: o.log, warnings: [], now: o.now, signal: o.signal };
-  const { ffmpeg, ffprobe } = o.binaries;
-  o.log(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.source}); ffprobe: ${ffprobe.path} (from ${ffprobe.source})`);
+  const { ffmpeg } = o.binaries;
+  o.log(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.source})`);
 
   // Every input check happens before the output folder is touched.
   const { info } = await timed('probe', () => probeStage({ video: o.video }, ctx));

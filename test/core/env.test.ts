@@ -5,8 +5,8 @@ import { ENV_VARS, readEnv } from '../../src/core/env.js';
 
 describe('env', () => {
   it("reads each of mmalign's variables into its setting", () => {
-    const e = readEnv({ MMALIGN_MODELS: '/m', HF_ENDPOINT: 'https://mirror', XDG_CACHE_HOME: '/c', FFMPEG_PATH: '/f', FFPROBE_PATH: '/p', PATH: `/a${path.delimiter}/b` });
-    expect([e.modelsDir, e.remoteHost, e.cacheHome, e.ffmpegPath, e.ffprobePath, e.searchPath]).toEqual(['/m', 'https://mirror', '/c', '/f', '/p', ['/a', '/b']]);
+    const e = readEnv({ MMALIGN_MODELS: '/m', HF_ENDPOINT: 'https://mirror', XDG_CACHE_HOME: '/c', FFMPEG_PATH: '/f', PATH: `/a${path.delimiter}/b` });
+    expect([e.modelsDir, e.remoteHost, e.cacheHome, e.ffmpegPath, e.searchPath]).toEqual(['/m', 'https://mirror', '/c', '/f', ['/a', '/b']]);
   });
 
   it('treats an empty variable as unset and falls back to the documented default', () => {
@@ -24,7 +24,7 @@ describe('env', () => {
   });
 
   it('documents every variable it reads', () => {
-    expect(Object.keys(ENV_VARS).sort()).toEqual(['FFMPEG_PATH', 'FFPROBE_PATH', 'HF_ENDPOINT', 'MMALIGN_MODELS', 'PATH', 'XDG_CACHE_HOME']);
+    expect(Object.keys(ENV_VARS).sort()).toEqual(['FFMPEG_PATH', 'HF_ENDPOINT', 'MMALIGN_MODELS', 'PATH', 'XDG_CACHE_HOME']);
     for (const doc of Object.values(ENV_VARS)) expect(doc.length).toBeGreaterThan(10);
   });
 });

@@ -9,7 +9,8 @@ import {
   listSubtitleStreams,
   selectSubtitleStream,
   subtitleStreamExtension,
-  subtitleStreamsFromProbe,
+  parseInputDump,
+  subtitleStreamsFromDump,
 } from '../../src/core/ffmpeg/index.js';
 import { SAMPLE_MP4 } from '../helpers/media.js';
 import { makeSubtitledVideo, srtLines } from '../helpers/subtitle-media.js';
@@ -30,10 +31,15 @@ function media(): void {
   made = true;
 }
 
-const PGS = subtitleStreamsFromProbe([
-  { index: 2, codec_type: 'subtitle', codec_name: 'hdmv_pgs_subtitle', tags: { language: 'eng' } },
-  { index: 3, codec_type: 'subtitle', codec_name: 'dvd_subtitle', tags: { language: 'fre' } },
-]);
+/** The subtitle streams of a dump as ffmpeg prints it for a video with the given `Stream #0:N` lines. */
+const fromDump = (...streams: string[]) =>
+  subtitleStreamsFromDump(parseInputDump([`[info] Input #0, matroska,webm, from 'disc.mkv':`, '[info]   Duration: 00:00:06.00, start: 0.000000, bitrate: 91 kb/s', ...streams.map((l) => `[info]   ${l}`)].join('\n'))!.streams);
+const PGS = fromDump(
+  'Stream #0:0: Video: h264 (High), yuv420p(progressive), 1920x1080, 23.98 fps, 23.98 tbr, 1k tbn (default)',
+  'Stream #0:1(eng): Audio: ac3, 48000 Hz, 5.1(side), fltp, 448 kb/s (default)',
+  'Stream #0:2(eng): Subtitle: hdmv_pgs_subtitle (default)',
+  'Stream #0:3(fre): Subtitle: dvd_subtitle',
+);
 
 describe('listing subtitle streams', () => {
   it('lists every subtitle stream with its number, container index, codec, language, title and flags', async () => {
@@ -103,15 +109,12 @@ describe('choosing a subtitle stream', () => {
     expect((only as Error).message).toMatch(/only bitmap subtitle streams #0 hdmv_pgs_subtitle \(eng\), #1 dvd_subtitle \(fre\).*needs OCR/);
     expect(() => selectSubtitleStream('disc.mkv', PGS, 'fre')).toThrow(/subtitle stream #1 dvd_subtitle \(fre\): it is a picture of the text, and reading it needs OCR/);
     for (const codec of ['dvb_subtitle', 'xsub']) {
-      expect(() => selectSubtitleStream('x.ts', subtitleStreamsFromProbe([{ index: 1, codec_name: codec }]), 0)).toThrow(new RegExp(`${codec}.*OCR`));
+      expect(() => selectSubtitleStream('x.ts', fromDump(`Stream #0:1: Subtitle: ${codec}`), 0)).toThrow(new RegExp(`${codec}.*OCR`));
     }
   });
 
   it('prefers a text stream over a bitmap one of the same language', () => {
-    const mixed = subtitleStreamsFromProbe([
-      { index: 2, codec_type: 'subtitle', codec_name: 'hdmv_pgs_subtitle', tags: { language: 'eng' } },
-      { index: 3, codec_type: 'subtitle', codec_name: 'subrip', tags: { language: 'eng' } },
-    ]);
+    const mixed = fromDump('Stream #0:2(eng): Subtitle: hdmv_pgs_subtitle', 'Stream #0:3(eng): Subtitle: subrip');
     expect(selectSubtitleStream('m.mkv', mixed).number).toBe(1);
     expect(selectSubtitleStream('m.mkv', mixed, 'eng').number).toBe(1);
   });

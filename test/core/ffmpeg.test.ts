@@ -22,22 +22,25 @@ function rms(samples: Float32Array): number {
 describe('resolveFfmpegBinaries', () => {
   const exe = process.execPath; // any real executable file stands in for ffmpeg
 
-  it('prefers FFMPEG_PATH and FFPROBE_PATH over the PATH and npm', () => {
-    const b = resolveFfmpegBinaries({ env: { FFMPEG_PATH: exe, FFPROBE_PATH: exe }, which: () => '/usr/bin/x', npmPath: () => '/npm/x' });
-    expect(b.ffmpeg).toEqual({ path: exe, source: 'env' });
-    expect(b.ffprobe).toEqual({ path: exe, source: 'env' });
+  it('prefers FFMPEG_PATH over the PATH and npm', () => {
+    const b = resolveFfmpegBinaries({ env: { FFMPEG_PATH: exe }, which: () => '/usr/bin/x', npmPath: () => '/npm/x' });
+    expect(b).toEqual({ ffmpeg: { path: exe, source: 'env' } });
   });
 
   it('uses the PATH when no variable is set', () => {
     const b = resolveFfmpegBinaries({ env: {}, which: (name) => `/opt/bin/${name}`, npmPath: () => '/npm/x' });
     expect(b.ffmpeg).toEqual({ path: '/opt/bin/ffmpeg', source: 'path' });
-    expect(b.ffprobe.source).toBe('path');
   });
 
-  it('falls back to the npm installer packages when the PATH has none', () => {
+  it('falls back to the npm installer package when the PATH has none', () => {
     const b = resolveFfmpegBinaries({ env: {}, which: () => null, npmPath: (tool) => `/npm/${tool}` });
     expect(b.ffmpeg).toEqual({ path: '/npm/ffmpeg', source: 'npm' });
-    expect(b.ffprobe).toEqual({ path: '/npm/ffprobe', source: 'npm' });
+  });
+
+  it('needs no ffprobe anywhere: ffmpeg alone is resolved', () => {
+    const asked: string[] = [];
+    resolveFfmpegBinaries({ env: {}, which: (name) => (asked.push(name), `/opt/bin/${name}`), npmPath: () => null });
+    expect(asked).toEqual(['ffmpeg']);
   });
 
   it('throws FfmpegNotFoundError listing what it tried when nothing is found', () => {
@@ -84,7 +87,7 @@ describe('probeMedia', () => {
     const file = path.join(dir, 'still.png');
     ffmpegMake(['-f', 'lavfi', '-i', 'color=c=red:s=32x32', '-frames:v', '1', file]);
     const info: MediaInfo = await probeMedia(file);
-    expect(info.video).not.toBeNull(); // ffprobe does call it a one-frame video stream
+    expect(info.video).not.toBeNull(); // ffmpeg does call it a one-frame video stream
     expect(() => requireVideo(info)).toThrow(/still image/);
   });
 });
@@ -147,15 +150,14 @@ describe('timelines of a container that does not start at 0', () => {
   });
 });
 
-describe('a crashing ffprobe', () => {
+describe('an ffmpeg that crashes while probing', () => {
   it('is reported as the tool crashing, naming the binary and how to use another, not as a bad file', async () => {
-    const crash = path.join(dir, 'ffprobe');
+    const crash = path.join(dir, 'ffmpeg');
     await writeFile(crash, '#!/bin/sh\nkill -SEGV $$\n');
     await chmod(crash, 0o755);
-    const binaries = { ...resolveFfmpegBinaries(), ffprobe: { path: crash, source: 'env' as const } };
-    const err = await probeMedia(SAMPLE_MP4, binaries).catch((e: unknown) => e);
+    const err = await probeMedia(SAMPLE_MP4, { ffmpeg: { path: crash, source: 'env' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MediaDecodeError);
     expect((err as Error).message).toContain(SAMPLE_MP4);
-    expect((err as Error).message).toMatch(/ffprobe \(.*ffprobe, from env\) crashed with SIGSEGV.*FFPROBE_PATH/);
+    expect((err as Error).message).toMatch(/ffmpeg \(.*ffmpeg, from env\) crashed with SIGSEGV.*FFMPEG_PATH/);
   });
 });

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { defaultBinary } from '../../src/core/ffmpeg/index.js';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../../fixtures/video/', import.meta.url));
 export const SAMPLE_MP4 = path.join(FIXTURE_DIR, 'sample.mp4');
@@ -26,7 +27,13 @@ export async function frameNumberOf(jpeg: Buffer | string): Promise<number> {
   return n;
 }
 
-/** Runs ffmpeg (the Debian one the tests use) quietly to make small inputs. */
-export function ffmpegMake(args: string[]): void {
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+/**
+ * Runs ffmpeg quietly to make small inputs: the one mmalign resolves (FFMPEG_PATH, the PATH, then
+ * the npm package), so the tests need no system ffmpeg. Returns what it wrote to stdout.
+ */
+export function ffmpegMake(args: string[]): Buffer {
+  return execFileSync(defaultBinary('ffmpeg').path, ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
 }

@@ -9,6 +9,7 @@ import { EMBED_DIM, type Modality } from '../../src/core/types.js';
 import { SAMPLE_MP4, SAMPLE_SRT, SAMPLE_VTT, ffmpegMake, frameNumberOf } from '../helpers/media.js';
 import { captureIo } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { defaultBinary } from '../../src/core/ffmpeg/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -187,7 +188,7 @@ describe('mmalign align --no-embed', () => {
     const io = captureIo();
     const code = await runCli(['align', SAMPLE_MP4, SAMPLE_SRT, '--out', path.join(dir, 'out'), '--no-embed', '--verbose'], io);
     expect(code).toBe(0);
-    expect(io.err()).toMatch(/ffmpeg: \S+ \(from (env|path|npm)\); ffprobe: \S+ \(from (env|path|npm)\)/);
+    expect(io.err()).toMatch(/ffmpeg: \S+ \(from (env|path|npm)\)/);
   });
 
   it('drops empty-text cues and exact duplicate pairs, and counts them', async () => {
@@ -336,8 +337,8 @@ describe('embeddings', () => {
   it('decodes the audio track once for sync and once for all cues of a short video', async () => {
     const log = path.join(dir, 'ffmpeg-calls.log');
     const wrapper = path.join(dir, 'ffmpeg');
-    await writeFile(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec ffmpeg "$@"\n`, { mode: 0o755 });
-    const binaries = { ffmpeg: { path: wrapper, source: 'env' as const }, ffprobe: { path: 'ffprobe', source: 'path' as const } };
+    await writeFile(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${defaultBinary('ffmpeg').path}' "$@"\n`, { mode: 0o755 });
+    const binaries = { ffmpeg: { path: wrapper, source: 'env' as const } };
     await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out: path.join(dir, 'out'), createEncoder: fakeEncoders(), binaries });
     const calls = (await readFile(log, 'utf8')).trim().split('\n');
     // Sync reads the track a window at a time as well; keeping its samples for the clips would hold a

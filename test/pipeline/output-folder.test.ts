@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { OutputLockedError, OutputNotOwnedError } from '../../src/core/errors/index.js';
+import { defaultBinary } from '../../src/core/ffmpeg/index.js';
 import { alignVideo } from '../../src/pipeline/index.js';
 import { OUT_LOCK, OUT_MARKER } from '../../src/pipeline/out-dir.js';
 import { captureIo } from '../helpers/cli.js';
@@ -162,7 +163,7 @@ describe('two runs into one folder', () => {
     // The first run's ffmpeg starts sampling only once the test says go, so the first run surely holds the folder meanwhile.
     const go = path.join(dir, 'go');
     const slow = path.join(dir, 'slow-ffmpeg');
-    await writeFile(slow, `#!/bin/sh\ncase "$*" in *image2pipe*) n=0; while [ ! -e '${go}' ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done;; esac\nexec ffmpeg "$@"\n`, {
+    await writeFile(slow, `#!/bin/sh\ncase "$*" in *image2pipe*) n=0; while [ ! -e '${go}' ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done;; esac\nexec '${defaultBinary('ffmpeg').path}' "$@"\n`, {
       mode: 0o755,
     });
     const run = (fps: string, env: NodeJS.ProcessEnv = {}) => {

@@ -10,7 +10,6 @@ const tmp = tempDirs();
 /** ffmpeg that does not exist: any attempt to probe or decode fails loudly. */
 const NO_FFMPEG: FfmpegBinaries = {
   ffmpeg: { path: '/nonexistent/ffmpeg', source: 'env' },
-  ffprobe: { path: '/nonexistent/ffprobe', source: 'env' },
 };
 
 describe('syncSubtitles', () => {

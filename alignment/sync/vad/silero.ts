@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { InvalidOptionError } from '../../../src/core/errors/index.js';
+import { ORT_LOG_SEVERITY, quietOnnxRuntime } from '../../../src/core/ort-log.js';
 import { SYNC_DEFAULTS, VAD_DEFAULTS } from '../defaults.js';
 import { VadModelError } from '../../../src/core/errors/index.js';
 import type { SpeechCurve } from '../types.js';
@@ -81,7 +82,9 @@ export class SileroVad implements VoiceActivityDetector {
       if (digest !== SILERO_MODEL.sha256) throw new VadModelError(model, `has sha256 ${digest}, expected ${SILERO_MODEL.sha256} (damaged or replaced)`);
     }
     try {
+      quietOnnxRuntime();
       const session = await ort.InferenceSession.create(bytes, {
+        logSeverityLevel: ORT_LOG_SEVERITY,
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
         ...(options.threads ? { intraOpNumThreads: options.threads } : {}),

@@ -16,9 +16,10 @@ export type ErrorCode =
   | 'SUBTITLE_PARSE'
   | 'OUTPUT'
   | 'OUTPUT_LOCKED'
-  // the machine: disk, permissions
+  // the machine: disk, permissions, signals
   | 'DISK_FULL'
   | 'NOT_WRITABLE'
+  | 'INTERRUPTED'
   // ffmpeg
   | 'FFMPEG_NOT_FOUND'
   // models

@@ -14,6 +14,15 @@ export {
 export { ModelNotFoundError, ModelDownloadError, ModelLoadError } from './models.js';
 export { HeadsMismatchError, EncodeInputError, EmbedBatchError, EmbeddingDimensionError, TrainingDataError } from './encode.js';
 export { VectorDimensionError, InvalidVectorError, KbLockedError, KbCorruptError, KbVerifyError, KbModelMismatchError } from './kb.js';
-export { DiskFullError, NotWritableError, OutputLockedError, environmentError, systemErrorCode } from './system.js';
+export {
+  DiskFullError,
+  NotWritableError,
+  OutputLockedError,
+  InterruptedError,
+  INTERRUPT_EXIT_CODES,
+  environmentError,
+  systemErrorCode,
+  type InterruptSignal,
+} from './system.js';
 export { CorpusFailuresError, QueueError, WorkerCrashedError } from './corpus.js';
 export { NoAudioTrackError, NoSpokenCuesError, VadModelError, SyncNotConfidentError } from './sync.js';

@@ -1,16 +1,16 @@
-/** ffmpeg / ffprobe: finding them and what they say about a media file. */
+/** ffmpeg: finding it and what it says about a media file. */
 import { MmalignError } from './base.js';
 import { InputFileError } from './input.js';
 
-/** ffmpeg or ffprobe could not be found anywhere mmalign looks for it. */
+/** ffmpeg could not be found anywhere mmalign looks for it. */
 export class FfmpegNotFoundError extends MmalignError {
-  readonly tool: 'ffmpeg' | 'ffprobe';
+  readonly tool: 'ffmpeg';
   /** Every place that was tried, in order. */
   readonly tried: readonly string[];
-  constructor(tool: 'ffmpeg' | 'ffprobe', tried: readonly string[]) {
+  constructor(tool: 'ffmpeg', tried: readonly string[]) {
     super(
-      `${tool} not found (tried: ${tried.join('; ')}). Install it (e.g. \`apt-get install ffmpeg\`), ` +
-        `or set ${tool === 'ffmpeg' ? 'FFMPEG_PATH' : 'FFPROBE_PATH'} to the binary.`,
+      `${tool} not found (tried: ${tried.join('; ')}). Reinstall mmalign's dependencies (npm ci), install ffmpeg ` +
+        '(e.g. `apt-get install ffmpeg`), or set FFMPEG_PATH to the binary.',
       { code: 'FFMPEG_NOT_FOUND' },
     );
     this.tool = tool;
@@ -20,7 +20,7 @@ export class FfmpegNotFoundError extends MmalignError {
 
 /** A media file ffmpeg cannot use: not a video at all, truncated, or corrupt. */
 export class MediaDecodeError extends InputFileError {
-  /** The first lines ffmpeg/ffprobe printed about the problem. */
+  /** The first lines ffmpeg printed about the problem. */
   readonly detail: string;
   constructor(file: string, reason: string, detail: string, cause?: unknown) {
     super(file, detail ? `${reason} (ffmpeg: ${detail})` : reason, cause);

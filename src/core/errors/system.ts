@@ -21,6 +21,25 @@ export class DiskFullError extends MmalignError {
   }
 }
 
+/** The signals that stop a command, and the exit status a shell expects for each (128 + the signal number). */
+export const INTERRUPT_EXIT_CODES = Object.freeze({ SIGINT: 130, SIGTERM: 143 } as const);
+export type InterruptSignal = keyof typeof INTERRUPT_EXIT_CODES;
+
+/**
+ * The user (Ctrl-C) or the system (SIGTERM) stopped the work. Whatever was complete stays; the
+ * command's own atomic writes mean nothing half-written is left as if it were whole.
+ */
+export class InterruptedError extends MmalignError {
+  readonly signal: InterruptSignal;
+  constructor(signal: InterruptSignal) {
+    super(`interrupted by ${signal}; what was complete is kept: run the same command again to finish.`, {
+      code: 'INTERRUPTED',
+      exitCode: INTERRUPT_EXIT_CODES[signal],
+    });
+    this.signal = signal;
+  }
+}
+
 /** A location mmalign must write to but may not: permissions, or a read-only filesystem. */
 export class NotWritableError extends MmalignError {
   readonly path: string;

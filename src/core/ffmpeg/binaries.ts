@@ -1,6 +1,7 @@
 /**
- * Finding ffmpeg and ffprobe, by one rule for every caller (the pipeline, the audio encoder, the
- * benchmarks): the environment variable, then the PATH, then the npm installer packages.
+ * Finding ffmpeg, by one rule for every caller (the pipeline, the audio encoder, the benchmarks):
+ * the environment variable, then the PATH, then the npm installer package. ffmpeg is the only
+ * binary mmalign runs: probing reads ffmpeg's own input dump (./probe.ts), so no ffprobe is needed.
  */
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,9 +9,10 @@ import path from 'node:path';
 import { env as processEnv, readEnv, type EnvVars } from '../env.js';
 import { FfmpegNotFoundError } from '../errors/index.js';
 
-export type FfmpegTool = 'ffmpeg' | 'ffprobe';
+/** The binaries mmalign runs (one: probing goes through ffmpeg too). */
+export type FfmpegTool = 'ffmpeg';
 
-/** Where a binary came from: an environment variable, the PATH, or an npm installer package. */
+/** Where a binary came from: an environment variable, the PATH, or the npm installer package. */
 export type BinarySource = 'env' | 'path' | 'npm';
 
 export interface ResolvedBinary {
@@ -20,7 +22,6 @@ export interface ResolvedBinary {
 
 export interface FfmpegBinaries {
   ffmpeg: ResolvedBinary;
-  ffprobe: ResolvedBinary;
 }
 
 /** Injected lookups so resolution can be tested without touching the real machine. */
@@ -29,7 +30,7 @@ export interface ResolveBinariesOptions {
   env?: EnvVars;
   /** Finds an executable in the PATH's folders; default: the first executable file of that name. */
   which?: (name: string, searchPath: readonly string[]) => string | null;
-  /** The path an npm installer package provides; default requires `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe`. */
+  /** The path the npm installer package provides; default requires `@ffmpeg-installer/ffmpeg`. */
   npmPath?: (tool: FfmpegTool) => string | null;
 }
 
@@ -52,21 +53,23 @@ function whichOnPath(name: string, searchPath: readonly string[]): string | null
 
 const requireCjs = createRequire(import.meta.url);
 
+const NPM_PACKAGE = Object.freeze({ ffmpeg: '@ffmpeg-installer/ffmpeg' } as const);
+
 function npmInstallerPath(tool: FfmpegTool): string | null {
   try {
-    const mod = requireCjs(tool === 'ffmpeg' ? '@ffmpeg-installer/ffmpeg' : '@ffprobe-installer/ffprobe') as { path?: string };
+    const mod = requireCjs(NPM_PACKAGE[tool]) as { path?: string };
     return mod.path && isExecutable(mod.path) ? mod.path : null;
   } catch {
     return null; // the installer throws on unsupported platforms or a missing optional package
   }
 }
 
-const ENV_VAR = Object.freeze({ ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' } as const);
+const ENV_VAR = Object.freeze({ ffmpeg: 'FFMPEG_PATH' } as const);
 
 /**
- * Finds one of the two tools: `FFMPEG_PATH`/`FFPROBE_PATH`, then the PATH (Debian's ffmpeg), then the
- * npm installer package (an old static build, kept as the last resort). A set-but-wrong variable is
- * an error rather than a silent fallback, since the user asked for that binary.
+ * Finds ffmpeg: `FFMPEG_PATH`, then the PATH (Debian's ffmpeg), then the npm installer package (a
+ * 2018 static build, enough for everything mmalign does, kept as the last resort). A set-but-wrong
+ * variable is an error rather than a silent fallback, since the user asked for that binary.
  *
  * @example
  * const { path, source } = resolveFfmpegBinary('ffmpeg'); // '/usr/bin/ffmpeg', 'path'
@@ -85,25 +88,24 @@ export function resolveFfmpegBinary(
   if (onPath) return { path: onPath, source: 'path' };
   const fromNpm = npmPath(tool);
   if (fromNpm) return { path: fromNpm, source: 'npm' };
-  throw new FfmpegNotFoundError(tool, [`${ENV_VAR[tool]} (unset)`, 'PATH', `the npm package @${tool}-installer/${tool}`]);
+  throw new FfmpegNotFoundError(tool, [`${ENV_VAR[tool]} (unset)`, 'PATH', `the npm package ${NPM_PACKAGE[tool]}`]);
 }
 
 /**
- * Finds ffmpeg and ffprobe (see {@link resolveFfmpegBinary}).
+ * The binaries every media operation takes (see {@link resolveFfmpegBinary}).
  *
  * @example
- * const { ffmpeg, ffprobe } = resolveFfmpegBinaries();
+ * const { ffmpeg } = resolveFfmpegBinaries();
  * console.log(`${ffmpeg.path} (from ${ffmpeg.source})`);
  */
 export function resolveFfmpegBinaries(options: ResolveBinariesOptions = {}): FfmpegBinaries {
-  return { ffmpeg: resolveFfmpegBinary('ffmpeg', options), ffprobe: resolveFfmpegBinary('ffprobe', options) };
+  return { ffmpeg: resolveFfmpegBinary('ffmpeg', options) };
 }
 
 const cached: Partial<Record<FfmpegTool, ResolvedBinary>> = {};
 
 /**
- * One tool from the process's environment, resolved once per process; only the tool a caller needs
- * has to exist (the audio encoder runs without ffprobe).
+ * One tool from the process's environment, resolved once per process.
  *
  * @example
  * spawn(defaultBinary('ffmpeg').path, ['-version']);
@@ -113,11 +115,11 @@ export function defaultBinary(tool: FfmpegTool): ResolvedBinary {
 }
 
 /**
- * Both tools from the process's environment, resolved once per process.
+ * The binaries from the process's environment, resolved once per process.
  *
  * @example
  * await probeMedia('talk.mp4', defaultBinaries());
  */
 export function defaultBinaries(): FfmpegBinaries {
-  return { ffmpeg: defaultBinary('ffmpeg'), ffprobe: defaultBinary('ffprobe') };
+  return { ffmpeg: defaultBinary('ffmpeg') };
 }

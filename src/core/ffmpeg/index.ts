@@ -1,4 +1,4 @@
-/** THE ffmpeg driver: finding the binaries, running them, probing, decoding and slicing audio, subtitle streams. */
+/** THE ffmpeg driver: finding the binary, running it, probing, decoding and slicing audio, subtitle streams. */
 export {
   resolveFfmpegBinary,
   resolveFfmpegBinaries,
@@ -11,7 +11,8 @@ export {
   type ResolveBinariesOptions,
 } from './binaries.js';
 export { runFfmpeg, firstLines, damageDetail, DAMAGE, type FfmpegRun, type RunFfmpegOptions } from './run.js';
-export { probeMedia, requireVideo, type MediaInfo, type VideoStreamInfo, type AudioStreamInfo } from './probe.js';
+export { probeMedia, readInputDump, requireVideo, type MediaInfo, type VideoStreamInfo, type AudioStreamInfo } from './probe.js';
+export { parseInputDump, channelCount, type InputDump, type DumpStream } from './dump.js';
 export {
   decodePcm,
   decodeAudio,
@@ -28,10 +29,9 @@ export {
   selectSubtitleStream,
   extractSubtitleStream,
   subtitleStreamExtension,
-  subtitleStreamsFromProbe,
+  subtitleStreamsFromDump,
   TEXT_SUBTITLE_CODECS,
   BITMAP_SUBTITLE_CODECS,
   type SubtitleStreamInfo,
   type SubtitleStreamKind,
-  type ProbedSubtitleStream,
 } from './subtitles.js';

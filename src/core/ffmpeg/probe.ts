@@ -1,14 +1,18 @@
-/** Probing a media file with ffprobe: duration, start time, streams, and whether it is a real video. */
+/**
+ * Probing a media file with ffmpeg itself: duration, start time, streams, and whether it is a real
+ * video. No ffprobe is needed, so the one binary mmalign resolves is the one it probes with.
+ */
 import { statSync } from 'node:fs';
 import { InputFileError, MediaDecodeError, NoVideoStreamError } from '../errors/index.js';
 import { defaultBinaries, type FfmpegBinaries } from './binaries.js';
+import { parseInputDump, type DumpStream, type InputDump } from './dump.js';
 import { firstLines, runFfmpeg } from './run.js';
 
 export interface VideoStreamInfo {
   codec: string;
   width: number;
   height: number;
-  /** Nominal frame rate (r_frame_rate), or null when the container does not say. */
+  /** Nominal frame rate (the average rate, else the base rate), or null when the container does not say. */
   fps: number | null;
 }
 
@@ -20,10 +24,11 @@ export interface AudioStreamInfo {
 
 export interface MediaInfo {
   file: string;
-  /** Seconds. */
+  /** Seconds: the container's duration (to 10 ms), else where the last video (or audio) packet ends. */
   duration: number;
   /** Container start time in seconds; frame and audio times are relative to it (ffmpeg rebases to it). */
   startTime: number;
+  /** Demuxer names, e.g. `mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`, `mpegts`. */
   format: string;
   video: VideoStreamInfo | null;
   audio: AudioStreamInfo | null;
@@ -31,73 +36,30 @@ export interface MediaInfo {
   streams: string[];
 }
 
-/** The part of `ffprobe -print_format json -show_format -show_streams` that mmalign reads. */
-interface ProbeStream {
-  index?: number;
-  codec_type?: string;
-  codec_name?: string;
-  width?: number;
-  height?: number;
-  avg_frame_rate?: string;
-  r_frame_rate?: string;
-  sample_rate?: string;
-  channels?: number;
-  duration?: string;
-  start_time?: string;
-  disposition?: { attached_pic?: number };
-}
-
-interface ProbeData {
-  streams?: ProbeStream[];
-  format?: { format_name?: string; duration?: string; start_time?: string };
-}
-
-function parseRate(rate: string | undefined): number | null {
-  if (!rate) return null;
-  const [n, d] = rate.split('/').map(Number);
-  const v = d ? n / d : n;
-  return Number.isFinite(v) && v > 0 ? v : null;
-}
-
-// Image formats ffprobe happily reads as a one-frame "video".
+// Image formats ffmpeg happily reads as a one-frame "video".
 const STILL_IMAGE_FORMATS = /^(image2|.*_pipe|gif|webp)$/;
 
-/** ffprobe's JSON for a file; every way it can fail is a {@link MediaDecodeError}. */
-async function ffprobeJson(file: string, binaries: FfmpegBinaries): Promise<ProbeData> {
-  const unreadable = (detail: string, cause?: unknown) => new MediaDecodeError(file, 'is not a media file ffmpeg can read', detail, cause);
-  const chunks: Buffer[] = [];
-  const args = ['-hide_banner', '-loglevel', 'level+error', '-print_format', 'json', '-show_format', '-show_streams', file];
-  const run = await runFfmpeg(binaries.ffprobe.path, args, { onStdout: (c) => chunks.push(c) }).catch((err: unknown) => {
-    throw unreadable(firstLines(err instanceof Error ? err.message : String(err)), err);
-  });
-  if (run.signal) {
-    // A crash is the tool's fault, not the file's: the static ffprobe of @ffprobe-installer segfaults on
-    // every MPEG-TS file, for one. Say which binary it was and how to use another.
-    throw new MediaDecodeError(
-      file,
-      `could not be probed: ffprobe (${binaries.ffprobe.path}, from ${binaries.ffprobe.source}) crashed with ${run.signal}. ` +
-        'Install a current ffmpeg (Debian: apt-get install ffmpeg) or point FFPROBE_PATH at a working ffprobe',
-      '',
-    );
-  }
-  if (run.code !== 0) throw unreadable(firstLines(run.errors.slice(-2).join('\n').replace(`${file}: `, '')));
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as ProbeData;
-  } catch (err) {
-    throw unreadable('ffprobe did not print JSON', err);
-  }
+/** A crash is the tool's fault, not the file's: say which binary it was and how to use another. */
+function crashed(file: string, binaries: FfmpegBinaries, signal: string): MediaDecodeError {
+  return new MediaDecodeError(
+    file,
+    `could not be probed: ffmpeg (${binaries.ffmpeg.path}, from ${binaries.ffmpeg.source}) crashed with ${signal}. ` +
+      'Install a current ffmpeg (Debian: apt-get install ffmpeg) or point FFMPEG_PATH at a working ffmpeg',
+    '',
+  );
 }
 
 /**
- * Probes a media file with ffprobe. Throws {@link InputFileError} for a missing file and
- * {@link MediaDecodeError} for anything ffprobe cannot read; does not require a video stream
- * (see {@link requireVideo}).
+ * What ffmpeg says about a file's container and every stream in it (subtitle tracks with their
+ * language, title and dispositions included): the ground {@link probeMedia} and the subtitle-stream
+ * listing stand on. Throws {@link InputFileError} / {@link MediaDecodeError} as probeMedia does;
+ * aborting `signal` kills ffmpeg and rejects with the abort's error.
  *
  * @example
- * const info = await probeMedia('talk.mp4');
- * console.log(info.duration, info.video?.fps, info.audio?.sampleRate);
+ * const { streams } = await readInputDump('film.mkv');
+ * streams.filter((s) => s.type === 'subtitle').map((s) => s.language);
  */
-export async function probeMedia(file: string, binaries: FfmpegBinaries = defaultBinaries()): Promise<MediaInfo> {
+export async function readInputDump(file: string, binaries: FfmpegBinaries = defaultBinaries(), signal?: AbortSignal): Promise<InputDump> {
   let st;
   try {
     st = statSync(file);
@@ -106,66 +68,78 @@ export async function probeMedia(file: string, binaries: FfmpegBinaries = defaul
   }
   if (!st.isFile()) throw new InputFileError(file, 'is not a regular file');
   if (st.size === 0) throw new MediaDecodeError(file, 'is empty (0 bytes), not a video', '');
-  const data = await ffprobeJson(file, binaries);
-  const all = data.streams ?? [];
-  const format = data.format ?? {};
-  const streams = all.map((s) => String(s.codec_type ?? 'unknown'));
-  const v = all.find((s) => s.codec_type === 'video' && !(s.disposition && s.disposition.attached_pic));
-  const a = all.find((s) => s.codec_type === 'audio');
-  const parsedStart = Number(format.start_time);
-  const startTime = Number.isFinite(parsedStart) ? parsedStart : 0;
-  let duration = Number(format.duration);
-  // A streamed file (e.g. MKV written to a pipe) has no container duration: use where the longest
-  // stream ends, else the last video packet, so such videos are not rejected as unplayable.
-  if (!(duration > 0)) duration = longestStreamEnd(all, startTime);
-  if (!(duration > 0) && v) {
-    const fps = parseRate(v.avg_frame_rate) ?? parseRate(v.r_frame_rate);
-    const lastPts = await lastPacketTime(file, typeof v.index === 'number' ? String(v.index) : 'v:0', binaries);
-    if (lastPts !== null) duration = lastPts - startTime + (fps ? 1 / fps : 0);
+
+  const unreadable = (detail: string, cause?: unknown) => new MediaDecodeError(file, 'is not a media file ffmpeg can read', detail, cause);
+  let stderr = '';
+  // Without an output ffmpeg prints the input dump and exits 1 ("At least one output file must be specified").
+  const run = await runFfmpeg(binaries.ffmpeg.path, ['-hide_banner', '-nostdin', '-loglevel', 'level+info', '-i', file], {
+    onLine: (line) => (stderr += line + '\n'),
+    signal,
+  }).catch((err: unknown) => {
+    if (signal?.aborted) throw err; // the caller stopped it: not the file's fault
+    throw unreadable(firstLines(err instanceof Error ? err.message : String(err)), err);
+  });
+  if (run.signal) throw crashed(file, binaries, run.signal);
+  const dump = parseInputDump(stderr);
+  if (!dump) throw unreadable(firstLines(run.errors.slice(-2).join('\n').replace(`${file}: `, '')));
+
+  return dump;
+}
+
+/**
+ * Probes a media file with `ffmpeg -i`. Throws {@link InputFileError} for a missing file and
+ * {@link MediaDecodeError} for anything ffmpeg cannot open; does not require a video stream
+ * (see {@link requireVideo}). A file without a container duration (an MKV written to a pipe) costs
+ * one extra pass that copies its packets, to find where the last one ends.
+ *
+ * @example
+ * const info = await probeMedia('talk.mp4');
+ * console.log(info.duration, info.video?.fps, info.audio?.sampleRate);
+ */
+export async function probeMedia(file: string, binaries: FfmpegBinaries = defaultBinaries()): Promise<MediaInfo> {
+  const dump = await readInputDump(file, binaries);
+  const v = dump.streams.find((s) => s.type === 'video' && !s.attachedPic);
+  const a = dump.streams.find((s) => s.type === 'audio');
+  const startTime = dump.startTime ?? 0;
+  let duration = dump.duration ?? 0;
+  // A streamed file (e.g. MKV written to a pipe) has no container duration: use where the last
+  // packet of the video (else the audio) ends, so such videos are not rejected as unplayable.
+  if (!(duration > 0) && (v ?? a) && !STILL_IMAGE_FORMATS.test(dump.format)) {
+    duration = (await lastPacketEnd(file, (v ?? a) as DumpStream, binaries)) ?? 0;
   }
   return {
     file,
     duration: Number.isFinite(duration) && duration > 0 ? duration : 0,
     startTime,
-    format: String(format.format_name ?? ''),
-    video: v
-      ? {
-          codec: String(v.codec_name ?? ''),
-          width: Number(v.width ?? 0),
-          height: Number(v.height ?? 0),
-          fps: parseRate(v.avg_frame_rate) ?? parseRate(v.r_frame_rate),
-        }
-      : null,
-    audio: a
-      ? { codec: String(a.codec_name ?? ''), sampleRate: Number(a.sample_rate ?? 0), channels: Number(a.channels ?? 0) }
-      : null,
-    streams,
+    format: dump.format,
+    video: v ? { codec: v.codec, width: v.width ?? 0, height: v.height ?? 0, fps: v.fps ?? null } : null,
+    audio: a ? { codec: a.codec, sampleRate: a.sampleRate ?? 0, channels: a.channels ?? 0 } : null,
+    streams: dump.streams.map((s) => s.type),
   };
 }
 
-/** Seconds from the container start to the end of the stream that ends last; 0 when no stream says. */
-function longestStreamEnd(streams: readonly ProbeStream[], startTime: number): number {
-  let end = 0;
-  for (const s of streams) {
-    const d = Number(s.duration);
-    if (!(d > 0)) continue;
-    const st = Number(s.start_time);
-    end = Math.max(end, (Number.isFinite(st) ? st - startTime : 0) + d);
-  }
-  return end;
-}
-
-/** The largest packet pts (s) of one stream, read by ffprobe packet by packet; null when there is none. */
-async function lastPacketTime(file: string, stream: string, binaries: FfmpegBinaries): Promise<number | null> {
-  let max: number | null = null;
+/**
+ * Where one stream's last packet ends, in seconds from the container start, read by copying its
+ * packets to ffmpeg's `framecrc` muxer (no decoding): each line is `stream, dts, pts, duration, ...`
+ * in the time base its `#tb` header gives. Null when the stream has no timed packet.
+ */
+async function lastPacketEnd(file: string, stream: DumpStream, binaries: FfmpegBinaries): Promise<number | null> {
+  let tb = 0;
+  let end: number | null = null;
   let rest = '';
   const take = (line: string) => {
-    const t = Number(line.split(',')[0]);
-    if (line.trim() && Number.isFinite(t)) max = max === null ? t : Math.max(max, t);
+    const header = /^#tb 0: (\d+)\/(\d+)/.exec(line);
+    if (header) tb = Number(header[1]) / Number(header[2]);
+    if (line.startsWith('#') || !tb) return;
+    const [, , pts, duration] = line.split(',').map((x) => Number(x.trim()));
+    // AV_NOPTS_VALUE prints as -2^63: a packet without a time says nothing about the end.
+    if (!Number.isFinite(pts) || pts < -1e15) return;
+    const t = (pts + (Number.isFinite(duration) && duration > 0 ? duration : 0)) * tb;
+    end = end === null ? t : Math.max(end, t);
   };
   const run = await runFfmpeg(
-    binaries.ffprobe.path,
-    ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file],
+    binaries.ffmpeg.path,
+    ['-hide_banner', '-nostdin', '-loglevel', 'level+error', '-i', file, '-map', `0:${stream.index}`, '-c', 'copy', '-f', 'framecrc', 'pipe:1'],
     {
       onStdout: (chunk) => {
         const lines = (rest + chunk.toString('latin1')).split('\n');
@@ -174,8 +148,9 @@ async function lastPacketTime(file: string, stream: string, binaries: FfmpegBina
       },
     },
   );
+  if (run.signal) throw crashed(file, binaries, run.signal);
   take(rest);
-  return run.code === 0 ? max : null;
+  return run.code === 0 ? end : null;
 }
 
 /**

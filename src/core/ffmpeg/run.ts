@@ -1,4 +1,4 @@
-/** Running ffmpeg or ffprobe: the one child-process wrapper every media operation goes through. */
+/** Running ffmpeg: the one child-process wrapper every media operation goes through. */
 import { spawn } from 'node:child_process';
 
 export interface FfmpegRun {
@@ -29,7 +29,7 @@ export interface RunFfmpegOptions {
 const ERROR_LINE = /^\[(error|fatal|panic)\]|\] \[(error|fatal|panic)\]/;
 
 /**
- * Runs ffmpeg (or ffprobe), streaming stdout to `onStdout` and stderr lines to `onLine`; collects
+ * Runs ffmpeg, streaming stdout to `onStdout` and stderr lines to `onLine`; collects
  * error-level lines (`-loglevel level+...` tags each line) so damage can be reported instead of
  * ignored. Resolves with the exit status whatever it is; rejects only when the binary cannot be
  * started, on abort, or when `onStdout` throws.

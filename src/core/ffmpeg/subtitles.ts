@@ -1,20 +1,16 @@
 /**
  * Subtitle streams inside a video (an MKV's SRT/ASS/WebVTT track, an MP4's mov_text): listing them
- * with ffprobe, choosing one by number or language, and extracting a text stream to a file with
- * ffmpeg. Bitmap streams (PGS, VobSub, DVB, XSUB) are pictures of the text; they are listed, and
+ * from ffmpeg's input dump (no ffprobe), choosing one by number or language, and extracting a text
+ * stream to a file with ffmpeg. Bitmap streams (PGS, VobSub, DVB, XSUB) are pictures of the text; they are listed, and
  * choosing one is a {@link BitmapSubtitlesError} that says OCR is needed.
  */
-import {
-  BitmapSubtitlesError,
-  InputFileError,
-  MediaDecodeError,
-  NoSubtitleStreamError,
-  SubtitleStreamNotFoundError,
-} from '../errors/index.js';
+import { BitmapSubtitlesError, InputFileError, MediaDecodeError, NoSubtitleStreamError, SubtitleStreamNotFoundError } from '../errors/index.js';
 import { withAtomicFile } from '../fs.js';
 import { sameLanguage } from '../languages.js';
 import { defaultBinaries, type FfmpegBinaries } from './binaries.js';
-import { damageDetail, firstLines, runFfmpeg } from './run.js';
+import type { DumpStream } from './dump.js';
+import { readInputDump } from './probe.js';
+import { damageDetail, runFfmpeg } from './run.js';
 
 /** `text`: ffmpeg writes it as a subtitle file; `bitmap`: needs OCR; `other`: neither (teletext, closed captions). */
 export type SubtitleStreamKind = 'text' | 'bitmap' | 'other';
@@ -22,7 +18,7 @@ export type SubtitleStreamKind = 'text' | 'bitmap' | 'other';
 export interface SubtitleStreamInfo {
   /** Position among the file's subtitle streams, 0 first: what `--subtitle-stream N` and ffmpeg's `-map 0:s:N` count. */
   number: number;
-  /** Index among all the container's streams (ffprobe's `index`). */
+  /** Index among all the container's streams (`Stream #0:N` in ffmpeg's dump; `-map 0:N`). */
   index: number;
   /** ffmpeg's codec name: `subrip`, `ass`, `webvtt`, `mov_text`, `hdmv_pgs_subtitle`, ... */
   codec: string;
@@ -32,7 +28,6 @@ export interface SubtitleStreamInfo {
   title: string | null;
   default: boolean;
   forced: boolean;
-  hearingImpaired: boolean;
 }
 
 /**
@@ -62,70 +57,43 @@ export const TEXT_SUBTITLE_CODECS: Readonly<Record<string, { ext: 'srt' | 'ass' 
 /** Codecs whose subtitles are pictures: Blu-ray PGS, DVD VobSub, DVB, DivX XSUB. */
 export const BITMAP_SUBTITLE_CODECS: ReadonlySet<string> = new Set(['hdmv_pgs_subtitle', 'dvd_subtitle', 'dvb_subtitle', 'xsub']);
 
-/** The part of ffprobe's `-show_streams` JSON this module reads. */
-export interface ProbedSubtitleStream {
-  index?: number;
-  codec_type?: string;
-  codec_name?: string;
-  tags?: Record<string, string | undefined>;
-  disposition?: Record<string, number | undefined>;
-}
-
 function kindOf(codec: string): SubtitleStreamKind {
   return Object.hasOwn(TEXT_SUBTITLE_CODECS, codec) ? 'text' : BITMAP_SUBTITLE_CODECS.has(codec) ? 'bitmap' : 'other';
 }
 
 /**
- * The subtitle streams of ffprobe's stream list, numbered as `--subtitle-stream` counts them.
+ * The subtitle streams among the streams of ffmpeg's input dump, numbered as `--subtitle-stream`
+ * (and ffmpeg's `-map 0:s:N`) counts them.
  *
  * @example
- * subtitleStreamsFromProbe([{ index: 2, codec_type: 'subtitle', codec_name: 'subrip', tags: { language: 'eng' } }]);
- * // [{ number: 0, index: 2, codec: 'subrip', kind: 'text', language: 'eng', ... }]
+ * subtitleStreamsFromDump([{ index: 2, type: 'subtitle', codec: 'subrip', language: 'eng', attachedPic: false, isDefault: true, forced: false }]);
+ * // [{ number: 0, index: 2, codec: 'subrip', kind: 'text', language: 'eng', title: null, default: true, forced: false }]
  */
-export function subtitleStreamsFromProbe(streams: readonly ProbedSubtitleStream[]): SubtitleStreamInfo[] {
+export function subtitleStreamsFromDump(streams: readonly DumpStream[]): SubtitleStreamInfo[] {
   return streams
-    .filter((s) => s.codec_type === undefined || s.codec_type === 'subtitle')
-    .map((s, number) => {
-      const codec = String(s.codec_name ?? 'unknown');
-      const tag = (name: string) => {
-        const v = s.tags?.[name] ?? s.tags?.[name.toUpperCase()];
-        return v && v !== 'und' ? v : null;
-      };
-      return {
-        number,
-        index: Number(s.index ?? number),
-        codec,
-        kind: kindOf(codec),
-        language: tag('language'),
-        title: tag('title'),
-        default: s.disposition?.default === 1,
-        forced: s.disposition?.forced === 1,
-        hearingImpaired: s.disposition?.hearing_impaired === 1,
-      };
-    });
+    .filter((s) => s.type === 'subtitle')
+    .map((s, number) => ({
+      number,
+      index: s.index,
+      codec: s.codec || 'unknown',
+      kind: kindOf(s.codec),
+      language: s.language && s.language !== 'und' ? s.language : null,
+      title: s.title || null,
+      default: s.isDefault,
+      forced: s.forced,
+    }));
 }
 
 /**
- * Lists a video's subtitle streams (none: an empty list).
+ * Lists a video's subtitle streams (none: an empty list), from `ffmpeg -i`'s dump. Throws what
+ * {@link readInputDump} throws for a missing or unreadable file.
  *
  * @example
  * const streams = await listSubtitleStreams('movie.mkv');
  * streams.map((s) => `${s.number}: ${s.language} ${s.codec}`); // ['0: eng subrip', '1: fre ass']
  */
 export async function listSubtitleStreams(file: string, binaries: FfmpegBinaries = defaultBinaries(), signal?: AbortSignal): Promise<SubtitleStreamInfo[]> {
-  const chunks: Buffer[] = [];
-  const args = ['-hide_banner', '-loglevel', 'level+error', '-select_streams', 's', '-show_streams', '-print_format', 'json', file];
-  const run = await runFfmpeg(binaries.ffprobe.path, args, { onStdout: (c) => chunks.push(c), signal });
-  if (run.code !== 0 || run.signal) {
-    throw new MediaDecodeError(file, 'is not a media file ffprobe can list the streams of', firstLines(run.errors.join('\n')) || `exit ${run.code ?? run.signal}`);
-  }
-  let parsed: { streams?: ProbedSubtitleStream[] };
-  try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { streams?: ProbedSubtitleStream[] };
-  } catch (err) {
-    throw new MediaDecodeError(file, 'could not be listed', 'ffprobe did not print JSON', err);
-  }
-  return subtitleStreamsFromProbe(parsed.streams ?? []);
+  return subtitleStreamsFromDump((await readInputDump(file, binaries, signal)).streams);
 }
 
 const ref = (s: SubtitleStreamInfo) => ({ number: s.number, codec: s.codec, language: s.language });

@@ -103,7 +103,7 @@ export function imageStream({ models, cache, wanted, batch = ENCODER_DEFAULTS.ba
   let encoder: Promise<Encoder> | null = null;
   let model: StreamedImages['model'] = null;
   let cached: Map<string, Float32Array> | null = null;
-  const logger = { warn: (m: string) => ctx.warnings.push({ message: m }) };
+  const logger = { warn: (m: string) => ctx.warnings.push({ message: m }), info: ctx.log };
 
   const getEncoder = () =>
     (encoder ??= models.create('image', { modelsDir: models.modelsDir, device: models.device, heads: models.heads, logger }).then((enc) => {

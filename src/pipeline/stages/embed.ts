@@ -79,7 +79,7 @@ export async function embedStage(input: EmbedInput, ctx: StageContext): Promise<
         .sort((a, b) => cueByIndex.get(a)!.start - cueByIndex.get(b)!.start)
     : [];
   const bar = ctx.progress.stage('embed', cueIds.length + frameList.length + audioCues.length);
-  const logger = { warn: (m: string) => ctx.warnings.push({ message: m }) };
+  const logger = { warn: (m: string) => ctx.warnings.push({ message: m }), info: ctx.log };
   const vectors: KeyedVector[] = [];
   const models: ModelsUsed = {};
   let reused = 0;

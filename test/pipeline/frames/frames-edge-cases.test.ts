@@ -1,5 +1,4 @@
 /** Frame sampling at the edges: containers that start late or have no duration, long cue lists, failing callbacks, cues past the end. */
-import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -102,10 +101,7 @@ describe('a video without a container duration', () => {
   it('takes the duration of a streamed MKV from its last video packet and samples it to the end', async () => {
     const mkv = path.join(dir, 'nodur.mkv');
     // Written to a pipe, the muxer cannot seek back to store the duration: the streamed-MKV case.
-    const bytes = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', SAMPLE_MP4, '-c', 'copy', '-f', 'matroska', '-'], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    await writeFile(mkv, bytes);
+    await writeFile(mkv, ffmpegMake(['-i', SAMPLE_MP4, '-c', 'copy', '-f', 'matroska', '-']));
     const info = requireVideo(await probeMedia(mkv));
     expect(info.duration).toBeGreaterThan(17.9);
     expect(info.duration).toBeLessThan(18.2);
