@@ -11,6 +11,7 @@ import { alignVideo, ALIGN_STAGES, SYNC_MODES, type AlignVideoResult, type SyncM
 import { writeReport } from '../report/index.js';
 import { createProgress } from '../core/progress.js';
 import type { VideoAlignSettings } from '../corpus/types.js';
+import { streamSelector } from './subtitles.js';
 import { interruptSignal, parseNumberOption, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
 
 /** The flags {@link addAlignOptions} declares, as commander parses them. */
@@ -142,18 +143,12 @@ export function alignSummary(r: AlignVideoResult): Record<string, unknown> {
 /** One line on what sync did: `sync: synchronised, offset -3.002 s, ratio 1, 0 splits, confidence 0.97`. */
 export function syncLine(r: SyncRecord): string {
   const m = r.mapping;
-  if (!m) return `sync: skipped (${r.reason})`;
+  if (r.status === 'skipped') return `sync (${r.mode}): skipped, ${r.reason}`;
   const moved = m.applied ? 'cues moved' : 'cues as given';
   return (
     `sync (${r.mode}): ${r.status}, ${moved}: offset ${m.offset >= 0 ? '+' : ''}${m.offset.toFixed(3)} s, ratio ${m.ratio}, ` +
     `${m.splits.length} split(s), confidence ${m.confidence.toFixed(2)} (${m.method})`
   );
-}
-
-/** `--subtitle-stream` as given: a stream number, or a language or title. */
-function streamSelector(raw: string | undefined): number | string | undefined {
-  if (raw === undefined) return undefined;
-  return /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
 }
 
 /** `mmalign align VIDEO [SUBS] --out DIR`: the main job, frames + cues + embeddings + GLM dataset. */

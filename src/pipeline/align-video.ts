@@ -123,7 +123,7 @@ export async function alignVideo(video: string, subtitles: string | null, option
     if (o.sink) await o.sink({ video: o.video, pairs, vectors, models });
 
     const extras = [
-      ...(synced.json ? [{ name: 'sync.json', data: JSON.stringify(synced.json) + '\n' }] : []),
+      { name: 'sync.json', data: JSON.stringify(synced.json) + '\n' },
       ...(source.copy ? [source.copy] : []),
     ];
     const exported = await timed('export', () =>

@@ -108,8 +108,8 @@ export interface OutputFiles {
   embeddingsIndex: string | null;
   /** LLaMA-Factory's dataset card, written with the `glm41v` format. */
   datasetInfo: string | null;
-  /** The sync stage's mapping, cue times and speech curve; null when sync was skipped. */
-  sync: string | null;
+  /** The sync stage's mapping, cue times and speech curve (the identity and why, when sync was skipped). */
+  sync: string;
   /** The subtitle stream extracted from the video, when it was the source of the cues; else null. */
   subtitles: string | null;
 }

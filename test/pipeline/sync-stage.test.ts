@@ -26,6 +26,17 @@ async function media(): Promise<void> {
   await writeFile(LATE, formatSrt(mistime(await speechCues(), 3)));
   made = true;
 }
+/** fixtures/sync's music (no speech) as the sound of a 40 s video. */
+const MUSIC_VIDEO = path.join(root, 'music.mp4');
+let madeMusic = false;
+function musicVideo(): void {
+  if (madeMusic) return;
+  ffmpegMake([
+    '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=40', '-i', path.resolve(SYNC_FIXTURES.music),
+    '-map', '0:v', '-map', '1:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '20', '-c:a', 'aac', '-b:a', '48k', '-shortest', MUSIC_VIDEO,
+  ]);
+  madeMusic = true;
+}
 
 async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   return (await readFile(file, 'utf8')).trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -62,8 +73,8 @@ describe('align --sync auto', () => {
     const late = await alignVideo(VIDEO, LATE, { out: path.join(dir, 'late'), embed: false });
     const right = await alignVideo(VIDEO, ON_TIME, { out: path.join(dir, 'right'), embed: false, sync: 'off' });
     expect(late.sync.status).toBe('synchronised');
-    expect(late.sync.mapping!.applied).toBe(true);
-    expect(late.sync.mapping!.offset).toBeCloseTo(-3, 1);
+    expect(late.sync.mapping.applied).toBe(true);
+    expect(late.sync.mapping.offset).toBeCloseTo(-3, 1);
     const latePairs = await readJsonl(path.join(dir, 'late', 'pairs.jsonl'));
     const rightPairs = await readJsonl(path.join(dir, 'right', 'pairs.jsonl'));
     // The moved cues land within a frame's reach of the true ones: the same frame–cue pairs, bar one at a cue's edge.
@@ -102,7 +113,7 @@ describe('align --sync auto', () => {
     const auto = await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out: path.join(dir, 'auto'), embed: false });
     const off = await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out: path.join(dir, 'off'), embed: false, sync: 'off' });
     expect(auto.sync.status).toBe('in-sync');
-    expect(auto.sync.mapping!.applied).toBe(false);
+    expect(auto.sync.mapping.applied).toBe(false);
     const strip = (rows: Record<string, unknown>[]) => rows.map(({ frame, ...rest }) => ({ ...rest, frame: path.basename(frame as string) }));
     expect(strip(await readJsonl(path.join(dir, 'auto', 'pairs.jsonl')))).toEqual(strip(await readJsonl(path.join(dir, 'off', 'pairs.jsonl'))));
     expect(auto.warnings).toEqual(off.warnings);
@@ -111,19 +122,56 @@ describe('align --sync auto', () => {
   it('applies --offset first: the mapping is what remains after it', async () => {
     await media();
     const r = await alignVideo(VIDEO, LATE, { out: path.join(tempDir('sync-offset'), 'out'), embed: false, offset: -1 });
-    expect(r.sync.mapping!.offset).toBeCloseTo(-2, 1);
+    expect(r.sync.mapping.offset).toBeCloseTo(-2, 1);
   });
 
-  it('skips sync with a note, not an error, for a video without audio', async () => {
+  it('skips sync for a video without audio, saying why in a warning, run.json and sync.json, and keeps the cues', async () => {
     const dir = tempDir('sync-silent');
     const subs = path.join(dir, 'a.srt');
     await writeFile(subs, '1\n00:00:00,200 --> 00:00:01,500\nHello there\n');
     const notes: string[] = [];
-    const r = await alignVideo(path.resolve(SYNC_FIXTURES.videoOnly), subs, { out: path.join(dir, 'out'), embed: false, log: (m) => notes.push(m) });
-    expect(r.sync).toEqual({ mode: 'auto', status: 'skipped', mapping: null, reason: 'the video has no audio stream' });
+    const video = path.resolve(SYNC_FIXTURES.videoOnly);
+    const r = await alignVideo(video, subs, { out: path.join(dir, 'out'), embed: false, log: (m) => notes.push(m) });
+    const reason = 'the video has no audio stream';
+    const identity = { offset: 0, ratio: 1, splits: [], confidence: 0, method: 'none', applied: false, reason };
+    expect(r.sync).toEqual({ mode: 'auto', status: 'skipped', mapping: identity, reason });
     expect(notes.join('\n')).toMatch(/sync: skipped, the video has no audio stream/);
-    expect(existsSync(path.join(dir, 'out', 'sync.json'))).toBe(false);
-    expect((await readJson(path.join(dir, 'out', 'run.json'))).sync).toEqual({ mode: 'auto', status: 'skipped', applied: false, reason: 'the video has no audio stream' });
+    expect(r.warnings).toContainEqual({ file: video, message: `subtitle timing not checked against the speech: ${reason}; cues used as given` });
+    expect((await readJson(path.join(dir, 'out', 'run.json'))).sync).toEqual({ mode: 'auto', status: 'skipped', ...identity });
+    const sync = await readJson(path.join(dir, 'out', 'sync.json'));
+    expect(sync).toEqual({
+      version: 1,
+      mapping: identity,
+      cues: [{ index: 1, start: 0.2, end: 1.5, originalStart: 0.2, originalEnd: 1.5, spoken: true }],
+      speech: { step: 0.01, start: 0, probabilities: [] },
+    });
+    const [pair] = await readJsonl(path.join(dir, 'out', 'pairs.jsonl'));
+    expect([pair.start, pair.end]).toEqual([0.2, 1.5]);
+  });
+
+  it('leaves the cues as given when the audio is music without speech, and says there was no trustworthy mapping', async () => {
+    await media();
+    musicVideo();
+    const out = path.join(tempDir('sync-music'), 'out');
+    const r = await alignVideo(MUSIC_VIDEO, LATE, { out, embed: false });
+    expect(r.sync.status).toBe('uncertain');
+    expect(r.sync.mapping.applied).toBe(false);
+    expect(r.sync.mapping.confidence).toBeLessThan(0.5);
+    expect(r.warnings.find((w) => /no trustworthy mapping/.test(w.message))?.file).toBe(LATE);
+    const sync = await readJson(path.join(out, 'sync.json'));
+    expect(sync.mapping).toMatchObject({ applied: false, reason: r.sync.reason });
+    for (const c of sync.cues) expect([c.start, c.end]).toEqual([c.originalStart, c.originalEnd]);
+    const given = new Map(mistime(await speechCues(), 3).map((c) => [c.index, c]));
+    for (const p of await readJsonl(path.join(out, 'pairs.jsonl'))) expect(p.start).toBe(given.get(p.cue_index as number)!.start);
+  });
+
+  it('does not warn about an unchecked timing with --sync off', async () => {
+    const dir = tempDir('sync-silent-off');
+    const subs = path.join(dir, 'a.srt');
+    await writeFile(subs, '1\n00:00:00,200 --> 00:00:01,500\nHello there\n');
+    const r = await alignVideo(path.resolve(SYNC_FIXTURES.videoOnly), subs, { out: path.join(dir, 'out'), embed: false, sync: 'off' });
+    expect(r.sync.status).toBe('skipped');
+    expect(r.warnings.some((w) => /timing not checked/.test(w.message))).toBe(false);
   });
 
   it('redoes cue-mode frames and audio vectors when sync moves the cues, and reuses them when it moves them the same way again', async () => {
@@ -153,7 +201,7 @@ describe('align --sync off', () => {
     const r = await alignVideo(VIDEO, LATE, { out, embed: false, sync: 'off' });
     expect(r.sync.mode).toBe('off');
     expect(r.sync.status).toBe('synchronised');
-    expect(r.sync.mapping!.applied).toBe(false);
+    expect(r.sync.mapping.applied).toBe(false);
     const warning = r.warnings.find((w) => /speech and cues disagree/.test(w.message));
     expect(warning?.file).toBe(LATE);
     expect(warning?.message).toMatch(/offset -(2\.9[5-9]|3\.0[0-4])\d s.*--sync auto or --offset -(2\.9[5-9]|3\.0[0-4])\d*$/);

@@ -40,8 +40,9 @@ export interface ExportOutput {
 }
 
 /**
- * Files a run writes only sometimes: the sync stage's `sync.json`, and the copy of a subtitle stream
- * extracted from the video. A run that does not write one removes the previous run's.
+ * Files beside the dataset: the sync stage's `sync.json`, and the copy of a subtitle stream
+ * extracted from the video (only when that was the source). A run that does not write one removes
+ * the previous run's.
  */
 export const SIDE_FILES: readonly string[] = Object.freeze(['sync.json', ...EMBEDDED_SUBTITLE_NAMES]);
 
@@ -67,7 +68,7 @@ export function outputFiles(out: string, format: ExportFormat, embedded: boolean
     embeddings: embedded ? path.join(out, 'embeddings.f32') : null,
     embeddingsIndex: embedded ? path.join(out, 'embeddings.json') : null,
     datasetInfo: format === 'glm41v' ? path.join(out, 'dataset_info.json') : null,
-    sync: extras.includes('sync.json') ? path.join(out, 'sync.json') : null,
+    sync: path.join(out, 'sync.json'),
     subtitles: subtitles ? path.join(out, subtitles) : null,
   };
 }

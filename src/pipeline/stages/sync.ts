@@ -9,8 +9,9 @@
  * - `off`: the cues stay as given, but a global check (offset and ratio, no splits: the split search
  *   is most of the search's cost and a warning needs no splits) still runs, and a clear disagreement
  *   between speech and cues is a warning.
- * A video without audio, or subtitles with fewer than three spoken cues, skips sync with a note; audio that cannot
- * be decoded skips it with a warning (the run goes on, as it did before sync existed).
+ * A video without audio, subtitles with fewer than three spoken cues, or audio that cannot be decoded
+ * skip sync (the run goes on, as it did before sync existed): sync.json says why with the identity
+ * mapping (method `none`), and with `auto` a warning says so too, as it does for a mapping not trusted.
  */
 import {
   isSpokenText,
@@ -26,7 +27,7 @@ import {
   type VadName,
   type VoiceActivityDetector,
 } from '../../../alignment/sync/index.js';
-import { SYNC_MIN_SPOKEN_CUES } from '../../core/defaults.js';
+import { SYNC_DEFAULTS, SYNC_MIN_SPOKEN_CUES } from '../../core/defaults.js';
 import { MediaDecodeError } from '../../core/errors/index.js';
 import { decodeAudio, type MediaInfo } from '../../core/ffmpeg/index.js';
 import type { Cue } from '../../core/types.js';
@@ -51,10 +52,10 @@ export interface AlignSyncOptions {
 /** What `run.json` records under `sync` (flattened there: `{ mode, status, ...mapping }`). */
 export interface SyncRecord {
   mode: SyncMode;
-  /** What the check found; `skipped`: no check ran (no audio, no spoken cue, audio not decodable). */
+  /** What the check found; `skipped`: no check ran (no audio, too few spoken cues, audio not decodable). */
   status: SyncStatus | 'skipped';
-  /** The mapping found, `applied` saying whether the cues moved; null when skipped. */
-  mapping: SyncMapping | null;
+  /** The mapping found, `applied` saying whether the cues moved; when skipped, the identity with method `none`. */
+  mapping: SyncMapping;
   /** Why the cues moved, stayed, or why sync was skipped. */
   reason: string;
 }
@@ -75,8 +76,8 @@ export interface SyncOutput {
   /** The cues every later stage uses: moved when the mapping was applied, else as given. */
   cues: Cue[];
   record: SyncRecord;
-  /** DIR/sync.json's document (PLAN.md's contract), or null when sync was skipped. */
-  json: SyncJson | null;
+  /** DIR/sync.json's document (PLAN.md's contract); when skipped, the identity mapping and no speech curve. */
+  json: SyncJson;
 }
 
 /**
@@ -87,14 +88,24 @@ export interface SyncOutput {
  * syncRunRecord(record); // { mode: 'auto', status: 'synchronised', offset: -3.002, ratio: 1, splits: [], confidence: 0.97, ... }
  */
 export function syncRunRecord(r: SyncRecord): Record<string, unknown> {
-  return r.mapping ? { mode: r.mode, status: r.status, ...r.mapping, reason: r.reason } : { mode: r.mode, status: r.status, applied: false, reason: r.reason };
+  return { mode: r.mode, status: r.status, ...r.mapping, reason: r.reason };
 }
-
-const skipped = (mode: SyncMode, cues: readonly Cue[], reason: string): SyncOutput => ({ cues: [...cues], record: { mode, status: 'skipped', mapping: null, reason }, json: null });
 
 /** The cues as given, in sync.json's shape (nothing moved). */
 function unmoved(cues: readonly Cue[]) {
   return cues.map((c) => ({ ...c, originalStart: c.start, originalEnd: c.end, spoken: isSpokenText(c.text) }));
+}
+
+/**
+ * No check ran: the cues stay, sync.json says why with the identity mapping (method `none`) and an
+ * empty speech curve, and with `auto` (the user expected sync) a warning says it too.
+ */
+function skipped(mode: SyncMode, video: string, cues: readonly Cue[], reason: string, ctx: StageContext): SyncOutput {
+  ctx.log(`sync: skipped, ${reason}`);
+  if (mode === 'auto') ctx.warnings.push({ file: video, message: `subtitle timing not checked against the speech: ${reason}; cues used as given` });
+  const mapping: SyncMapping = { offset: 0, ratio: 1, splits: [], confidence: 0, method: 'none', applied: false, reason };
+  const json = toSyncJson({ mapping, cues: unmoved(cues), speech: { step: SYNC_DEFAULTS.step, start: 0, probabilities: new Float32Array(0) } });
+  return { cues: [...cues], record: { mode, status: 'skipped', mapping, reason }, json };
 }
 
 function describeShift(m: SyncMapping): string {
@@ -111,18 +122,11 @@ function describeShift(m: SyncMapping): string {
  * const { cues, record, json } = await syncStage({ video, subtitles, info, cues, offset: 0, mode: 'auto', options: {} }, ctx);
  */
 export async function syncStage({ video, subtitles, info, cues, offset, mode, options }: SyncInput, ctx: StageContext): Promise<SyncOutput> {
-  if (!info.audio) {
-    ctx.log('sync: skipped, the video has no audio stream');
-    return skipped(mode, cues, 'the video has no audio stream');
-  }
+  if (!info.audio) return skipped(mode, video, cues, 'the video has no audio stream', ctx);
   const spoken = spokenCues(cues).length;
-  if (spoken === 0) {
-    ctx.log('sync: skipped, no cue is speech');
-    return skipped(mode, cues, 'no cue is speech (only music, lyrics or sound descriptions)');
-  }
+  if (spoken === 0) return skipped(mode, video, cues, 'no cue is speech (only music, lyrics or sound descriptions)', ctx);
   if (spoken < SYNC_MIN_SPOKEN_CUES) {
-    ctx.log(`sync: skipped, ${spoken} spoken cue(s) are too few to tell a timing error`);
-    return skipped(mode, cues, `${spoken} spoken cue(s): too few to tell a timing error (${SYNC_MIN_SPOKEN_CUES} needed)`);
+    return skipped(mode, video, cues, `${spoken} spoken cue(s) are too few to tell a timing error (${SYNC_MIN_SPOKEN_CUES} needed)`, ctx);
   }
   const bar = ctx.progress.stage('sync', Math.max(1, Math.ceil(info.duration)));
   let speech: SpeechCurve;
@@ -140,8 +144,7 @@ export async function syncStage({ video, subtitles, info, cues, offset, mode, op
     }));
   } catch (err) {
     if (!(err instanceof MediaDecodeError)) throw err;
-    ctx.warnings.push({ file: video, message: `subtitle timing not checked: ${err.reason}` });
-    return skipped(mode, cues, `the audio could not be decoded (${err.reason})`);
+    return skipped(mode, video, cues, `the audio could not be decoded (${err.reason})`, ctx);
   } finally {
     bar.done();
   }
@@ -155,13 +158,15 @@ export async function syncStage({ video, subtitles, info, cues, offset, mode, op
       file: subtitles,
     });
   } catch (err) {
-    if (err instanceof NoSpokenCuesError) return skipped(mode, cues, 'no cue is speech');
+    if (err instanceof NoSpokenCuesError) return skipped(mode, video, cues, 'no cue is speech', ctx);
     throw err;
   }
   const found = result.mapping;
   if (mode === 'auto') {
     for (const w of result.warnings) ctx.warnings.push(w);
     ctx.log(`sync: ${result.status}: ${found.reason} (${describeShift(found)})`);
+    // Not trustworthy: nothing moved, and the user hears why rather than trusting unchecked times.
+    if (result.status === 'uncertain') ctx.warnings.push({ file: subtitles, message: `cues used as given: no trustworthy mapping onto the speech (${found.reason})` });
     const record: SyncRecord = { mode, status: result.status, mapping: found, reason: found.reason };
     return { cues: result.cues, record, json: toSyncJson({ mapping: found, cues: result.cues, speech }) };
   }
