@@ -18,10 +18,37 @@ export interface SubtitleTrack {
   srt: string;
   language?: string;
   title?: string;
-  /** ffmpeg encoder: `srt` (default), `ass`, `webvtt`, `mov_text`. */
-  codec?: 'srt' | 'ass' | 'webvtt' | 'mov_text';
+  /** ffmpeg encoder: `srt` (default), `ass`, `webvtt`, `mov_text`; `pgs`: a Blu-ray bitmap track (blank pictures, `srt` ignored). */
+  codec?: 'srt' | 'ass' | 'webvtt' | 'mov_text' | 'pgs';
   forced?: boolean;
   default?: boolean;
+}
+
+/** One PGS segment: `PG`, PTS and DTS at 90 kHz, the segment type and its size, then its bytes. */
+function pgsSegment(seconds: number, type: number, data: Buffer): Buffer {
+  const head = Buffer.alloc(13);
+  head.write('PG', 0, 'latin1');
+  head.writeUInt32BE(Math.round(seconds * 90_000), 2);
+  head[10] = type;
+  head.writeUInt16BE(data.length, 11);
+  return Buffer.concat([head, data]);
+}
+
+/**
+ * A Blu-ray PGS (.sup) track ffmpeg cannot make from text: display sets of a presentation
+ * composition with no object (a blank picture) and an end segment, one per second from 1 s.
+ */
+export function blankPgs(count = 3): Buffer {
+  const sets = Array.from({ length: count }, (_, k) => {
+    const pcs = Buffer.alloc(11);
+    pcs.writeUInt16BE(160, 0);
+    pcs.writeUInt16BE(120, 2);
+    pcs[4] = 0x10; // frame rate code
+    pcs.writeUInt16BE(k, 5); // composition number
+    pcs[7] = 0x80; // epoch start
+    return Buffer.concat([pgsSegment(k + 1, 0x16, pcs), pgsSegment(k + 1, 0x80, Buffer.alloc(0))]);
+  });
+  return Buffer.concat(sets);
 }
 
 /**
@@ -35,15 +62,15 @@ export function makeSubtitledVideo(file: string, tracks: readonly SubtitleTrack[
   const args = ['-f', 'lavfi', '-i', `testsrc2=size=160x120:rate=10:duration=${seconds}`];
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=500:sample_rate=16000:duration=${seconds}`);
   tracks.forEach((t, i) => {
-    const srt = `${file}.track${i}.srt`;
-    writeFileSync(srt, t.srt);
-    args.push('-i', srt);
+    const track = `${file}.track${i}.${t.codec === 'pgs' ? 'sup' : 'srt'}`;
+    writeFileSync(track, t.codec === 'pgs' ? blankPgs() : t.srt);
+    args.push('-i', track);
   });
   args.push('-map', '0:v');
   if (audio) args.push('-map', '1:a');
   const first = audio ? 2 : 1;
   tracks.forEach((t, i) => {
-    args.push('-map', `${first + i}:s`, `-c:s:${i}`, t.codec ?? 'srt');
+    args.push('-map', `${first + i}:s`, `-c:s:${i}`, t.codec === 'pgs' ? 'copy' : (t.codec ?? 'srt'));
     if (t.language) args.push(`-metadata:s:s:${i}`, `language=${t.language}`);
     if (t.title) args.push(`-metadata:s:s:${i}`, `title=${t.title}`);
     const disposition = [t.default ? 'default' : '', t.forced ? 'forced' : ''].filter(Boolean).join('+');

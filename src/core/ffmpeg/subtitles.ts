@@ -5,6 +5,9 @@
  * choosing one is a {@link BitmapSubtitlesError} that says OCR is needed.
  */
 import { BitmapSubtitlesError, InputFileError, MediaDecodeError, NoSubtitleStreamError, SubtitleStreamNotFoundError } from '../errors/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { withAtomicFile } from '../fs.js';
 import { sameLanguage } from '../languages.js';
 import { defaultBinaries, type FfmpegBinaries } from './binaries.js';
@@ -140,6 +143,17 @@ export function selectSubtitleStream(file: string, streams: readonly SubtitleStr
   return text.find((s) => !s.forced) ?? text[0] ?? requireText(file, matching[0]);
 }
 
+/**
+ * How messages and run.json name a subtitle stream inside a video: `VIDEO#stream=N`, N counting the
+ * video's subtitle streams from 0 as `--subtitle-stream` does.
+ *
+ * @example
+ * subtitleStreamLabel('/films/movie.mkv', 1); // '/films/movie.mkv#stream=1'
+ */
+export function subtitleStreamLabel(video: string, number: number): string {
+  return `${video}#stream=${number}`;
+}
+
 /** The extension a text stream is extracted with: `srt`, `ass` or `vtt`. */
 export function subtitleStreamExtension(stream: SubtitleStreamInfo): 'srt' | 'ass' | 'vtt' {
   return TEXT_SUBTITLE_CODECS[stream.codec]?.ext ?? 'srt';
@@ -174,4 +188,29 @@ export async function extractSubtitleStream(
     }
   });
   return target;
+}
+
+/**
+ * Extracts the chosen subtitle stream of `file` (see {@link selectSubtitleStream} for `selector`)
+ * into a temp folder of its own, hands the extracted file to `use`, and removes the folder whatever
+ * `use` does: for callers that read the stream as a subtitle file and keep nothing on disk.
+ *
+ * @example
+ * const cues = await withSubtitleStream('movie.mkv', 'fre', async (srt) => (await readSubtitleFile(srt)).cues);
+ */
+export async function withSubtitleStream<T>(
+  file: string,
+  selector: number | string | undefined,
+  use: (extracted: string, stream: SubtitleStreamInfo) => Promise<T>,
+  binaries: FfmpegBinaries = defaultBinaries(),
+  signal?: AbortSignal,
+): Promise<T> {
+  const stream = selectSubtitleStream(file, await listSubtitleStreams(file, binaries, signal), selector);
+  const dir = await mkdtemp(path.join(tmpdir(), 'mmalign-subtitles-'));
+  try {
+    const extracted = await extractSubtitleStream(file, stream, path.join(dir, `stream-${stream.number}.${subtitleStreamExtension(stream)}`), binaries, signal);
+    return await use(extracted, stream);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,14 +1,13 @@
 /**
  * Stage 2, subtitles: the cues, numbered uniquely and shifted onto the video's timeline, read from
  * the subtitle file, or with none from the video's own subtitle stream, which is extracted into a
- * temp folder of this run (never into DIR, which holds only what align writes there).
+ * temp folder of this run (never into DIR, which holds only what align writes there) and kept for
+ * export as `embedded-subtitles.<ext>`.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { readSubtitleFile } from '../../../alignment/index.js';
 import { SubtitleParseError, SubtitlesOutsideVideoError } from '../../core/errors/index.js';
-import { extractSubtitleStream, listSubtitleStreams, selectSubtitleStream, subtitleStreamExtension, type SubtitleStreamInfo } from '../../core/ffmpeg/index.js';
+import { subtitleStreamExtension, subtitleStreamLabel, withSubtitleStream, type SubtitleStreamInfo } from '../../core/ffmpeg/index.js';
 import type { Cue } from '../../core/types.js';
 import type { StageContext } from '../types.js';
 
@@ -24,17 +23,6 @@ export interface SubtitleSource {
 
 /** The name of the copy of an extracted subtitle stream in DIR, by extension. */
 export const EMBEDDED_SUBTITLE_NAMES: readonly string[] = Object.freeze(['embedded-subtitles.srt', 'embedded-subtitles.ass', 'embedded-subtitles.vtt']);
-
-/**
- * What run.json's `subtitles` says for a stream inside the video: `VIDEO#stream=N`, N counting the
- * video's subtitle streams from 0 as `--subtitle-stream` does.
- *
- * @example
- * embeddedLabel('/films/movie.mkv', 1); // '/films/movie.mkv#stream=1'
- */
-export function embeddedLabel(video: string, number: number): string {
-  return `${video}#stream=${number}`;
-}
 
 export interface SubtitlesInput {
   /** The video (absolute): its subtitle stream is used when `subtitles` is null. */
@@ -76,23 +64,30 @@ export async function subtitlesStage(
     doc = await readSubtitleFile(subtitles, readOptions);
     source = { label: subtitles, stream: null, copy: null };
   } else {
-    const stream = selectSubtitleStream(video, await listSubtitleStreams(video, ctx.binaries, ctx.signal), subtitleStream);
-    const label = embeddedLabel(video, stream.number);
-    const name = `embedded-subtitles.${subtitleStreamExtension(stream)}`;
-    const tmp = await mkdtemp(path.join(tmpdir(), 'mmalign-subtitles-'));
+    let stream: SubtitleStreamInfo | undefined;
     try {
-      const file = await extractSubtitleStream(video, stream, path.join(tmp, name), ctx.binaries, ctx.signal);
-      doc = await readSubtitleFile(file, readOptions);
-      // Messages name the stream, not a temp file that is gone when the user reads them.
-      doc = { ...doc, warnings: doc.warnings.map((w) => (w.file === file ? { ...w, file: label } : w)) };
-      source = { label, stream, copy: { name, data: await readFile(file) } };
+      ({ doc, source } = await withSubtitleStream(
+        video,
+        subtitleStream,
+        async (file, chosen) => {
+          stream = chosen;
+          const label = subtitleStreamLabel(video, chosen.number);
+          const read = await readSubtitleFile(file, readOptions);
+          // Messages name the stream, not a temp file that is gone when the user reads them.
+          const named = { ...read, warnings: read.warnings.map((w) => (w.file === file ? { ...w, file: label } : w)) };
+          const copy = { name: `embedded-subtitles.${subtitleStreamExtension(chosen)}`, data: await readFile(file) };
+          return { doc: named, source: { label, stream: chosen, copy } satisfies SubtitleSource };
+        },
+        ctx.binaries,
+        ctx.signal,
+      ));
     } catch (err) {
+      const label = stream ? subtitleStreamLabel(video, stream.number) : video;
       if (err instanceof SubtitleParseError && err.file !== label) throw new SubtitleParseError(label, err.line, err.reason);
       throw err;
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
     }
-    ctx.log(`subtitles: stream #${stream.number} (${stream.codec}${stream.language ? `, ${stream.language}` : ''}) of ${video}`);
+    const used = source.stream!;
+    ctx.log(`subtitles: stream #${used.number} (${used.codec}${used.language ? `, ${used.language}` : ''}) of ${video}`);
   }
   const file = source.label;
   // One by one: a spread of a file's warnings into push() overflows the call stack past ~100k of them.
