@@ -7,6 +7,7 @@ import { formatSrt } from '../../alignment/subtitles.js';
 import type { Encoder } from '../../encoders/types.js';
 import { EMBED_DIM } from '../../src/core/types.js';
 import { alignVideo, type EncoderFactory } from '../../src/pipeline/index.js';
+import { runCaptured } from '../helpers/cli.js';
 import { ffmpegMake, SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
 import { mistime, speechCues, SYNC_FIXTURES } from '../helpers/sync.js';
 import { sharedTempDir, tempDir } from '../helpers/tmp.js';
@@ -191,6 +192,27 @@ describe('align --sync auto', () => {
     const again = await alignVideo(VIDEO, LATE, common);
     expect(again.framesReused).toBe(true);
     expect(again.embeddingsReused).toBe((await readJson(path.join(out, 'embeddings.json'))).rows.length);
+  });
+});
+
+describe('mmalign align on the command line', () => {
+  it('prints the sync summary with --json and writes the report page showing the mapping with --report', async () => {
+    await media();
+    const out = path.join(tempDir('sync-cli'), 'out');
+    const r = await runCaptured(['align', VIDEO, LATE, '--out', out, '--no-embed', '--report', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.sync).toMatchObject({ mode: 'auto', status: 'synchronised', mapping: { applied: true, method: 'vad-silero' } });
+    expect(summary.sync.mapping.offset).toBeCloseTo(-3, 1);
+    expect(summary.report).toBe(path.join(out, 'report.html'));
+    expect(await readFile(summary.report, 'utf8')).toMatch(/data-sync="offset">−(2\.9|3\.0)\d* s/);
+  });
+
+  it('says in one line what sync did', async () => {
+    await media();
+    const r = await runCaptured(['align', VIDEO, LATE, '--out', path.join(tempDir('sync-cli-text'), 'out'), '--no-embed']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^sync \(auto\): synchronised, cues moved: offset -(2\.9|3\.0)\d* s, ratio 1, 0 split\(s\), confidence \d\.\d\d \(vad-silero\)$/m);
   });
 });
 
