@@ -137,6 +137,7 @@ export {
   listSubtitleStreams,
   selectSubtitleStream,
   extractSubtitleStream,
+  withSubtitleStream,
   subtitleStreamExtension,
   type SubtitleStreamInfo,
   type MediaInfo,
