@@ -161,10 +161,10 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
     .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)');
   addAlignOptions(cmd)
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
-    .option('--subtitle-stream <n|lang>', 'without a subtitle file: the video\'s subtitle stream to use, by number (0 = first, see `mmalign subtitles VIDEO --list`) or language (eng, en, fre...); default: the first text stream')
+    .option('--subtitle-stream <n|lang>', 'without a subtitle file: the video\'s subtitle stream to use, by number (0 = first, see `mmalign subtitles VIDEO --list`) or language (eng, en, fre...); default: the first text stream that is not forced')
     .option('--report', 'also write DIR/report.html (as `mmalign report DIR`) after the run')
     .option('--verbose', 'say which ffmpeg is used, which device runs the encoders and why, and what is reused')
-    .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
+    .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, the sync mode/status/mapping, seconds per stage)')
     .addHelpText(
       'after',
       '\nOutput in DIR: frames/, pairs.jsonl, embeddings.f32 + embeddings.json, train.jsonl + dev.jsonl, sync.json, run.json\n' +
