@@ -33,3 +33,4 @@ export {
   type TimeSpan,
 } from './align.js';
 export { cueTargets, matchCueTargets } from './cue-targets.js';
+export { pairCuesWithShots, shotsFromFrames, type ShotPair } from './sync/intervals.js';

@@ -102,6 +102,10 @@ export {
   type AlignedSink,
   type EncoderFactory,
   type PipelineVector,
+  SYNC_MODES,
+  type SyncMode,
+  type SyncRecord,
+  type AlignSyncOptions,
 } from './pipeline/index.js';
 export {
   toGlm4vRecord,
@@ -122,6 +126,12 @@ export {
   decodeAudio,
   sliceAudio,
   resolveFfmpegBinaries,
+  listSubtitleStreams,
+  selectSubtitleStream,
+  extractSubtitleStream,
+  withSubtitleStream,
+  subtitleStreamExtension,
+  type SubtitleStreamInfo,
   type MediaInfo,
   type DecodedAudio,
   type FfmpegBinaries,

@@ -1,6 +1,6 @@
 /** Subtitle synchronisation: find how cues map onto a video's speech, and move them. */
 export { synchroniseCues, referenceSpeech, type SynchroniseOptions, type SubtitleSyncResult, type SyncDiagnostics, type SyncStatus } from './synchronise.js';
-export { synchroniseAudio, type AudioSamples, type SynchroniseAudioOptions } from './audio.js';
+export { synchroniseAudio, streamedSpeech, type AudioSamples, type AudioWindowReader, type StreamedSpeechOptions, type SynchroniseAudioOptions } from './audio.js';
 export { applyMapping, mapTime, offsetAt, identityMapping, type TimeMapping } from './mapping.js';
 export { isSpokenText, spokenCues } from './cues.js';
 export { pairCuesWithShots, shotsFromFrames, type ShotPair } from './intervals.js';

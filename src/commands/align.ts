@@ -5,11 +5,13 @@ import { KnowledgeBase, alignedSink, type SyncResult } from '../../index/index.j
 import { DEFAULT_PROMPT, EXPORT_FORMATS, type ExportFormat } from '../pipeline/dataset.js';
 import { resolveFfmpegBinaries } from '../core/ffmpeg/index.js';
 import { SAMPLING_MODES, type SamplingMode } from '../pipeline/frames/index.js';
-import { alignVideo, ALIGN_STAGES, type AlignVideoResult } from '../pipeline/index.js';
+import { alignVideo, ALIGN_STAGES, SYNC_MODES, type AlignVideoResult, type SyncMode, type SyncRecord } from '../pipeline/index.js';
+import { writeReport } from '../report/index.js';
 import { createProgress } from '../core/progress.js';
 import type { VideoAlignSettings } from '../corpus/types.js';
 import { addModelOptions, headsOption, integerOption, modelChoiceOf, numberOption, type ModelFlags } from './options.js';
 import { cliLogger, interruptSignal, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
+import { streamSelector } from './subtitles.js';
 
 /** The flags {@link addAlignOptions} declares, as commander parses them. */
 export interface AlignOptionFlags extends ModelFlags {
@@ -19,6 +21,7 @@ export interface AlignOptionFlags extends ModelFlags {
   sceneThreshold: number;
   threshold: number;
   offset: number;
+  sync: SyncMode;
   embed: boolean;
   format: ExportFormat;
   prompt: string;
@@ -33,6 +36,8 @@ interface AlignFlags extends AlignOptionFlags {
   verbose?: boolean;
   json?: boolean;
   kb?: string;
+  subtitleStream?: string;
+  report?: boolean;
 }
 
 /**
@@ -49,7 +54,12 @@ export function addAlignOptions(cmd: Command): Command {
     .option('--per-cue <n>', 'frames per cue in cue mode, evenly inside it', integerOption('--per-cue'), ALIGN_DEFAULTS.perCue)
     .option('--scene-threshold <t>', 'scene-change score (0-1) that starts a new frame in scene mode', numberOption('--scene-threshold'), ALIGN_DEFAULTS.sceneThreshold)
     .option('--threshold <seconds>', 'largest frame-to-cue gap that still pairs them', numberOption('--threshold'), ALIGN_DEFAULTS.threshold)
-    .option('--offset <seconds>', 'seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', numberOption('--offset'), ALIGN_DEFAULTS.offset);
+    .option('--offset <seconds>', 'seconds added to every cue time: positive delays the subtitles, negative makes them earlier (use a negative value when subtitles appear late)', numberOption('--offset'), ALIGN_DEFAULTS.offset)
+    .addOption(
+      new Option('--sync <mode>', 'auto: synchronise the cues with the speech (after --offset) when the mapping is trustworthy; off: use them as given, warning when speech and cues clearly disagree')
+        .choices(SYNC_MODES)
+        .default(ALIGN_DEFAULTS.sync),
+    );
   return addModelOptions(cmd)
     .addOption(headsOption())
     .option('--no-embed', 'skip embeddings (frames, pairs and dataset only)')
@@ -75,6 +85,7 @@ export function alignSettingsFromFlags(flags: AlignOptionFlags): VideoAlignSetti
     sceneThreshold: flags.sceneThreshold,
     threshold: flags.threshold,
     offset: flags.offset,
+    sync: flags.sync,
     device: choice.device,
     model: choice.model,
     dtype: choice.dtype,
@@ -96,6 +107,7 @@ export function alignSummary(r: AlignVideoResult): Record<string, unknown> {
     video: r.video,
     subtitles: r.subtitles,
     out: r.out,
+    sync: r.sync,
     mode: r.mode,
     format: r.format,
     duration: r.duration,
@@ -116,26 +128,45 @@ export function alignSummary(r: AlignVideoResult): Record<string, unknown> {
   };
 }
 
-/** `mmalign align VIDEO SUBS --out DIR`: the main job, frames + cues + embeddings + GLM dataset. */
+/** One line on what sync did: `sync: synchronised, offset -3.002 s, ratio 1, 0 splits, confidence 0.97`. */
+export function syncLine(r: SyncRecord): string {
+  const m = r.mapping;
+  if (r.status === 'skipped') return `sync (${r.mode}): skipped, ${r.reason}`;
+  const moved = m.applied ? 'cues moved' : 'cues as given';
+  return (
+    `sync (${r.mode}): ${r.status}, ${moved}: offset ${m.offset >= 0 ? '+' : ''}${m.offset.toFixed(3)} s, ratio ${m.ratio}, ` +
+    `${m.splits.length} split(s), confidence ${m.confidence.toFixed(2)} (${m.method})`
+  );
+}
+
+/** `mmalign align VIDEO [SUBS] --out DIR`: the main job, frames + cues + embeddings + GLM dataset. */
 export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
   const cmd = program
     .command('align')
     .description('Align a video with its subtitles: sample frames, pair them with cues, embed, and export a GLM fine-tuning dataset.')
     .argument('<video>', 'video file (anything ffmpeg reads)')
-    .argument('<subtitles>', 'subtitle file (SRT or WebVTT)')
+    .argument('[subtitles]', 'subtitle file (SRT, WebVTT, ASS/SSA, SBV, TTML, MicroDVD); without one, the video\'s own subtitle stream is used')
     .requiredOption('--out <dir>', 'output folder (created if missing; a rerun resumes)');
   addAlignOptions(cmd)
     .option('--kb <dir>', 'also add the aligned cue texts, frames and audio clips to this knowledge base (one version per run)')
+    .option('--subtitle-stream <n|lang>', 'without a subtitle file: the video\'s subtitle stream to use, by number (0 = first, see `mmalign subtitles VIDEO --list`) or language (eng, en, fre...); default: the first text stream that is not forced')
+    .option('--report', 'also write DIR/report.html (as `mmalign report DIR`) after the run')
     .option('--verbose', 'say which ffmpeg is used, which device runs the encoders and why, and what is reused')
-    .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, seconds per stage)')
+    .option('--json', 'print a JSON summary on stdout (frames, pairs, unpaired, dropped, the sync mode/status/mapping, seconds per stage)')
     .addHelpText(
       'after',
-      '\nOutput in DIR: frames/, pairs.jsonl, embeddings.f32 + embeddings.json, train.jsonl + dev.jsonl, run.json.\n' +
-        '\nExample:\n  mmalign align fixtures/video/sample.mp4 fixtures/video/sample.srt --out demo-out --format glm41v',
+      '\nOutput in DIR: frames/, pairs.jsonl, embeddings.f32 + embeddings.json, train.jsonl + dev.jsonl, sync.json, run.json\n' +
+        '(and embedded-subtitles.srt|ass|vtt when the cues came from the video\'s own subtitle stream; report.html with --report).\n' +
+        'Cue times: the file\'s, plus --offset, then moved by --sync auto when the speech says they are out of step.\n' +
+        '\nExamples:\n  mmalign align fixtures/video/sample.mp4 fixtures/video/sample.srt --out demo-out --format glm41v\n' +
+        '  mmalign align movie.mkv --subtitle-stream fre --out movie-out --report',
     )
-    .action(async (video: string, subtitles: string, flags: AlignFlags) => {
+    .action(async (video: string, subtitles: string | undefined, flags: AlignFlags) => {
       if (flags.kb !== undefined && !flags.embed) {
         throw new UsageError('--kb needs embeddings to index; drop --no-embed or drop --kb.');
+      }
+      if (subtitles !== undefined && flags.subtitleStream !== undefined) {
+        throw new UsageError('--subtitle-stream chooses a stream inside the video instead of a subtitle file; pass one or the other.');
       }
       const binaries = resolveFfmpegBinaries();
       let kbResult: SyncResult | undefined;
@@ -155,8 +186,9 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
       let result: AlignVideoResult;
       try {
         const settings = alignSettingsFromFlags(flags);
-        result = await alignVideo(video, subtitles, {
+        result = await alignVideo(video, subtitles ?? null, {
           ...settings,
+          subtitleStream: streamSelector(flags.subtitleStream),
           out: flags.out,
           modelsDir: settings.modelsDir ?? undefined,
           heads: settings.heads ?? undefined,
@@ -171,8 +203,15 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
         progress.stop();
       }
       printWarnings(io, result.warnings);
+      // The run is complete; the page is an extra, written like `mmalign report DIR` would.
+      const report = flags.report ? await writeReport(result.out) : null;
+      if (report) printWarnings(io, report.warnings);
       if (flags.json) {
-        printJson(io, { ...alignSummary(result), ...(flags.kb !== undefined ? { kb: { dir: flags.kb, version: kbResult ?? null } } : {}) });
+        printJson(io, {
+          ...alignSummary(result),
+          ...(flags.kb !== undefined ? { kb: { dir: flags.kb, version: kbResult ?? null } } : {}),
+          ...(report ? { report: report.file } : {}),
+        });
         return;
       }
       const s = result.seconds;
@@ -182,7 +221,9 @@ export const registerAlign: RegisterCommand = (program: Command, io: CliIo) => {
           `(${result.train} train / ${result.dev} dev, ${result.format}), ${result.unpairedFrames} unpaired frames, ` +
           `${result.unpairedCues} unpaired cues, dropped ${result.dropped.duplicates} duplicate + ${result.dropped.emptyText} empty-text\n` +
           `${result.embedded ? `embeddings: ${result.files.embeddings}${result.embeddingsReused ? ` (${result.embeddingsReused} reused)` : ''}\n` : ''}` +
+          `${syncLine(result.sync)}\n` +
           `output: ${result.out}\n` +
+          (report ? `report: ${report.file}\n` : '') +
           (flags.kb !== undefined
             ? kbResult
               ? `knowledge base ${flags.kb}: version ${kbResult.version} (+${kbResult.added} ~${kbResult.updated} -${kbResult.deleted})\n`

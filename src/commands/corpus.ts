@@ -15,6 +15,7 @@ import { CORPUS_FILES } from '../corpus/state.js';
 import { SPLIT_BY, type CorpusSettings, type SplitBy } from '../corpus/types.js';
 import { GENERATED_MODELS_NOTE } from '../../encoders/registry.js';
 import { absoluteModelPaths } from '../corpus/settings.js';
+import { writeReport } from '../report/index.js';
 import { addAlignOptions, alignSettingsFromFlags, type AlignOptionFlags } from './align.js';
 import { integerOption } from './options.js';
 import { cliLogger, printJson, printWarnings, type CliIo, type RegisterCommand } from './shared.js';
@@ -33,6 +34,7 @@ interface CorpusAlignFlags extends AlignOptionFlags {
   maxFailures?: number;
   kb?: string;
   subLang?: string;
+  report?: boolean;
   json?: boolean;
 }
 
@@ -93,10 +95,12 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
     .option('--max-failures <n>', 'stop once more than this many videos failed (default: never stop)', integerOption('--max-failures', { min: 0 }))
     .option('--kb <dir>', 'ingest every aligned video into this knowledge base (once, by the finalize step)')
     .option('--sub-lang <lang>', 'preferred subtitle language: talk.<lang>.srt sidecars and tagged embedded streams')
+    .option('--report', 'also write DIR/report.html (the corpus summary) and each video\'s page, as `mmalign report DIR` does, after the run')
     .option('--json', 'print a JSON summary on stdout')
     .addHelpText(
       'after',
-      '\nOutput in DIR: videos/<key>/ (one align output per video), train.jsonl + dev.jsonl, shards/000000.tar..., stats.json, errors.jsonl, corpus.json.\n' +
+      '\nOutput in DIR: videos/<key>/ (one align output per video), train.jsonl + dev.jsonl, shards/000000.tar..., stats.json, errors.jsonl, corpus.json\n' +
+        '(and report.html, videos/<key>/report.html with --report).\n' +
         'Exit status: 0 when every video is complete, else the number of failed videos (at most 100).\n' +
         '\nExamples:\n  mmalign corpus align videos/ --out corpus-out --workers 2\n' +
         '  mmalign corpus align manifest.csv --out /shared/corpus --queue redis://10.0.0.5:6379/0\n' +
@@ -137,9 +141,12 @@ function registerCorpusAlign(corpus: Command, io: CliIo): void {
       } finally {
         progress.stop();
       }
-      if (flags.json) printJson(io, jsonSummary(result));
-      else io.stdout.write(textSummary(result.summary, result.aligned));
       const s = result.summary;
+      // Failed videos too are on the page (with their reasons), so it is written whatever the outcome.
+      const report = flags.report ? await writeReport(s.out) : null;
+      if (report) printWarnings(io, report.warnings);
+      if (flags.json) printJson(io, { ...jsonSummary(result), ...(report ? { report: report.file } : {}) });
+      else io.stdout.write(textSummary(result.summary, result.aligned) + (report ? `report: ${report.file}\n` : ''));
       if (s.failures > 0 || result.aborted) {
         throw new CorpusFailuresError(s.failures, s.videos, path.join(s.out, CORPUS_FILES.errors), result.aborted ? (flags.maxFailures ?? 0) : null);
       }

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { VAD_NAMES, type VadName } from '../../alignment/sync/index.js';
+import { DEFAULT_VAD, SYNC_DEFAULTS } from '../core/defaults.js';
 import { createProgress } from '../core/progress.js';
 import { defaultSyncedPath, syncSubtitles, type SyncSubtitlesResult } from '../sync/index.js';
 import { clockTime } from './subtitles.js';
@@ -62,13 +63,17 @@ export const registerSync: RegisterCommand = (program: Command, io: CliIo) => {
       'Synchronise subtitles with a video: find the offset, framerate ratio and inserted or removed stretches from its speech, and write the corrected file.',
     )
     .argument('<video>', 'video or audio file (anything ffmpeg reads, with an audio track)')
-    .argument('<subtitles>', 'subtitle file to correct (SRT or WebVTT)')
+    .argument('<subtitles>', 'subtitle file to correct (SRT, WebVTT, ASS/SSA, SBV, TTML, MicroDVD; written as SRT unless WebVTT)')
     .option('-o, --output <file>', 'corrected file (format from the extension, else the input\'s; default NAME.synced.EXT next to the input), written atomically')
-    .option('--reference <file>', 'time against this instead of the video\'s audio: another video, an audio file, or a correctly timed subtitle file')
-    .option('--max-offset <seconds>', 'largest offset searched either way', numberOption('--max-offset', { min: 0.5 }), 60)
+    .option(
+      '--reference <file>',
+      'time against this instead of the video\'s audio: another video, an audio file, a correctly timed subtitle file, ' +
+        'or embedded[:N|:LANG], a subtitle stream inside the video (the first text stream, or by number or language as `mmalign subtitles VIDEO --list` shows them)',
+    )
+    .option('--max-offset <seconds>', 'largest offset searched either way', numberOption('--max-offset', { min: 0.5 }), SYNC_DEFAULTS.maxOffset)
     .option('--no-framerate', 'do not look for a framerate ratio (25/24, 25/23.976, 24/23.976 and inverses)')
     .option('--no-splits', 'one offset for the whole file: no inserted or removed stretches')
-    .addOption(new Option('--vad <name>', 'speech detector: silero (accurate, default) or webrtc (faster, easily fooled by music and noise)').choices(VAD_NAMES).default('silero'))
+    .addOption(new Option('--vad <name>', 'speech detector: silero (accurate, default) or webrtc (faster, easily fooled by music and noise)').choices(VAD_NAMES).default(DEFAULT_VAD))
     .option('--strict', 'exit 1 (writing nothing) when the mapping is not trustworthy, instead of leaving the file as it is')
     .option('--json', 'print the report as JSON on stdout: {offset, ratio, splits:[{at, offset}], confidence, method, ...}')
     .addHelpText(
@@ -76,7 +81,7 @@ export const registerSync: RegisterCommand = (program: Command, io: CliIo) => {
       '\nThe mapping reads: video time = ratio × subtitle time + offset, with offset replaced by each split\'s from its\n' +
         '`at` (subtitle time) on. A positive offset means the subtitles were early and are moved later.\n' +
         'When the best mapping is not clearly better than the original timing, nothing is written (exit 0; 1 with --strict).\n' +
-        '\nExamples:\n  mmalign sync film.mkv film.srt\n  mmalign sync film.mkv film.srt -o fixed.vtt --json\n  mmalign sync film.mkv film.srt --reference film.en.srt',
+        '\nExamples:\n  mmalign sync film.mkv film.srt\n  mmalign sync film.mkv film.srt -o fixed.vtt --json\n  mmalign sync film.mkv film.srt --reference film.en.srt\n  mmalign sync film.mkv film.fr.srt --reference embedded:eng',
     )
     .action(async (video: string, subtitles: string, flags: SyncFlags) => {
       const progress = createProgress({ stream: io.stderr, enabled: !flags.json });

@@ -83,6 +83,7 @@ export async function runVideoJob(spec: VideoJobSpec, runtime: JobRuntime = {}):
     sceneThreshold: a.sceneThreshold,
     threshold: a.threshold,
     offset: a.offset,
+    sync: a.sync,
     embed: a.embed,
     device: a.device,
     model: a.model,

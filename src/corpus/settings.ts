@@ -33,6 +33,7 @@ export function corpusSettings(input: CorpusSettingsInput = {}): CorpusSettings 
     sceneThreshold: ALIGN_DEFAULTS.sceneThreshold,
     threshold: ALIGN_DEFAULTS.threshold,
     offset: ALIGN_DEFAULTS.offset,
+    sync: ALIGN_DEFAULTS.sync,
     embed: ALIGN_DEFAULTS.embed,
     device: ALIGN_DEFAULTS.device,
     model: {},

@@ -8,6 +8,7 @@ import type { Device, Dtype } from '../../encoders/types.js';
 import type { Modality } from '../core/types.js';
 import type { ExportFormat } from '../pipeline/dataset.js';
 import type { SamplingMode } from '../pipeline/frames/index.js';
+import type { SyncMode } from '../pipeline/stages/sync.js';
 
 /** A JSON value, as manifest columns carry them into sample metadata. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -40,6 +41,8 @@ export interface VideoAlignSettings {
   sceneThreshold: number;
   threshold: number;
   offset: number;
+  /** `align --sync`; absent (plans of earlier versions): `auto`. */
+  sync?: SyncMode;
   embed: boolean;
   device: Device;
   /** Hub id or folder (absolute) of each modality's model; a modality left out uses its embedded tiny model. */

@@ -18,7 +18,8 @@ import { imageStream, nearCueWithText, type StreamedImages } from './stages/embe
 import { exportStage, writtenNames } from './stages/export.js';
 import { framesStage, type FramesOutput } from './stages/frames.js';
 import { probeStage } from './stages/probe.js';
-import { subtitlesStage } from './stages/subtitles.js';
+import { cuesInside, subtitlesStage } from './stages/subtitles.js';
+import { syncRunRecord, syncStage } from './stages/sync.js';
 import { ALIGN_STAGES, type AlignStage, type AlignVideoResult, type StageContext } from './types.js';
 
 /** Seconds per stage, summed over the stage's calls. */
@@ -39,15 +40,19 @@ function stageClock(now: () => number) {
 /**
  * Aligns a video with its subtitles and writes, into `out`: `frames/` (JPEGs named by time),
  * `pairs.jsonl`, `embeddings.f32` + `embeddings.json` (unless `embed: false`), the dataset
- * `train.jsonl` + `dev.jsonl` in `format`, and `run.json` (options, counts, stage timings).
+ * `train.jsonl` + `dev.jsonl` in `format`, `sync.json` (how the cues were mapped onto the speech)
+ * and `run.json` (options, counts, the sync mapping, stage timings). `subtitles` null: the video's
+ * own subtitle stream (`subtitleStream` chooses), whose copy is kept as `embedded-subtitles.<ext>`.
+ * The cues are shifted by `offset` first, then synchronised (`sync: 'auto'`).
  * Inputs are fully checked before anything is written; every file is replaced atomically; a rerun
  * with the same video and sampling reuses the frames.
  *
  * @example
  * const result = await alignVideo('talk.mp4', 'talk.srt', { out: 'talk-out', fps: 1, format: 'glm41v' });
- * console.log(`${result.pairs} pairs, ${result.train} train / ${result.dev} dev`);
+ * console.log(`${result.pairs} pairs, ${result.train} train / ${result.dev} dev, sync: ${result.sync.status}`);
+ * await alignVideo('film.mkv', null, { out: 'film-out', subtitleStream: 'eng' });
  */
-export async function alignVideo(video: string, subtitles: string, options: AlignVideoOptions): Promise<AlignVideoResult> {
+export async function alignVideo(video: string, subtitles: string | null, options: AlignVideoOptions): Promise<AlignVideoResult> {
   const o = resolveAlignOptions(video, subtitles, options);
   const { seconds, timed, rounded } = stageClock(o.now);
   const ctx: StageContext = { binaries: o.binaries, progress: o.progress, log: o.log, warnings: [], now: o.now, signal: o.signal };
@@ -56,8 +61,16 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
 
   // Every input check happens before the output folder is touched.
   const { info } = await timed('probe', () => probeStage({ video: o.video }, ctx));
-  const { cues, inside } = await timed('subtitles', () => subtitlesStage({ subtitles: o.subtitles, offset: o.offset, duration: info.duration }, ctx));
-  // A `sync` stage (issue 13) goes here: it maps `cues` onto the audio and hands the shifted cues on.
+  const { cues: given, source } = await timed('subtitles', () =>
+    subtitlesStage({ video: o.video, subtitles: o.subtitles, subtitleStream: o.subtitleStream, offset: o.offset, duration: info.duration, fps: info.video.fps }, ctx),
+  );
+  // --offset first, then sync: the mapping is found from (and recorded against) the shifted cues.
+  const synced = await timed('sync', () =>
+    syncStage({ video: o.video, subtitles: source.label, info, cues: given, offset: o.offset, mode: o.sync, options: o.syncOptions }, ctx),
+  );
+  // From here on every stage sees the synchronised times: frame targets, pairing, audio clips, export.
+  const cues = synced.cues;
+  const inside = cuesInside(cues, info.duration, source.label, ctx);
   const plan: SamplingPlan =
     o.mode === 'fps' ? { mode: 'fps', fps: o.fps } : o.mode === 'cue' ? { mode: 'cue', perCue: o.perCue, cues: inside } : { mode: 'scene', threshold: o.sceneThreshold };
 
@@ -88,7 +101,9 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
       logger: { warn: (m) => ctx.warnings.push({ message: m }), note: (m) => o.logger?.note?.(m), info: ctx.log },
     };
     const cache = o.embed ? await loadEmbeddingCache(o.out) : null;
-    const images = o.embed ? imageStream({ models: encoders, cache, wanted: nearCueWithText(cues, o.threshold) }, ctx) : null;
+    // A scene frame stands for its whole shot, so any of them may pair with a cue.
+    const wanted = o.mode === 'scene' ? () => true : nearCueWithText(cues, o.threshold);
+    const images = o.embed ? imageStream({ models: encoders, cache, wanted }, ctx) : null;
     let streamed: StreamedImages | null = null;
     let frames: FramesOutput;
     try {
@@ -100,7 +115,7 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
     }
     const { clips } = await timed('audio', () => audioStage({ video: o.video, info }, ctx));
     const aligned = await timed('align', () =>
-      alignStage({ video: o.video, subtitles: o.subtitles, frames: frames.frames, cues, plan, duration: info.duration, threshold: o.threshold }, ctx),
+      alignStage({ video: o.video, subtitles: source.label, frames: frames.frames, cues, plan, duration: info.duration, threshold: o.threshold }, ctx),
     );
 
     let embedded = { vectors: [] as KeyedVector[], models: {} as ModelsUsed, reused: 0, pairs: aligned.pairs };
@@ -116,15 +131,20 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
 
     if (o.sink) await o.sink({ video: o.video, pairs, vectors, models });
 
+    const extras = [
+      { name: 'sync.json', data: JSON.stringify(synced.json) + '\n' },
+      ...(source.copy ? [source.copy] : []),
+    ];
     const exported = await timed('export', () =>
-      exportStage({ out: o.out, pairs, vectors, models, format: o.format, prompt: o.prompt, split: o.split, seed: o.seed, staged }, ctx),
+      exportStage({ out: o.out, pairs, vectors, models, format: o.format, prompt: o.prompt, split: o.split, seed: o.seed, staged, extras }, ctx),
     );
     abandonExport = exported.abandon;
     const { train, dev, files } = exported;
 
     const result: AlignVideoResult = {
       video: o.video,
-      subtitles: o.subtitles,
+      subtitles: source.label,
+      sync: synced.record,
       out: o.out,
       mode: o.mode,
       format: o.format,
@@ -144,7 +164,8 @@ export async function alignVideo(video: string, subtitles: string, options: Alig
       seconds: rounded(),
       files,
     };
-    await exported.commit({ version: 1, options: recordedOptions(o), models, ...result });
+    const stream = source.stream && { number: source.stream.number, index: source.stream.index, codec: source.stream.codec, language: source.stream.language, title: source.stream.title };
+    await exported.commit({ version: 1, options: recordedOptions(o), models, ...result, sync: syncRunRecord(synced.record), ...(stream ? { subtitleStream: stream } : {}) });
     staged = null; // moved into place
     completed = true;
     // The run is complete whatever happens now; a marker that keeps the claims of this run is still right.

@@ -10,3 +10,4 @@ export {
   type PipelineVector,
   type OutputFiles,
 } from './types.js';
+export { SYNC_MODES, type SyncMode, type SyncRecord, type AlignSyncOptions } from './stages/sync.js';

@@ -14,6 +14,7 @@ import { silentProgress, type Logger, type Progress } from '../core/progress.js'
 import { MODALITIES } from '../core/types.js';
 import { DEFAULT_PROMPT, EXPORT_FORMATS, toDatasetRecord, type ExportFormat } from './dataset.js';
 import { checkJpegQuality, SAMPLING_MODES, validatePlan, type SamplingMode } from './frames/plan.js';
+import { SYNC_MODES, type AlignSyncOptions, type SyncMode } from './stages/sync.js';
 import type { AlignedSink, EncoderFactory } from './types.js';
 
 export interface AlignVideoOptions {
@@ -34,6 +35,20 @@ export interface AlignVideoOptions {
    * negative value when subtitles appear late). Default 0.
    */
   offset?: number;
+  /**
+   * `auto` (default): synchronise the cues with the video's speech before pairing (after `offset`),
+   * moving them when the mapping is trustworthy; `off`: use them as given, warning when speech and
+   * cues clearly disagree.
+   */
+  sync?: SyncMode;
+  /** Knobs of the sync search: maxOffset, framerate, splits, vad. */
+  syncOptions?: AlignSyncOptions;
+  /**
+   * With no subtitle file (`subtitles` null): which subtitle stream of the video to use, by number
+   * among its subtitle streams (0 = first) or by language (`eng`, `en`, `fre`...). Default: the
+   * first text stream that is not forced.
+   */
+  subtitleStream?: number | string;
   /** Embed frames, cue texts and cue audio (default true). */
   embed?: boolean;
   device?: Device;
@@ -74,7 +89,11 @@ export interface AlignVideoOptions {
 /** The options after the boundary: defaults applied, every value checked, paths absolute. */
 export interface ResolvedAlignOptions {
   video: string;
-  subtitles: string;
+  /** Null: the video's own subtitle stream (`subtitleStream`). */
+  subtitles: string | null;
+  subtitleStream: number | string | undefined;
+  sync: SyncMode;
+  syncOptions: AlignSyncOptions;
   out: string;
   mode: SamplingMode;
   fps: number;
@@ -116,10 +135,11 @@ async function defaultEncoderFactory(...args: Parameters<EncoderFactory>): Promi
  *
  * @example
  * const o = resolveAlignOptions('talk.mp4', 'talk.srt', { out: 'out', fps: 2 });
+ * const embedded = resolveAlignOptions('film.mkv', null, { out: 'out', subtitleStream: 'fre' });
  */
 export function resolveAlignOptions(
   video: string,
-  subtitles: string,
+  subtitles: string | null,
   {
     out,
     mode = ALIGN_DEFAULTS.mode,
@@ -128,6 +148,9 @@ export function resolveAlignOptions(
     sceneThreshold = ALIGN_DEFAULTS.sceneThreshold,
     threshold = ALIGN_DEFAULTS.threshold,
     offset = ALIGN_DEFAULTS.offset,
+    sync = ALIGN_DEFAULTS.sync,
+    syncOptions = {},
+    subtitleStream,
     embed = ALIGN_DEFAULTS.embed,
     device = ALIGN_DEFAULTS.device,
     model,
@@ -155,6 +178,15 @@ export function resolveAlignOptions(
   if (!EXPORT_FORMATS.includes(format)) throw new InvalidOptionError('format', format, `one of ${EXPORT_FORMATS.join(', ')}`);
   if (!(threshold >= 0)) throw new InvalidOptionError('threshold', threshold, 'a number of seconds >= 0');
   if (!Number.isFinite(offset)) throw new InvalidOptionError('offset', offset, 'a finite number of seconds');
+  if (!SYNC_MODES.includes(sync)) throw new InvalidOptionError('sync', sync, `one of ${SYNC_MODES.join(', ')}`);
+  const { maxOffset } = syncOptions;
+  if (maxOffset !== undefined && !(Number.isFinite(maxOffset) && maxOffset > 0)) throw new InvalidOptionError('maxOffset', maxOffset, 'a number of seconds > 0');
+  if (subtitles !== null && subtitleStream !== undefined) {
+    throw new InvalidOptionError('subtitle-stream', subtitleStream, 'no value when a subtitle file is given (it chooses a stream inside the video instead of a file)');
+  }
+  if (typeof subtitleStream === 'number' && !(Number.isInteger(subtitleStream) && subtitleStream >= 0)) {
+    throw new InvalidOptionError('subtitle-stream', subtitleStream, 'a stream number (0 = the first subtitle stream) or a language such as eng');
+  }
   if (!(split >= 0 && split <= 1)) throw new InvalidOptionError('split', split, 'a train fraction from 0 to 1');
   if (!Number.isInteger(seed)) throw new InvalidOptionError('seed', seed, 'an integer');
   checkJpegQuality(jpegQuality);
@@ -173,7 +205,10 @@ export function resolveAlignOptions(
   validatePlan({ mode: 'scene', threshold: sceneThreshold });
   return {
     video: path.resolve(video),
-    subtitles: path.resolve(subtitles),
+    subtitles: subtitles === null ? null : path.resolve(subtitles),
+    subtitleStream,
+    sync,
+    syncOptions,
     out: path.resolve(out),
     mode,
     fps,
@@ -213,6 +248,11 @@ export function recordedOptions(o: ResolvedAlignOptions): Record<string, unknown
     sceneThreshold: o.sceneThreshold,
     threshold: o.threshold,
     offset: o.offset,
+    sync: o.sync,
+    ...(o.subtitleStream !== undefined ? { subtitleStream: o.subtitleStream } : {}),
+    ...(Object.keys(o.syncOptions).length > 0
+      ? { syncOptions: { ...o.syncOptions, ...(o.syncOptions.vad !== undefined ? { vad: typeof o.syncOptions.vad === 'string' ? o.syncOptions.vad : o.syncOptions.vad.name } : {}) } }
+      : {}),
     embed: o.embed,
     device: o.device,
     model: o.model ?? null,

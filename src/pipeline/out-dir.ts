@@ -16,12 +16,13 @@ import { environmentError, OutputError, OutputLockedError, OutputNotOwnedError }
 import { parseTempName, removeStaleTemps, writeFileAtomic } from '../core/fs.js';
 import { acquireLock, lockHolder, type HeldLock } from '../core/lock.js';
 import { FRAMES_MANIFEST } from './frames/manifest.js';
+import { SIDE_FILES } from './stages/export.js';
 
 /** The ownership marker. */
 export const OUT_MARKER = '.mmalign-out.json';
 /** The writer lock. */
 export const OUT_LOCK = '.mmalign-out.lock';
-/** Top-level names an align run writes or removes (a sync stage adds `sync.json` here). */
+/** Top-level names an align run writes or removes (SIDE_FILES of the export stage at the end). */
 export const OUTPUT_NAMES: readonly string[] = Object.freeze([
   'frames',
   'pairs.jsonl',
@@ -31,6 +32,7 @@ export const OUTPUT_NAMES: readonly string[] = Object.freeze([
   'embeddings.f32',
   'embeddings.json',
   'run.json',
+  ...SIDE_FILES,
 ]);
 /** Written into an align folder by other mmalign commands (`mmalign report`); align never touches them. */
 const OTHER_COMMANDS = new Set(['report.html']);

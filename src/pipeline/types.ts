@@ -6,11 +6,11 @@ import type { Logger, Progress } from '../core/progress.js';
 import type { ModelRecord, Modality, Warning } from '../core/types.js';
 import type { AlignedPair, ExportFormat } from './dataset.js';
 import type { SamplingMode } from './frames/plan.js';
+import type { SyncRecord } from './stages/sync.js';
 
 /** Pipeline stages, in order; `seconds` in the result has one entry per stage. */
-export type AlignStage = 'probe' | 'subtitles' | 'frames' | 'audio' | 'align' | 'embed' | 'export';
-// A `sync` stage (issue 13) goes between 'subtitles' and 'frames', here and in align-video.ts.
-export const ALIGN_STAGES: readonly AlignStage[] = Object.freeze(['probe', 'subtitles', 'frames', 'audio', 'align', 'embed', 'export'] as const);
+export type AlignStage = 'probe' | 'subtitles' | 'sync' | 'frames' | 'audio' | 'align' | 'embed' | 'export';
+export const ALIGN_STAGES: readonly AlignStage[] = Object.freeze(['probe', 'subtitles', 'sync', 'frames', 'audio', 'align', 'embed', 'export'] as const);
 
 /**
  * Creates an encoder; injectable so tests and callers can bring their own models. `model` and `dtype`
@@ -73,7 +73,10 @@ export interface StageContext {
 
 export interface AlignVideoResult {
   video: string;
+  /** The subtitle file, or `VIDEO#stream=N` when the video's own subtitle stream N was used. */
   subtitles: string;
+  /** How the cue times were checked against the speech and whether they moved. */
+  sync: SyncRecord;
   out: string;
   mode: SamplingMode;
   format: ExportFormat;
@@ -108,4 +111,8 @@ export interface OutputFiles {
   embeddingsIndex: string | null;
   /** LLaMA-Factory's dataset card, written with the `glm41v` format. */
   datasetInfo: string | null;
+  /** The sync stage's mapping, cue times and speech curve (the identity and why, when sync was skipped). */
+  sync: string;
+  /** The subtitle stream extracted from the video, when it was the source of the cues; else null. */
+  subtitles: string | null;
 }

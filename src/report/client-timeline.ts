@@ -9,7 +9,8 @@ function createTimeline(data, host, hooks) {
   var NS = 'http://www.w3.org/2000/svg';
   var LEFT = 92, RIGHT = 12;
   var cues = data.cues;
-  var shifted = !!data.sync || cues.some(function (c) { return Math.abs(c.start - c.givenStart) > 1e-6 || Math.abs(c.end - c.givenEnd) > 1e-6; });
+  // Two cue lanes (as in the file, as used) only when some cue moved: a sync that left them alone draws one.
+  var shifted = cues.some(function (c) { return Math.abs(c.start - c.givenStart) > 1e-6 || Math.abs(c.end - c.givenEnd) > 1e-6; });
   var lo = 0, hi = Math.max(data.duration, 0.001);
   cues.forEach(function (c) { lo = Math.min(lo, c.start, c.givenStart); hi = Math.max(hi, c.end, c.givenEnd); });
   var y = { axis: 0, speech: 24, speechH: 44, given: 78, used: shifted ? 100 : 78, laneH: 16 };

@@ -113,7 +113,8 @@ export async function readCorpusReport(dir: string): Promise<CorpusReport> {
         warnings.push({ file: path.join(v.out, 'sync.json'), message: 'is not valid JSON; its confidence is left out' });
       }
     }
-    if (mapping) {
+    // Method `none`: sync did not run (no audio, too few spoken cues); its 0 is no confidence.
+    if (mapping && mapping.method !== 'none') {
       entry.syncConfidence = mapping.confidence;
       addTo(syncConfidence, mapping.confidence);
     }

@@ -24,8 +24,8 @@ import {
   type SubtitleSyncResult,
   type VadName,
 } from '../../alignment/sync/index.js';
-import { UsageError } from '../core/errors/index.js';
-import { decodeAudio, defaultBinaries, probeMedia, type FfmpegBinaries } from '../core/ffmpeg/index.js';
+import { DEFAULT_VAD } from '../core/defaults.js';
+import { decodeAudio, defaultBinaries, probeMedia, subtitleStreamLabel, withSubtitleStream, type FfmpegBinaries } from '../core/ffmpeg/index.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { Warning } from '../core/types.js';
 import { appendAll } from '../core/arrays.js';
@@ -35,7 +35,10 @@ export interface SyncSubtitlesOptions {
   out?: string;
   /** Write `out` even when the file is already in sync (an unchanged copy); default false. */
   writeUnchanged?: boolean;
-  /** Time against this instead of VIDEO's audio: a video, an audio file or a correctly timed subtitle file. */
+  /**
+   * Time against this instead of VIDEO's audio: a video, an audio file, a correctly timed subtitle
+   * file, or `embedded[:N|:LANG]`, a subtitle stream inside VIDEO.
+   */
   reference?: string;
   maxOffset?: number;
   framerate?: boolean;
@@ -58,8 +61,11 @@ export interface SyncSubtitlesResult extends SubtitleSyncResult {
   seconds: { decode: number; speech: number; align: number };
 }
 
-/** `--reference` values that name a subtitle stream inside the video (not supported yet). */
-const EMBEDDED = /^(?:embedded|stream|s)(?::\d+)?$|:s(?::\d+)?$/;
+/**
+ * `--reference embedded[:N|:LANG]`: a subtitle stream inside the video (the first text stream, or
+ * by number or language as `align --subtitle-stream` chooses).
+ */
+const EMBEDDED = /^embedded(?::(.+))?$/i;
 
 function elapsed(t0: number): number {
   return Math.round((performance.now() - t0) / 10) / 100;
@@ -77,7 +83,7 @@ async function mediaSpeech(
   const progress = opts.progress ?? silentProgress;
   const info = await probeMedia(file, binaries);
   if (!info.audio) throw new NoAudioTrackError(file, info.streams);
-  const vad = await createVad(opts.vad ?? 'silero');
+  const vad = await createVad(opts.vad ?? DEFAULT_VAD);
   try {
     const decode = progress.stage('decode', 1);
     let t0 = performance.now();
@@ -115,12 +121,7 @@ async function mediaSpeech(
  */
 export async function syncSubtitles(video: string, subtitles: string, opts: SyncSubtitlesOptions = {}): Promise<SyncSubtitlesResult> {
   const reference = opts.reference ?? null;
-  if (reference !== null && EMBEDDED.test(reference)) {
-    throw new UsageError(
-      `--reference ${reference}: a subtitle stream inside the video is not supported yet. Extract it first ` +
-        `(ffmpeg -i ${video} -map 0:s:0 reference.srt) and pass --reference reference.srt`,
-    );
-  }
+  const embedded = reference === null ? null : EMBEDDED.exec(reference);
   const doc = await readSubtitleFile(subtitles);
   // Refuse before decoding anything: minutes of audio for a file with nothing to match.
   if (spokenCues(doc.cues).length === 0) throw new NoSpokenCuesError(subtitles, doc.cues.length);
@@ -128,7 +129,24 @@ export async function syncSubtitles(video: string, subtitles: string, opts: Sync
   let speech: SpeechCurve;
   let method: 'vad-silero' | 'vad-webrtc' | 'reference-subtitles';
   const warnings: Warning[] = [...doc.warnings];
-  if (reference !== null && isSubtitlePath(reference)) {
+  if (embedded) {
+    const selector = embedded[1] === undefined ? undefined : /^\d+$/.test(embedded[1]) ? Number(embedded[1]) : embedded[1];
+    const binaries = opts.binaries ?? defaultBinaries();
+    const ref = await withSubtitleStream(
+      video,
+      selector,
+      async (file, stream) => {
+        const label = subtitleStreamLabel(video, stream.number);
+        const read = await readSubtitleFile(file);
+        for (const w of read.warnings) warnings.push(w.file === file ? { ...w, file: label } : w);
+        return { cues: read.cues, label };
+      },
+      binaries,
+      opts.signal,
+    );
+    speech = referenceSpeech(ref.cues, { file: ref.label });
+    method = 'reference-subtitles';
+  } else if (reference !== null && isSubtitlePath(reference)) {
     const ref = await readSubtitleFile(reference);
     appendAll(warnings, ref.warnings);
     speech = referenceSpeech(ref.cues, { file: reference });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSubtitles } from '../../alignment/subtitles/index.js';
 import { formatSrt } from '../../alignment/subtitles/index.js';
 import { runCaptured } from '../helpers/cli.js';
+import { ffmpegMake } from '../helpers/media.js';
 import { mistime, speechCues, SYNC_FIXTURES } from '../helpers/sync.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -117,11 +118,29 @@ describe('mmalign sync', () => {
     expect(readdirSync(dir).sort()).toEqual(['film.ogg', 'film.srt']);
   });
 
-  it('explains that a subtitle stream inside the video cannot be the reference yet', async () => {
+  it('times against a subtitle stream inside the video with --reference embedded[:LANG]', async () => {
+    const { dir, subs } = await lateSubtitles(4);
+    // The speech with its correctly timed cues as an English stream, after a French one that is 9 s off.
+    const video = join(dir, 'film.mkv');
+    const french = join(dir, 'fr.srt');
+    writeFileSync(french, formatSrt(mistime(await speechCues(), 9)));
+    ffmpegMake(['-i', SYNC_FIXTURES.speech, '-i', french, '-i', SYNC_FIXTURES.cues, '-map', '0:a', '-map', '1:s', '-map', '2:s', '-c:a', 'copy', '-c:s', 'srt',
+      '-metadata:s:s:0', 'language=fre', '-metadata:s:s:1', 'language=eng', video]);
+    const english = await runCaptured(['sync', video, subs, '--reference', 'embedded:en', '--json']);
+    expect(english.code).toBe(0);
+    const report = JSON.parse(english.stdout) as { method: string; offset: number; reference: string };
+    expect(report).toMatchObject({ method: 'reference-subtitles', reference: 'embedded:en' });
+    // Within 50 ms: the muxer puts the streams on the MKV's 1 ms timeline.
+    expect(Math.abs(report.offset + 4)).toBeLessThan(0.05);
+    const first = JSON.parse((await runCaptured(['sync', video, subs, '--reference', 'embedded', '--json'])).stdout) as { offset: number };
+    expect(Math.abs(first.offset - 5)).toBeLessThan(0.05); // the first text stream: the French one, 9 s late
+  });
+
+  it('names the video when --reference embedded finds no subtitle stream in it', async () => {
     const { subs, video } = await lateSubtitles(0);
-    const r = await runCaptured(['sync', video, subs, '--reference', 'embedded:0']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/not supported yet.*-map 0:s:0 reference\.srt/);
+    const r = await runCaptured(['sync', video, subs, '--reference', 'embedded']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${video}: has no subtitle stream inside it`);
   });
 
   it('rejects an unknown VAD and a bad --max-offset as usage errors', async () => {

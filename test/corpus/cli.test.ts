@@ -122,6 +122,19 @@ describe('mmalign corpus align', () => {
     await kb.close();
   }, 120_000);
 
+  it('writes the report pages after the run with --report: the corpus summary and each aligned video\'s page', async () => {
+    const r = await cli([...ARGS, '--report']);
+    expect(r.code).toBe(1); // still one failed video; the page lists it
+    const s = JSON.parse(r.stdout) as { report: string; upToDate: boolean };
+    expect(s).toMatchObject({ upToDate: true, report: path.join(out, 'report.html') });
+    const page = readFileSync(s.report, 'utf8');
+    expect(page).toContain('broken.mp4');
+    for (const e of entries().filter((x) => x.status === 'ok')) {
+      expect(page).toContain(`videos/${e.key}/report.html`);
+      expect(existsSync(path.join(out, 'videos', e.key, 'report.html'))).toBe(true);
+    }
+  }, 120_000);
+
   it('takes a CSV manifest, carries its extra columns into the samples and writes the LLaMA-Factory card for glm41v', async () => {
     const manifest = path.join(root, 'list.csv');
     writeFileSync(manifest, 'video,subtitles,license\nin/v0.mp4,in/v0.srt,cc-by\nin/v1.mp4,in/v1.srt,cc0\n');

@@ -76,7 +76,7 @@ describe('mmalign align --no-embed', () => {
     expect(code).toBe(0);
     expect(summary.frames).toBe(18);
     expect(summary.pairs + summary.unpairedFrames + summary.dropped.duplicates + summary.dropped.emptyText).toBe(summary.frames);
-    expect(Object.keys(summary.seconds)).toEqual(['probe', 'subtitles', 'frames', 'audio', 'align', 'embed', 'export']);
+    expect(Object.keys(summary.seconds)).toEqual(['probe', 'subtitles', 'sync', 'frames', 'audio', 'align', 'embed', 'export']);
     expect(summary.seconds.frames).toBeGreaterThan(0);
     const pairs = await readJsonl(path.join(out, 'pairs.jsonl'));
     expect(pairs).toHaveLength(summary.pairs);
@@ -168,7 +168,8 @@ describe('mmalign align --no-embed', () => {
 
   it('shifts every cue by --offset before sampling and pairing, and reports the shifted times', async () => {
     const out = path.join(dir, 'out');
-    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--mode', 'cue', '--offset', '0.5']);
+    // --sync off: sync would (rightly) move the shifted cues back onto the speech.
+    await alignJson([SAMPLE_MP4, SAMPLE_SRT, '--out', out, '--no-embed', '--mode', 'cue', '--offset', '0.5', '--sync', 'off']);
     const [first] = await readJsonl(path.join(out, 'pairs.jsonl'));
     expect(first.start).toBeCloseTo(1.0, 6);
     expect(first.end).toBeCloseTo(3.733, 6);
@@ -333,14 +334,16 @@ describe('embeddings', () => {
     expect(await readFile(path.join(out, 'embeddings.f32'))).toEqual(before);
   });
 
-  it('decodes the audio track once for all cues of a short video', async () => {
+  it('decodes the audio track once for sync and once for all cues of a short video', async () => {
     const log = path.join(dir, 'ffmpeg-calls.log');
     const wrapper = path.join(dir, 'ffmpeg');
     await writeFile(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${defaultBinary('ffmpeg').path}' "$@"\n`, { mode: 0o755 });
     const binaries = { ffmpeg: { path: wrapper, source: 'env' as const } };
     await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out: path.join(dir, 'out'), createEncoder: fakeEncoders(), binaries });
     const calls = (await readFile(log, 'utf8')).trim().split('\n');
-    expect(calls.filter((c) => c.includes('f32le'))).toHaveLength(1);
+    // Sync reads the track a window at a time as well; keeping its samples for the clips would hold a
+    // window (38 MB) through frame sampling, which costs more than a second decode (~300x real time).
+    expect(calls.filter((c) => c.includes('f32le'))).toHaveLength(2);
     expect(calls.filter((c) => c.includes('image2pipe'))).toHaveLength(1);
   });
 

@@ -107,7 +107,7 @@ describe('a folder mmalign owns', () => {
     await mkdir(out);
     await alignVideo(SAMPLE_MP4, SAMPLE_SRT, { out, embed: false, format: 'glm41v' });
     const marker = JSON.parse(await readFile(path.join(out, OUT_MARKER), 'utf8')) as { files: string[] };
-    expect(marker.files).toEqual(['dataset_info.json', 'dev.jsonl', 'frames', 'pairs.jsonl', 'run.json', 'train.jsonl']);
+    expect(marker.files).toEqual(['dataset_info.json', 'dev.jsonl', 'frames', 'pairs.jsonl', 'run.json', 'sync.json', 'train.jsonl']);
     expect(existsSync(path.join(out, OUT_LOCK))).toBe(false); // released
   });
 

@@ -178,8 +178,9 @@ describe('video report page', () => {
     expect(first.querySelector('.file')!.textContent).toBe('file: 0:00.500 → 0:03.233');
   });
 
-  it('still opens when the subtitle file is gone: paired cues only, and a warning saying so', async () => {
+  it('still opens when the subtitle file is gone and there is no sync.json: paired cues only, and a warning saying so', async () => {
     const out = copyOutput(aligned, path.join(dir, 'out'));
+    rmSync(path.join(out, 'sync.json')); // it lists every cue, unpaired ones included
     const subs = path.join(dir, 'gone.srt');
     writeFileSync(subs, readFileSync(SAMPLE_SRT));
     const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));

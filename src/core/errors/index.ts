@@ -2,7 +2,15 @@
 export { MmalignError, type ErrorCode } from './base.js';
 export { UsageError, InvalidOptionError } from './usage.js';
 export { InputFileError, SubtitleParseError, SubtitlesOutsideVideoError, OutputError, OutputNotOwnedError } from './input.js';
-export { FfmpegNotFoundError, MediaDecodeError, NoVideoStreamError } from './media.js';
+export {
+  FfmpegNotFoundError,
+  MediaDecodeError,
+  NoVideoStreamError,
+  NoSubtitleStreamError,
+  BitmapSubtitlesError,
+  SubtitleStreamNotFoundError,
+  type SubtitleStreamRef,
+} from './media.js';
 export { ModelNotFoundError, ModelDownloadError, ModelLoadError } from './models.js';
 export { HeadsMismatchError, EncodeInputError, EmbedBatchError, EmbeddingDimensionError, TrainingDataError } from './encode.js';
 export { VectorDimensionError, InvalidVectorError, KbLockedError, KbCorruptError, KbVerifyError, KbModelMismatchError } from './kb.js';

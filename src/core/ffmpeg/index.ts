@@ -1,4 +1,4 @@
-/** THE ffmpeg driver: finding the binary, running it, probing, decoding and slicing audio. */
+/** THE ffmpeg driver: finding the binary, running it, probing, decoding and slicing audio, subtitle streams. */
 export {
   resolveFfmpegBinary,
   resolveFfmpegBinaries,
@@ -24,3 +24,16 @@ export {
   type DecodedAudio,
   type DecodeAudioOptions,
 } from './audio.js';
+export {
+  listSubtitleStreams,
+  selectSubtitleStream,
+  extractSubtitleStream,
+  subtitleStreamExtension,
+  subtitleStreamLabel,
+  subtitleStreamsFromDump,
+  withSubtitleStream,
+  TEXT_SUBTITLE_CODECS,
+  BITMAP_SUBTITLE_CODECS,
+  type SubtitleStreamInfo,
+  type SubtitleStreamKind,
+} from './subtitles.js';

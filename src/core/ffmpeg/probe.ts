@@ -52,13 +52,14 @@ function crashed(file: string, binaries: FfmpegBinaries, signal: string): MediaD
 /**
  * What ffmpeg says about a file's container and every stream in it (subtitle tracks with their
  * language, title and dispositions included): the ground {@link probeMedia} and the subtitle-stream
- * listing stand on. Throws {@link InputFileError} / {@link MediaDecodeError} as probeMedia does.
+ * listing stand on. Throws {@link InputFileError} / {@link MediaDecodeError} as probeMedia does;
+ * aborting `signal` kills ffmpeg and rejects with the abort's error.
  *
  * @example
  * const { streams } = await readInputDump('film.mkv');
  * streams.filter((s) => s.type === 'subtitle').map((s) => s.language);
  */
-export async function readInputDump(file: string, binaries: FfmpegBinaries = defaultBinaries()): Promise<InputDump> {
+export async function readInputDump(file: string, binaries: FfmpegBinaries = defaultBinaries(), signal?: AbortSignal): Promise<InputDump> {
   let st;
   try {
     st = statSync(file);
@@ -73,7 +74,9 @@ export async function readInputDump(file: string, binaries: FfmpegBinaries = def
   // Without an output ffmpeg prints the input dump and exits 1 ("At least one output file must be specified").
   const run = await runFfmpeg(binaries.ffmpeg.path, ['-hide_banner', '-nostdin', '-loglevel', 'level+info', '-i', file], {
     onLine: (line) => (stderr += line + '\n'),
+    signal,
   }).catch((err: unknown) => {
+    if (signal?.aborted) throw err; // the caller stopped it: not the file's fault
     throw unreadable(firstLines(err instanceof Error ? err.message : String(err)), err);
   });
   if (run.signal) throw crashed(file, binaries, run.signal);

@@ -1,8 +1,12 @@
 /**
- * Stage 5, align: frames to cues (nearest cue, or in cue mode the cues that sampled the frame),
- * then pairs, dropping empty texts and exact duplicates.
+ * Stage 6, align: frames to cues, then pairs, dropping empty texts and exact duplicates. Which
+ * frame a cue gets depends on how the frames were sampled:
+ * - fps: each frame pairs with the nearest cue within the threshold;
+ * - cue: each frame with the cues that asked for it;
+ * - scene: a scene frame stands for its whole shot (up to the next scene frame), so each cue pairs
+ *   with the shot it overlaps most, however far that shot's frame lies from the cue.
  */
-import { alignByTimestamp, matchCueTargets } from '../../../alignment/index.js';
+import { alignByTimestamp, matchCueTargets, pairCuesWithShots, shotsFromFrames, type FrameMatch } from '../../../alignment/index.js';
 import type { Cue } from '../../core/types.js';
 import type { AlignedPair } from '../dataset.js';
 import type { SamplingPlan } from '../frames/plan.js';
@@ -28,6 +32,22 @@ export interface AlignOutput {
 }
 
 /**
+ * Scene mode's matches: one per cue that overlaps a shot (the frames' shots tile the video), in
+ * frame order, each with the frame's own distance to its cue (0 inside it) for pairs.jsonl.
+ */
+function byShot(frames: readonly FrameRecord[], cues: readonly Cue[], duration: number): FrameMatch[] {
+  const shots = shotsFromFrames(frames.map((f) => f.time), duration);
+  const matches: FrameMatch[] = [];
+  for (const p of pairCuesWithShots(cues, shots)) {
+    if (p.shot === null) continue;
+    const t = frames[p.shot].time;
+    const c = cues[p.cue];
+    matches.push({ frame: p.shot, cue: p.cue, distance: t < c.start ? c.start - t : t > c.end ? t - c.end : 0 });
+  }
+  return matches.sort((a, b) => a.frame - b.frame || cues[a.cue!].start - cues[b.cue!].start || a.cue! - b.cue!);
+}
+
+/**
  * Pairs frames with cues; warns when nothing pairs.
  *
  * @example
@@ -36,7 +56,12 @@ export interface AlignOutput {
 export function alignStage({ video, subtitles, frames, cues, plan, duration, threshold }: AlignInput, ctx: StageContext): AlignOutput {
   // Cue mode sampled each frame for particular cues: pair it with those, not with whichever cue is
   // nearest, or a cue nested in a longer one would lose its frames to it.
-  const matches = plan.mode === 'cue' ? matchCueTargets(frames, cues, plan.perCue, duration, threshold) : alignByTimestamp(frames, cues, { threshold });
+  const matches =
+    plan.mode === 'cue'
+      ? matchCueTargets(frames, cues, plan.perCue, duration, threshold)
+      : plan.mode === 'scene'
+        ? byShot(frames, cues, duration)
+        : alignByTimestamp(frames, cues, { threshold });
   const pairs: AlignedPair[] = [];
   const pairFrames: FrameRecord[] = [];
   const seen = new Set<string>();
@@ -75,9 +100,17 @@ export function alignStage({ video, subtitles, frames, cues, plan, duration, thr
     pairFrames.push(frame);
   }
   const unpairedCues = cues.filter((c, i) => !usedCues.has(i) && c.text.trim() !== '').length;
+  // Scene mode matches by cue: a frame no cue chose is unpaired (counted once however many cues skipped it).
+  if (plan.mode === 'scene') unpairedFrames = frames.length - new Set(pairFrames.map((f) => f.file)).size;
   ctx.progress.stage('align', 1).done();
   if (pairs.length === 0) {
-    ctx.warnings.push({ file: subtitles, message: `no frame lies within ${threshold} s of any cue: the dataset is empty (raise --threshold or sample more frames)` });
+    ctx.warnings.push({
+      file: subtitles,
+      message:
+        plan.mode === 'scene'
+          ? 'no cue overlaps the shots of the scene frames: the dataset is empty'
+          : `no frame lies within ${threshold} s of any cue: the dataset is empty (raise --threshold or sample more frames)`,
+    });
   }
   return { pairs, pairFrames, unpairedFrames, unpairedCues, dropped };
 }

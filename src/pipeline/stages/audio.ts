@@ -3,11 +3,9 @@
  * one window of AUDIO_WINDOW_SECONDS at a time: a single decode for a short video, bounded memory
  * for a long one.
  */
+import { AUDIO_WINDOW_SECONDS } from '../../core/defaults.js';
 import { decodeAudio, sliceAudio, type DecodedAudio, type MediaInfo } from '../../core/ffmpeg/index.js';
 import type { StageContext } from '../types.js';
-
-/** Audio is decoded in windows this long (16 kHz f32: about 38 MB each). */
-const AUDIO_WINDOW_SECONDS = 600;
 
 export interface AudioInput {
   video: string;

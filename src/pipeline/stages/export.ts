@@ -12,6 +12,7 @@ import { environmentError } from '../../core/errors/index.js';
 import { makeStagingDir, replaceWithStaged, writeFileAtomic } from '../../core/fs.js';
 import { llamaFactoryDatasetInfo, splitCheckedTrainDev, toDatasetRecord, toJsonl, type AlignedPair, type ExportFormat } from '../dataset.js';
 import type { KeyedVector, ModelsUsed, OutputFiles, StageContext } from '../types.js';
+import { EMBEDDED_SUBTITLE_NAMES } from './subtitles.js';
 
 export interface ExportInput {
   out: string;
@@ -24,6 +25,8 @@ export interface ExportInput {
   seed: number;
   /** Staging folder of new frames to move over `DIR/frames`, or null when the frames were reused. */
   staged: string | null;
+  /** Files besides the dataset, put in place with it: `sync.json`, the extracted subtitle stream (names from SIDE_FILES). */
+  extras?: readonly { name: string; data: string | Uint8Array }[];
 }
 
 export interface ExportOutput {
@@ -36,13 +39,26 @@ export interface ExportOutput {
   abandon(): Promise<void>;
 }
 
-/** The top-level names a run with this format writes (see OUTPUT_NAMES in out-dir.ts). */
+/**
+ * Files beside the dataset: the sync stage's `sync.json`, and the copy of a subtitle stream
+ * extracted from the video (only when that was the source). A run that does not write one removes
+ * the previous run's.
+ */
+export const SIDE_FILES: readonly string[] = Object.freeze(['sync.json', ...EMBEDDED_SUBTITLE_NAMES]);
+
+/** The top-level names a run with this format may write (see OUTPUT_NAMES in out-dir.ts). */
 export function writtenNames(format: ExportFormat, embed: boolean): string[] {
-  return ['frames', 'pairs.jsonl', 'train.jsonl', 'dev.jsonl', 'run.json', ...(format === 'glm41v' ? ['dataset_info.json'] : []), ...(embed ? ['embeddings.f32', 'embeddings.json'] : [])];
+  return [
+    'frames', 'pairs.jsonl', 'train.jsonl', 'dev.jsonl', 'run.json',
+    ...(format === 'glm41v' ? ['dataset_info.json'] : []),
+    ...(embed ? ['embeddings.f32', 'embeddings.json'] : []),
+    ...SIDE_FILES,
+  ];
 }
 
-/** The files of an align output folder for this run. */
-export function outputFiles(out: string, format: ExportFormat, embedded: boolean): OutputFiles {
+/** The files of an align output folder for this run (`extras`: the side files it writes). */
+export function outputFiles(out: string, format: ExportFormat, embedded: boolean, extras: readonly string[] = []): OutputFiles {
+  const subtitles = extras.find((n) => EMBEDDED_SUBTITLE_NAMES.includes(n));
   return {
     frames: path.join(out, 'frames'),
     pairs: path.join(out, 'pairs.jsonl'),
@@ -52,6 +68,8 @@ export function outputFiles(out: string, format: ExportFormat, embedded: boolean
     embeddings: embedded ? path.join(out, 'embeddings.f32') : null,
     embeddingsIndex: embedded ? path.join(out, 'embeddings.json') : null,
     datasetInfo: format === 'glm41v' ? path.join(out, 'dataset_info.json') : null,
+    sync: path.join(out, 'sync.json'),
+    subtitles: subtitles ? path.join(out, subtitles) : null,
   };
 }
 
@@ -79,8 +97,8 @@ function embeddingFiles(vectors: readonly KeyedVector[], models: ModelsUsed): { 
  * await exported.commit({ version: 1, ...result });
  */
 export async function exportStage(input: ExportInput, ctx: StageContext): Promise<ExportOutput> {
-  const { out, pairs, vectors, models, format, prompt, split, seed, staged } = input;
-  const files = outputFiles(out, format, vectors.length > 0);
+  const { out, pairs, vectors, models, format, prompt, split, seed, staged, extras = [] } = input;
+  const files = outputFiles(out, format, vectors.length > 0, extras.map((e) => e.name));
   const bar = ctx.progress.stage('export', 4);
   const parts = splitCheckedTrainDev(pairs, (p) => p.cue_index, split, seed);
   if (pairs.length > 0 && (parts.train.length === 0 || parts.dev.length === 0)) {
@@ -115,6 +133,7 @@ export async function exportStage(input: ExportInput, ctx: StageContext): Promis
       await put('embeddings.f32', matrix);
       await put('embeddings.json', index);
     }
+    for (const extra of extras) await put(extra.name, extra.data);
   } catch (err) {
     await abandon();
     throw err;
@@ -134,7 +153,7 @@ export async function exportStage(input: ExportInput, ctx: StageContext): Promis
       // old dataset (and whatever this run does not write: the card of another format, vectors of an
       // embedded run) before the old frames, so no dataset line points at a frame that is gone.
       await rm(files.manifest, { force: true });
-      for (const name of ['pairs.jsonl', 'train.jsonl', 'dev.jsonl', 'dataset_info.json', 'embeddings.f32', 'embeddings.json']) {
+      for (const name of ['pairs.jsonl', 'train.jsonl', 'dev.jsonl', 'dataset_info.json', 'embeddings.f32', 'embeddings.json', ...SIDE_FILES]) {
         if (!names.includes(name) || staged) await rm(path.join(out, name), { force: true });
       }
       if (staged) await replaceWithStaged(staged, files.frames);
