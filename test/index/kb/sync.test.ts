@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputFileError, KbModelMismatchError, KnowledgeBase, alignedSink, incomingWins, type EmbedderProvider } from 'mmalign';
+import { InputFileError, KbModelMismatchError, KnowledgeBase, alignedSink, type EmbedderProvider } from 'mmalign';
+import { incomingWins } from '../../../index/index.js';
 import { fakeEmbedders, vectorFor } from '../../helpers/fake-embedder.js';
 import { clock, kbFolders, SRT, T0, type KbFolders } from '../../helpers/kb-folders.js';
 
