@@ -104,7 +104,10 @@ export async function sampleCheckedFrames(
   const inFlight = new Set<Promise<void>>();
   let flow: { pause(): void; resume(): void } | null = null;
   let paused = false;
-  const settled = () => Promise.all([...inFlight]);
+  // Frames queued behind the limit start as earlier calls finish: wait until none is left.
+  const settled = async () => {
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+  };
   const limit = Math.max(1, Math.floor(maxPending));
   // The first onFrame failure (e.g. a full disk) stops ffmpeg and is rethrown once it has exited;
   // each promise is caught as it is pushed, so a rejection is never unhandled.
@@ -129,7 +132,9 @@ export async function sampleCheckedFrames(
   };
   const emit = () => {
     // Pair the n-th JPEG with the n-th showinfo line; whichever arrives second completes the frame.
-    while (!callbackFailure && frames.length < Math.min(times.length, jpegs.length)) {
+    // At most `limit` onFrame calls run at once; complete frames beyond that wait here (their bytes
+    // are already read, and ffmpeg is paused, so the queue is bounded by what one pipe read holds).
+    while (!callbackFailure && frames.length < Math.min(times.length, jpegs.length) && (!onFrame || inFlight.size < limit)) {
       const i = frames.length;
       const frame = { time: times[i], jpeg: jpegs[i] };
       jpegs[i] = EMPTY;
@@ -143,7 +148,9 @@ export async function sampleCheckedFrames(
         }
         const tracked: Promise<void> = work.catch(fail).finally(() => {
           inFlight.delete(tracked);
-          if (paused && inFlight.size <= limit / 2) {
+          emit();
+          const queued = Math.min(times.length, jpegs.length) - frames.length;
+          if (paused && queued === 0 && inFlight.size <= limit / 2) {
             paused = false;
             flow?.resume();
           }
