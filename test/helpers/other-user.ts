@@ -26,6 +26,11 @@ export function runCliAsOtherUser(args: readonly string[]): Promise<{ code: numb
   let argv = ['--import', 'tsx', CLI, ...args];
   if (RUNNING_AS_ROOT) {
     if (spawnSync('setpriv', ['--version']).error) throw new Error('these tests run as root and need setpriv (util-linux) to drop to an unprivileged user');
+    // A checkout inside a 0700 folder (`mktemp -d`) is out of the other user's reach: say so, rather
+    // than fail on the child's "cannot find module".
+    if (spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'test', '-r', CLI]).status !== 0) {
+      throw new Error(`the other user (uid ${NOBODY}) cannot read ${CLI}: make the folders above the checkout world-searchable (chmod o+x) to run these tests`);
+    }
     argv = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', cmd, ...argv];
     cmd = 'setpriv';
   }
