@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { alignVideo, type EncoderFactory } from '../../src/pipeline/index.js';
-import type { Encoder } from '../../encoders/types.js';
-import { EMBED_DIM } from '../../src/core/types.js';
+import { alignVideo } from '../../src/pipeline/index.js';
 import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
 import { tempDir } from '../helpers/tmp.js';
+import { sizeKeyedEncoders } from '../helpers/fake-encoders.js';
 
 let dir: string;
 beforeEach(() => {
@@ -17,28 +16,7 @@ async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   return (await readFile(file, 'utf8')).trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** A stand-in encoder whose text vector depends on the text, so a mixed-up cue would show in the vectors. */
-const fakeEncoders: EncoderFactory = async (modality) => {
-  const vec = (seed: number) => {
-    const v = new Float32Array(EMBED_DIM);
-    v[seed % EMBED_DIM] = 1;
-    return v;
-  };
-  const size = (item: unknown) =>
-    typeof item === 'string' ? item.length : item instanceof Uint8Array ? item.length : (item as { samples: Float32Array }).samples.length;
-  const enc: Encoder = {
-    modality,
-    modelId: `fake-${modality}`,
-    device: 'cpu',
-    ndims: () => EMBED_DIM,
-    nativeDims: () => EMBED_DIM,
-    embed: async (batch) => batch.map((item: unknown) => vec(size(item))),
-    embedSettled: async (batch) => batch.map((item: unknown) => ({ ok: true as const, vector: vec(size(item)) })),
-    embedNative: async (batch) => batch.map(() => new Float32Array(EMBED_DIM)),
-    dispose: async () => {},
-  };
-  return enc;
-};
+const fakeEncoders = sizeKeyedEncoders;
 
 describe('repeated cue numbers', () => {
   it('keeps every cue when the subtitle file numbers them all 1, numbering them by position with a warning', async () => {

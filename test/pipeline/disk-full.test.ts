@@ -10,14 +10,13 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { DiskFullError } from '../../src/core/errors/index.js';
-import type { Encoder } from '../../encoders/types.js';
-import { EMBED_DIM } from '../../src/core/types.js';
-import { alignVideo, type EncoderFactory } from '../../src/pipeline/index.js';
+import { alignVideo } from '../../src/pipeline/index.js';
 import { OUT_LOCK } from '../../src/pipeline/out-dir.js';
 import { captureIo } from '../helpers/cli.js';
 import { SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
 import { smallDisk, treeCost } from '../helpers/small-disk.js';
 import { tempDir } from '../helpers/tmp.js';
+import { constantEncoders } from '../helpers/fake-encoders.js';
 
 vi.mock('node:fs/promises', async (orig) => (await import('../helpers/small-disk.js')).quotaFs(await orig()));
 
@@ -26,20 +25,7 @@ beforeEach(() => {
   dir = tempDir('disk-full');
 });
 
-const fakeEncoders: EncoderFactory = async (modality) => {
-  const enc: Encoder = {
-    modality,
-    modelId: `fake-${modality}`,
-    device: 'cpu',
-    ndims: () => EMBED_DIM,
-    nativeDims: () => EMBED_DIM,
-    embed: async (batch) => batch.map(() => new Float32Array(EMBED_DIM).fill(0.0625)),
-    embedSettled: async (batch) => batch.map(() => ({ ok: true as const, vector: new Float32Array(EMBED_DIM).fill(0.0625) })),
-    embedNative: async (batch) => batch.map(() => new Float32Array(EMBED_DIM)),
-    dispose: async () => {},
-  };
-  return enc;
-};
+const fakeEncoders = constantEncoders;
 
 async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   return (await readFile(file, 'utf8')).trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);

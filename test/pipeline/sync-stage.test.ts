@@ -4,13 +4,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatSrt } from '../../alignment/subtitles/index.js';
-import type { Encoder } from '../../encoders/types.js';
-import { EMBED_DIM } from '../../src/core/types.js';
-import { alignVideo, type EncoderFactory } from '../../src/pipeline/index.js';
+import { alignVideo } from '../../src/pipeline/index.js';
 import { runCaptured } from '../helpers/cli.js';
 import { ffmpegMake, SAMPLE_MP4, SAMPLE_SRT } from '../helpers/media.js';
 import { mistime, speechCues, SYNC_FIXTURES } from '../helpers/sync.js';
 import { sharedTempDir, tempDir } from '../helpers/tmp.js';
+import { sizeKeyedEncoders } from '../helpers/fake-encoders.js';
 
 const root = sharedTempDir('sync-stage');
 /** fixtures/sync's speech as the sound of a 92 s video, and its subtitles on time and 3 s late. */
@@ -45,27 +44,7 @@ async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
 const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const framePairs = (rows: Record<string, unknown>[]) => rows.map((p) => `${p.frame_time}:${p.cue_index}`).sort();
 
-/** Text and audio vectors that depend on what they embed (an audio clip's length), so a moved clip is a new vector. */
-const fakeEncoders: EncoderFactory = async (modality) => {
-  const vec = (seed: number) => {
-    const v = new Float32Array(EMBED_DIM);
-    v[seed % EMBED_DIM] = 1;
-    return v;
-  };
-  const size = (item: unknown) => (typeof item === 'string' ? item.length : item instanceof Uint8Array ? item.length : (item as { samples: Float32Array }).samples.length);
-  const enc: Encoder = {
-    modality,
-    modelId: `fake-${modality}`,
-    device: 'cpu',
-    ndims: () => EMBED_DIM,
-    nativeDims: () => EMBED_DIM,
-    embed: async (batch) => batch.map((item: unknown) => vec(size(item))),
-    embedSettled: async (batch) => batch.map((item: unknown) => ({ ok: true as const, vector: vec(size(item)) })),
-    embedNative: async (batch) => batch.map(() => new Float32Array(EMBED_DIM)),
-    dispose: async () => {},
-  };
-  return enc;
-};
+const fakeEncoders = sizeKeyedEncoders;
 
 describe('align --sync auto', () => {
   it('moves subtitles 3 s late onto the speech, so they pair as the correctly timed file does', async () => {
