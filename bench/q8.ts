@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createEncoder } from '../encoders/encoder.js';
 import { generatedModelId } from '../encoders/onnx/build.js';
 import { QUANTIZED_ONNX_FILE, quantizeModelDir } from '../encoders/onnx/quantize.js';
+import { similarity as cosine } from '../encoders/similarity.js';
 
 const quiet = { warn: () => undefined };
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -31,17 +32,6 @@ export interface Q8Result {
   q8Bytes: number;
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let x = 0;
-  let y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] * a[i];
-    y += b[i] * b[i];
-  }
-  return d / Math.sqrt(x * y);
-}
 
 /** Older bench data folders (built before q8 existed) get their q8 files made from the same fp32 files. */
 export async function ensureQuantized(models: string, families: readonly ('bert' | 'wav2vec2')[]): Promise<void> {

@@ -12,6 +12,7 @@ import { ModelNotFoundError } from '../../src/core/errors/index.js';
 import type { Modality } from '../../src/core/types.js';
 import { sharedTempDir } from '../helpers/tmp.js';
 import { HUB_MIMIC_IDS, MIMIC_RESNET_LABELS, startHubMimic, writeHubMimic, type HubMimic, type HubMimicModel } from '../helpers/hub-mimic.js';
+import { similarity as cosine } from '../../encoders/similarity.js';
 
 const noNetwork: typeof fetch = async () => {
   throw new Error('the network must not be used here');
@@ -43,17 +44,6 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let x = 0;
-  let y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] * a[i];
-    y += b[i] * b[i];
-  }
-  return d / Math.sqrt(x * y);
-}
 
 describe('the loopback hub mimic', () => {
   it('serves each repo at /<id>/resolve/main/<file>, ONNX files through an LFS redirect, byte for byte', async () => {

@@ -11,6 +11,7 @@ import { QUANTIZED_ONNX_FILE, quantizeModel, quantizeModelDir } from '../../enco
 import { EMBEDDED_MODELS_DIR } from '../../encoders/registry.js';
 import { InputFileError, ModelLoadError } from '../../src/core/errors/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { similarity as cosine } from '../../encoders/similarity.js';
 
 const tiny = (name: string) => join(EMBEDDED_MODELS_DIR, 'mmalign', name);
 const quiet = { warn: () => undefined };
@@ -23,17 +24,6 @@ const MIN_COSINE = { text: 0.999, audio: 0.995 } as const;
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let x = 0;
-  let y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] * a[i];
-    y += b[i] * b[i];
-  }
-  return d / Math.sqrt(x * y);
-}
 
 function opCounts(file: string): Record<string, number> {
   const f = OnnxFile.open(file);
