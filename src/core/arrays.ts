@@ -27,8 +27,8 @@ export function maxOf(values: Iterable<number>, empty = -Infinity): number {
   let any = false;
   for (const v of values) {
     any = true;
-    if (v > best || Number.isNaN(v)) best = v;
-    if (Number.isNaN(best)) return NaN;
+    if (Number.isNaN(v)) return NaN;
+    if (v > best) best = v;
   }
   return any ? best : empty;
 }
