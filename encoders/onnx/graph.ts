@@ -1,7 +1,3 @@
-import { createHash } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { withAtomicFile } from '../../src/core/fs.js';
 import {
   AttrType,
   DataType,
@@ -12,6 +8,7 @@ import {
   lengthDelimitedTag,
   type DataTypeCode,
 } from './proto.js';
+import { writeHashedFile } from './hashed-file.js';
 import { fillTensor, type Init } from './rng.js';
 
 /** A typed ONNX attribute value; ints and floats are told apart explicitly because JS numbers are not. */
@@ -222,34 +219,20 @@ export class GraphBuilder {
     // Each prefix already holds the TensorProto head and the raw_data tag; add the raw bytes themselves.
     const totalGraphLen = graphHead.length + heads.reduce((s, h, i) => s + h.prefix.length + this.inits[i].byteLength, 0);
 
-    await mkdir(dirname(path), { recursive: true });
-    const hash = createHash('sha256');
-    let written = 0;
-    await withAtomicFile(path, async (tmp) => {
-      const fh = await open(tmp, 'w');
-      const put = async (b: Uint8Array): Promise<void> => {
-        let off = 0;
-        while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
-        hash.update(b);
-        written += b.length;
-      };
-      try {
-        await put(modelHead);
-        await put(lengthDelimitedTag(7));
-        await put(encodeVarint(totalGraphLen));
-        await put(graphHead);
-        for (let i = 0; i < this.inits.length; i++) {
-          await put(heads[i].prefix);
-          const raw = this.inits[i].bytes(seed);
-          if (raw.length !== this.inits[i].byteLength) throw new Error(`${this.inits[i].name}: wrong byte length`);
-          await put(raw);
-          onTensor?.(i + 1, this.inits.length);
-        }
-      } finally {
-        await fh.close();
+    const { bytes, sha256 } = await writeHashedFile(path, async (put) => {
+      await put(modelHead);
+      await put(lengthDelimitedTag(7));
+      await put(encodeVarint(totalGraphLen));
+      await put(graphHead);
+      for (let i = 0; i < this.inits.length; i++) {
+        await put(heads[i].prefix);
+        const raw = this.inits[i].bytes(seed);
+        if (raw.length !== this.inits[i].byteLength) throw new Error(`${this.inits[i].name}: wrong byte length`);
+        await put(raw);
+        onTensor?.(i + 1, this.inits.length);
       }
     });
-    return { path, bytes: written, sha256: hash.digest('hex'), parameters: this.parameterCount };
+    return { path, bytes, sha256, parameters: this.parameterCount };
   }
 }
 

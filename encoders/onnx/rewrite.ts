@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { withAtomicFile } from '../../src/core/fs.js';
 import { encodeAttr, type Attr } from './graph.js';
+import { writeHashedFile } from './hashed-file.js';
 import type { NodeEntry, OnnxFile, OpsetEntry, TensorEntry } from './onnx-file.js';
 import { GraphProto, ModelProto, TensorProto, encodeVarint, lengthDelimitedTag } from './proto.js';
 
@@ -122,37 +119,23 @@ export async function writeRewritten(
   if (plan.metadata.length) head.push(Buffer.from(ModelProto.encode(ModelProto.fromObject({ metadata_props: [...plan.metadata] })).finish()));
   head.push(lengthDelimitedTag(7), encodeVarint(graphLen));
 
-  await mkdir(dirname(out), { recursive: true });
-  const hash = createHash('sha256');
-  let written = 0;
-  await withAtomicFile(out, async (tmp) => {
-    const fh = await open(tmp, 'w');
-    const put = async (b: Uint8Array): Promise<void> => {
-      let off = 0;
-      while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
-      hash.update(b);
-      written += b.length;
-    };
-    try {
-      for (const b of head) await put(b);
-      let done = 0;
-      for (const p of pieces) {
-        if ('bytes' in p) await put(p.bytes);
-        else if ('copy' in p) await put(src.read(p.copy[0], p.copy[1] - p.copy[0]));
-        else {
-          const g = plan.groups[p.group];
-          const data = g.produce();
-          for (let k = 0; k < g.tensors.length; k++) {
-            if (data[k].length !== g.tensors[k].byteLength) throw new Error(`${g.tensors[k].name}: produced ${data[k].length} bytes, expected ${g.tensors[k].byteLength}`);
-            await put(groupPrefixes[p.group][k]);
-            await put(data[k]);
-          }
-          onGroup?.(++done, plan.groups.length);
+  let done = 0;
+  const { bytes, sha256 } = await writeHashedFile(out, async (put) => {
+    for (const b of head) await put(b);
+    for (const p of pieces) {
+      if ('bytes' in p) await put(p.bytes);
+      else if ('copy' in p) await put(src.read(p.copy[0], p.copy[1] - p.copy[0]));
+      else {
+        const g = plan.groups[p.group];
+        const data = g.produce();
+        for (let k = 0; k < g.tensors.length; k++) {
+          if (data[k].length !== g.tensors[k].byteLength) throw new Error(`${g.tensors[k].name}: produced ${data[k].length} bytes, expected ${g.tensors[k].byteLength}`);
+          await put(groupPrefixes[p.group][k]);
+          await put(data[k]);
         }
+        onGroup?.(++done, plan.groups.length);
       }
-    } finally {
-      await fh.close();
     }
   });
-  return { path: out, bytes: written, sha256: hash.digest('hex') };
+  return { path: out, bytes, sha256 };
 }
