@@ -8,17 +8,7 @@ import type { ChangeKind, Evaluation, KbChange, KbVersion } from './types.js';
 /** Every version, oldest first. */
 export function listVersions(db: Db): KbVersion[] {
   return (
-    db.prepare('SELECT version, created_at, kind, source, added, updated, deleted, skipped, generation FROM versions ORDER BY version').all() as {
-      version: number;
-      created_at: number;
-      kind: 'sync' | 'repair';
-      source: string | null;
-      added: number;
-      updated: number;
-      deleted: number;
-      skipped: number;
-      generation: number;
-    }[]
+    db.prepare('SELECT version, created_at, kind, source, added, updated, deleted, skipped, generation FROM versions ORDER BY version').all() as (Omit<KbVersion, 'createdAt'> & { created_at: number })[]
   ).map(({ created_at, ...rest }) => ({ ...rest, createdAt: created_at }));
 }
 
