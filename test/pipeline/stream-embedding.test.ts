@@ -3,10 +3,10 @@ import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Encoder } from '../../encoders/types.js';
 import { EMBED_DIM, type Modality } from '../../src/core/types.js';
 import { alignVideo, type EncoderFactory } from '../../src/pipeline/index.js';
 import { nearCueWithText } from '../../src/pipeline/stages/embed-images.js';
+import { fakeEncoder } from '../helpers/fake-encoders.js';
 import { SAMPLE_MP4 } from '../helpers/media.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -26,25 +26,17 @@ function slowImageEncoders(out: string, calls: { batch: number; staged: number; 
   let embedded = 0;
   return async (modality) => {
     created.push(modality);
-    const enc: Encoder = {
-      modality,
-      modelId: `fake-${modality}`,
-      device: 'cpu',
-      ndims: () => EMBED_DIM,
-      nativeDims: () => EMBED_DIM,
-      embed: async (batch) => batch.map(() => new Float32Array(EMBED_DIM).fill(0.0625)),
+    const enc = fakeEncoder(modality, () => new Float32Array(EMBED_DIM).fill(0.0625));
+    if (modality !== 'image') return enc;
+    return {
+      ...enc,
       embedSettled: async (batch) => {
-        if (modality === 'image') {
-          calls.push({ batch: batch.length, staged: stagedFrames(out), embedded });
-          await new Promise((r) => setTimeout(r, 150));
-          embedded += batch.length;
-        }
-        return batch.map(() => ({ ok: true as const, vector: new Float32Array(EMBED_DIM).fill(0.0625) }));
+        calls.push({ batch: batch.length, staged: stagedFrames(out), embedded });
+        await new Promise((r) => setTimeout(r, 150));
+        embedded += batch.length;
+        return enc.embedSettled(batch);
       },
-      embedNative: async (batch) => batch.map(() => new Float32Array(EMBED_DIM)),
-      dispose: async () => {},
     };
-    return enc;
   };
 }
 
